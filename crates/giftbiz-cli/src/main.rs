@@ -1,0 +1,259 @@
+//! `giftbiz`: the platform server, its operator commands and benchmarks.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use giftbiz_core::Grade;
+use giftbiz_server::{db, operator, Settings};
+
+mod bench;
+
+#[derive(Parser)]
+#[command(name = "giftbiz", version, about = "Giftishow Biz API platform: server, operator tools and benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the settings come from; every database command takes these.
+#[derive(Args, Clone)]
+struct Common {
+    /// Database URL: sqlite://FILE or postgres://… [default: sqlite://giftbiz.db]
+    #[arg(long, env = "GIFTBIZ_DATABASE_URL", global = true)]
+    database: Option<String>,
+    /// TOML settings file (see README: Configuration).
+    #[arg(long, env = "GIFTBIZ_CONFIG", global = true)]
+    config: Option<PathBuf>,
+}
+
+impl Common {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let mut s = Settings::load(self.config.as_deref())?;
+        if let Some(db) = &self.database {
+            s.database_url = db.clone();
+        }
+        Ok(s)
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API server.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// Address to listen on [default: 127.0.0.1:8080]
+        #[arg(long, env = "GIFTBIZ_LISTEN")]
+        listen: Option<String>,
+        /// Base of the absolute URLs the API returns [default: http://LISTEN]
+        #[arg(long, env = "GIFTBIZ_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Do not seed the demo catalog and account (a real platform).
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Manage accounts (구매사) and their API credentials.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Import or export the catalog.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Benchmarks (figures printed, nothing asserted).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account and print its custom_auth_code and custom_auth_token.
+    Create {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        user_id: String,
+        #[arg(long, default_value = "basic")]
+        grade: Grade,
+        /// Print one JSON object (user_id, custom_auth_code, custom_auth_token).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List accounts (never tokens).
+    List {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an account's grade (the price it pays).
+    SetGrade {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        user_id: String,
+        #[arg(long)]
+        grade: Grade,
+    },
+    /// Issue a new token; the old one stops working at once.
+    RotateToken {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        user_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Load goods and brands from JSON in the live 0101/0102 response shape (upsert by code).
+    Import {
+        #[command(flatten)]
+        common: Common,
+        /// One or more files; all are loaded in one transaction or none is.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write the catalog as {"goods": <0101 response>, "brands": <0102 response>}.
+    Export {
+        #[command(flatten)]
+        common: Common,
+        /// Output file [default: standard output]
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(settings: &Settings, default_level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if settings.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { common, listen, public_url, no_demo } => {
+            let mut settings = common.settings()?;
+            if let Some(l) = listen {
+                settings.listen = l;
+            }
+            if public_url.is_some() {
+                settings.public_url = public_url;
+            }
+            if no_demo {
+                settings.demo = false;
+            }
+            init_logging(&settings, "info");
+            giftbiz_server::serve(settings).await
+        }
+        Command::Account(cmd) => account(cmd).await,
+        Command::Catalog(cmd) => catalog(cmd).await,
+        Command::Bench(cmd) => bench::run(cmd).await,
+    }
+}
+
+async fn open(common: &Common) -> anyhow::Result<std::sync::Arc<dyn giftbiz_core::Store>> {
+    let settings = common.settings()?;
+    init_logging(&settings, "warn");
+    db::open_store(&settings.database_url).await
+}
+
+fn print_credentials(issued: &operator::IssuedAccount, json: bool) {
+    let a = &issued.account;
+    if json {
+        let v = serde_json::json!({
+            "user_id": a.user_id,
+            "custom_auth_code": a.auth_code,
+            "custom_auth_token": issued.token.expose(),
+        });
+        println!("{v}");
+    } else {
+        println!("user_id           = {}", a.user_id);
+        println!("grade             = {}", a.grade);
+        println!("custom_auth_code  = {}", a.auth_code);
+        println!("custom_auth_token = {}", issued.token.expose());
+        println!("(the token is shown only now; it is stored hashed)");
+    }
+}
+
+async fn account(cmd: AccountCommand) -> anyhow::Result<()> {
+    match cmd {
+        AccountCommand::Create { common, user_id, grade, json } => {
+            let store = open(&common).await?;
+            let issued = operator::create_account(store.as_ref(), &user_id, grade).await?;
+            print_credentials(&issued, json);
+        }
+        AccountCommand::List { common, json } => {
+            let store = open(&common).await?;
+            let accounts = store.list_accounts().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&accounts)?);
+            } else {
+                println!("{:<24} {:<9} {:<36} created (UTC)", "user_id", "grade", "custom_auth_code");
+                for a in accounts {
+                    let created = giftbiz_core::time::from_millis(a.created_at_ms).format("%Y-%m-%d %H:%M:%S");
+                    println!("{:<24} {:<9} {:<36} {created}", a.user_id, a.grade, a.auth_code);
+                }
+            }
+        }
+        AccountCommand::SetGrade { common, user_id, grade } => {
+            let store = open(&common).await?;
+            operator::set_grade(store.as_ref(), &user_id, grade).await?;
+            println!("{user_id}: grade is now {grade}");
+        }
+        AccountCommand::RotateToken { common, user_id, json } => {
+            let store = open(&common).await?;
+            let issued = operator::rotate_token(store.as_ref(), &user_id).await?;
+            print_credentials(&issued, json);
+        }
+    }
+    Ok(())
+}
+
+async fn catalog(cmd: CatalogCommand) -> anyhow::Result<()> {
+    match cmd {
+        CatalogCommand::Import { common, files } => {
+            let store = open(&common).await?;
+            let mut texts = Vec::new();
+            for f in &files {
+                texts.push(std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?);
+            }
+            let counts = operator::import_catalog_files(store.as_ref(), &files, &texts).await?;
+            println!("imported {} brands and {} goods", counts.brands, counts.goods);
+        }
+        CatalogCommand::Export { common, out } => {
+            let store = open(&common).await?;
+            let doc = operator::export_catalog(store.as_ref()).await?;
+            let text = serde_json::to_string_pretty(&doc)?;
+            match out {
+                Some(path) => std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?,
+                None => println!("{text}"),
+            }
+        }
+    }
+    Ok(())
+}

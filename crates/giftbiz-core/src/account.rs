@@ -1,0 +1,145 @@
+//! Accounts (구매사) and their API credentials.
+//!
+//! The auth code identifies the account (`REAL` + 32 hex, like the live service's); the token is
+//! an opaque 24-character Base64 secret of 16 random bytes. Only the token's SHA-256 is stored: a
+//! token is high-entropy, so a fast hash cannot be brute-forced, and comparing hashes in constant
+//! time leaks nothing about the stored value.
+
+use base64::Engine;
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::Grade;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: i64,
+    /// The member id (`user_id`) that send, cancel, resend and bizmoney must carry.
+    pub user_id: String,
+    pub auth_code: String,
+    #[serde(skip)]
+    pub token_hash: TokenHash,
+    pub grade: Grade,
+    pub created_at_ms: i64,
+}
+
+impl Account {
+    /// Constant-time check of a presented token against the stored hash.
+    pub fn token_matches(&self, presented: &str) -> bool {
+        self.token_hash.matches(presented)
+    }
+}
+
+/// What the store needs to create an account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub user_id: String,
+    pub auth_code: String,
+    pub token_hash: TokenHash,
+    pub grade: Grade,
+    pub created_at_ms: i64,
+}
+
+/// A freshly issued token, shown to the operator once and never stored.
+#[derive(Clone)]
+pub struct AuthToken(String);
+
+impl AuthToken {
+    pub fn generate() -> AuthToken {
+        let mut bytes = [0u8; 16];
+        rand::rng().fill_bytes(&mut bytes);
+        AuthToken(base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn hash(&self) -> TokenHash {
+        TokenHash::of(&self.0)
+    }
+}
+
+impl std::fmt::Debug for AuthToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthToken(..)")
+    }
+}
+
+/// The hex SHA-256 of a token, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TokenHash(String);
+
+impl TokenHash {
+    pub fn of(token: &str) -> TokenHash {
+        TokenHash(hex::encode(Sha256::digest(token.as_bytes())))
+    }
+
+    /// Wraps a hash read back from storage.
+    pub fn from_stored(hex: String) -> TokenHash {
+        TokenHash(hex)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn matches(&self, presented: &str) -> bool {
+        let presented = TokenHash::of(presented);
+        presented.0.as_bytes().ct_eq(self.0.as_bytes()).into()
+    }
+}
+
+/// A new auth code: `REAL` + 32 lowercase hex characters.
+pub fn generate_auth_code() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("REAL{}", hex::encode(bytes))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("user id must be 1-50 characters of letters, digits, '_', '-', '.' or '@'")]
+pub struct InvalidUserId;
+
+/// Parses an operator-given member id.
+pub fn parse_user_id(raw: &str) -> Result<String, InvalidUserId> {
+    let ok = !raw.is_empty()
+        && raw.len() <= 50
+        && raw.chars().all(|c| c.is_ascii_alphanumeric() || "_-.@".contains(c));
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(InvalidUserId)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_24_char_base64_and_verify_only_themselves() {
+        let t = AuthToken::generate();
+        assert_eq!(t.expose().len(), 24);
+        let h = t.hash();
+        assert!(h.matches(t.expose()));
+        assert!(!h.matches("x"));
+        assert_ne!(h.as_str(), t.expose());
+    }
+
+    #[test]
+    fn auth_codes_look_like_live_ones() {
+        let c = generate_auth_code();
+        assert_eq!(c.len(), 36);
+        assert!(c.starts_with("REAL"));
+    }
+
+    #[test]
+    fn user_ids_are_parsed() {
+        assert!(parse_user_id("demo_user@corp").is_ok());
+        assert!(parse_user_id("").is_err());
+        assert!(parse_user_id("a b").is_err());
+    }
+}

@@ -1,0 +1,157 @@
+//! The catalog: goods (상품) and brands (브랜드) as the platform keeps them.
+//!
+//! A goods keeps every grade's price; the wire shows the caller's. Image URLs are either
+//! absolute (imported from a live catalog dump) or `None`, meaning the platform renders the
+//! image itself and the server makes the URL from its public base URL.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Grade, GradePrice, GradePrices};
+
+/// `goodsStateCd`. Withdrawn goods stay stored (coupons point at them) but leave the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum GoodsState {
+    #[serde(rename = "SALE")]
+    Sale,
+    #[serde(rename = "SUS")]
+    Suspended,
+    #[serde(rename = "DEL")]
+    Withdrawn,
+}
+
+impl GoodsState {
+    pub fn code(self) -> &'static str {
+        match self {
+            GoodsState::Sale => "SALE",
+            GoodsState::Suspended => "SUS",
+            GoodsState::Withdrawn => "DEL",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<GoodsState> {
+        match code {
+            "SALE" => Some(GoodsState::Sale),
+            "SUS" => Some(GoodsState::Suspended),
+            "DEL" | "END" => Some(GoodsState::Withdrawn),
+            _ => None,
+        }
+    }
+}
+
+/// How long an issued coupon is valid (`validPrdTypeCd`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Validity {
+    /// `01`: a number of days from issue (`limitDay`).
+    Days { days: i64 },
+    /// `02`: a fixed last day (`validPrdDay`, yyyyMMdd, KST).
+    Until { date: String },
+}
+
+impl Validity {
+    pub fn type_cd(&self) -> &'static str {
+        match self {
+            Validity::Days { .. } => "01",
+            Validity::Until { .. } => "02",
+        }
+    }
+}
+
+/// Image URLs of a goods; `None` = rendered by the platform.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoodsImages {
+    pub small: Option<String>,
+    pub big: Option<String>,
+    pub desc_web: Option<String>,
+    pub mms: Option<String>,
+    pub brand_icon: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Goods {
+    pub goods_code: String,
+    pub goods_no: i64,
+    pub goods_name: String,
+    pub brand_code: String,
+    pub brand_name: String,
+    pub content: String,
+    pub content_add_desc: String,
+    pub goods_type_cd: String,
+    pub goods_type_nm: String,
+    pub goods_type_dtl_nm: String,
+    pub category1_seq: i64,
+    pub category_name1: String,
+    pub images: GoodsImages,
+    /// 권장 소비자 가격.
+    pub sale_price: i64,
+    /// 공급사 할인 반영 가격.
+    pub real_price: i64,
+    pub prices: GradePrices,
+    pub validity: Validity,
+    pub srch_keyword: String,
+    /// 판매종료일, as the live service writes it (`2999-12-30T15:00:00.000+0000`).
+    pub end_date: String,
+    pub goods_com_id: String,
+    pub goods_com_name: String,
+    pub affiliate_id: String,
+    pub affiliate: String,
+    pub exh_gender_cd: String,
+    pub exh_age_cd: String,
+    pub mms_reserve_flag: String,
+    pub state: GoodsState,
+    pub mms_barcd_create_yn: String,
+    pub rm_cnt_flag: String,
+    pub sale_date_flag_cd: String,
+    pub sale_date_flag: String,
+    pub rm_id_buy_cnt_flag_cd: String,
+    pub md_code: String,
+    pub popular: i64,
+}
+
+impl Goods {
+    pub fn price_for(&self, grade: Grade) -> GradePrice {
+        self.prices.for_grade(grade)
+    }
+
+    /// `limitDay` on the wire: the day count for type 01, 0 for a fixed date.
+    pub fn limit_day(&self) -> i64 {
+        match &self.validity {
+            Validity::Days { days } => *days,
+            Validity::Until { .. } => 0,
+        }
+    }
+
+    /// `validPrdDay` on the wire: the end date for type 02, empty for a day count.
+    pub fn valid_prd_day(&self) -> &str {
+        match &self.validity {
+            Validity::Days { .. } => "",
+            Validity::Until { date } => date,
+        }
+    }
+
+    pub fn is_listed(&self) -> bool {
+        self.state != GoodsState::Withdrawn
+    }
+}
+
+/// Brand images; `None` = rendered by the platform.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrandImages {
+    pub banner: Option<String>,
+    pub icon: Option<String>,
+    pub mms_thum: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Brand {
+    pub brand_code: String,
+    pub brand_seq: i64,
+    pub brand_name: String,
+    pub content: String,
+    pub category1_name: String,
+    pub category1_seq: i64,
+    pub category2_name: String,
+    pub category2_seq: i64,
+    pub sort: i64,
+    pub images: BrandImages,
+}

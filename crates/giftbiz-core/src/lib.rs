@@ -1,0 +1,16 @@
+//! Domain rules of giftbiz and the storage trait both database engines implement.
+//!
+//! Values enter the domain through parsing (`Grade::from_str`, `AuthToken::parse`, the catalog
+//! import), so code past this crate's boundary never sees an invalid one.
+
+pub mod account;
+pub mod catalog;
+pub mod catalog_import;
+pub mod grade;
+pub mod store;
+pub mod time;
+
+pub use account::{Account, AuthToken, NewAccount};
+pub use catalog::{Brand, Goods, GoodsState};
+pub use grade::{Grade, GradePrice, GradePrices};
+pub use store::{CatalogCounts, Store, StoreError};

@@ -1,0 +1,153 @@
+//! Server settings: defaults, then an optional TOML file, then `GIFTBIZ_…` environment
+//! variables, then command-line flags (each layer overrides the one before).
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// The SQLite file every command uses unless told otherwise.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://giftbiz.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite://FILE` or `postgres://…`.
+    pub database_url: String,
+    pub listen: String,
+    /// Base of every absolute URL the API returns (image URLs); defaults to `http://{listen}`.
+    pub public_url: Option<String>,
+    /// Seed a demo catalog and account into an empty database.
+    pub demo: bool,
+    /// Accept `dev_yn=Y` (a sandbox); the live service answers ERR0100.
+    pub accept_dev: bool,
+    /// tr_id length limit in bytes (ERR0807).
+    pub tr_id_max_bytes: usize,
+    /// mms_title length limit in characters (ERR0806); the spec's prose says 10.
+    pub title_max_chars: usize,
+    /// Largest `size` the goods list accepts (PAG0001 above).
+    pub page_size_cap: u32,
+    /// Largest request body read; larger ones are refused with ERR0201.
+    pub max_body_bytes: usize,
+    /// `text` or `json` log lines.
+    pub log_format: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            listen: DEFAULT_LISTEN.to_owned(),
+            public_url: None,
+            demo: true,
+            accept_dev: false,
+            tr_id_max_bytes: 25,
+            title_max_chars: 20,
+            page_size_cap: 5000,
+            max_body_bytes: 1 << 20,
+            log_format: "text".to_owned(),
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, overridden by `file` (if given) and then by the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut settings = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading config file {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))?
+            }
+            None => Settings::default(),
+        };
+        settings.apply_env(|k| std::env::var(k).ok())?;
+        Ok(settings)
+    }
+
+    fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        fn parsed<T: std::str::FromStr>(name: &str, v: String) -> anyhow::Result<T> {
+            v.trim().parse().map_err(|_| anyhow::anyhow!("{name}={v:?} is not a valid value"))
+        }
+        fn flag(name: &str, v: String) -> anyhow::Result<bool> {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "0" | "false" | "no" | "off" => Ok(false),
+                _ => anyhow::bail!("{name}={v:?} is not true or false"),
+            }
+        }
+        if let Some(v) = var("GIFTBIZ_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = var("GIFTBIZ_LISTEN") {
+            self.listen = v;
+        }
+        if let Some(v) = var("GIFTBIZ_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = var("GIFTBIZ_DEMO") {
+            self.demo = flag("GIFTBIZ_DEMO", v)?;
+        }
+        if let Some(v) = var("GIFTBIZ_ACCEPT_DEV") {
+            self.accept_dev = flag("GIFTBIZ_ACCEPT_DEV", v)?;
+        }
+        if let Some(v) = var("GIFTBIZ_TR_ID_MAX_BYTES") {
+            self.tr_id_max_bytes = parsed("GIFTBIZ_TR_ID_MAX_BYTES", v)?;
+        }
+        if let Some(v) = var("GIFTBIZ_TITLE_MAX_CHARS") {
+            self.title_max_chars = parsed("GIFTBIZ_TITLE_MAX_CHARS", v)?;
+        }
+        if let Some(v) = var("GIFTBIZ_PAGE_SIZE_CAP") {
+            self.page_size_cap = parsed("GIFTBIZ_PAGE_SIZE_CAP", v)?;
+        }
+        if let Some(v) = var("GIFTBIZ_MAX_BODY_BYTES") {
+            self.max_body_bytes = parsed("GIFTBIZ_MAX_BODY_BYTES", v)?;
+        }
+        if let Some(v) = var("GIFTBIZ_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        Ok(())
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn public_base(&self) -> String {
+        let base = self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen));
+        base.trim_end_matches('/').to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("giftbiz.toml");
+        std::fs::write(&path, "page_size_cap = 100\ndemo = false\ntitle_max_chars = 10\n").unwrap();
+        let mut s: Settings = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(s.page_size_cap, 100);
+        assert!(!s.demo);
+        s.apply_env(|k| (k == "GIFTBIZ_PAGE_SIZE_CAP").then(|| "7".to_owned())).unwrap();
+        assert_eq!(s.page_size_cap, 7);
+        assert_eq!(s.title_max_chars, 10);
+        assert_eq!(s.tr_id_max_bytes, 25);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_their_name() {
+        let mut s = Settings::default();
+        let err = s.apply_env(|k| (k == "GIFTBIZ_DEMO").then(|| "maybe".to_owned())).unwrap_err();
+        assert!(err.to_string().contains("GIFTBIZ_DEMO"));
+        assert!(toml::from_str::<Settings>("no_such_setting = 1").is_err());
+    }
+
+    #[test]
+    fn public_base_defaults_to_the_listen_address() {
+        let s = Settings::default();
+        assert_eq!(s.public_base(), "http://127.0.0.1:8080");
+        let s = Settings { public_url: Some("https://gift.example/".into()), ..Settings::default() };
+        assert_eq!(s.public_base(), "https://gift.example");
+    }
+}

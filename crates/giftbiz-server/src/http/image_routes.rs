@@ -1,0 +1,45 @@
+//! Serves the images the catalog links to (`goodsImgS`, `brandIConImg`, …), rendered on first
+//! request and cached.
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::AppState;
+use crate::images::ImageKind;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/images/goods/{goods_code}/{file}", get(goods_image))
+        .route("/images/brands/{brand_code}/{file}", get(brand_image))
+}
+
+async fn goods_image(State(state): State<AppState>, Path((code, file)): Path<(String, String)>) -> Response {
+    let Some(kind) = file.strip_suffix(".png").and_then(ImageKind::parse_goods) else { return not_found() };
+    let Ok(snap) = state.catalog.snapshot().await else { return unavailable() };
+    let Some(goods) = snap.goods(&code) else { return not_found() };
+    let png = state.images.png(&format!("goods:{code}"), kind, &goods.brand_name, Some(&goods.goods_name));
+    png_response(png)
+}
+
+async fn brand_image(State(state): State<AppState>, Path((code, file)): Path<(String, String)>) -> Response {
+    let Some(kind) = file.strip_suffix(".png").and_then(ImageKind::parse_brand) else { return not_found() };
+    let Ok(snap) = state.catalog.snapshot().await else { return unavailable() };
+    let Some(brand) = snap.brand(&code) else { return not_found() };
+    let png = state.images.png(&format!("brand:{code}"), kind, &brand.brand_name, None);
+    png_response(png)
+}
+
+fn png_response(png: bytes::Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "public, max-age=86400")], png).into_response()
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "no such image").into_response()
+}
+
+fn unavailable() -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, "catalog unavailable").into_response()
+}

@@ -1,0 +1,110 @@
+//! The HTTP surface: the `/bizApi` endpoints, the images they link to, and a health check.
+//! Each resource module owns its `router()`.
+
+use std::sync::Arc;
+
+use axum::handler::Handler;
+use axum::middleware::map_response;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use giftbiz_core::Store;
+use giftbiz_wire::ResultCode;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::catalog_cache::CatalogCache;
+use crate::config::Settings;
+use crate::images::ImageCache;
+
+pub mod auth;
+pub mod catalog;
+pub mod error;
+mod image_routes;
+pub mod params;
+
+use catalog::ImageUrls;
+use error::{ensure_envelope, panic_response, ApiError};
+
+/// Everything a request handler needs, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub settings: Arc<Settings>,
+    pub catalog: Arc<CatalogCache>,
+    pub images: Arc<ImageCache>,
+    pub urls: Arc<ImageUrls>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, settings: Settings) -> AppState {
+        AppState {
+            catalog: Arc::new(CatalogCache::new(store.clone())),
+            images: Arc::new(ImageCache::new()),
+            urls: Arc::new(ImageUrls::new(settings.public_base())),
+            settings: Arc::new(settings),
+            store,
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = with_api_layers(Router::new().merge(catalog::router()));
+    Router::new()
+        .nest("/bizApi", api)
+        .merge(image_routes::router())
+        .route("/health", get(health))
+        .fallback(unknown_path)
+        .with_state(state)
+}
+
+/// Whatever happens under `/bizApi` (an unknown path, a wrong method, a panic, a framework
+/// rejection) leaves as the envelope.
+fn with_api_layers<S: Clone + Send + Sync + 'static>(api: Router<S>) -> Router<S> {
+    api.fallback(unknown_path)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(map_response(ensure_envelope))
+}
+
+/// Registers an API endpoint (POST) with and without a trailing slash.
+pub(crate) fn api_route<H, T>(router: Router<AppState>, path: &str, handler: H) -> Router<AppState>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    router.route(path, post(handler.clone())).route(&format!("{path}/"), post(handler))
+}
+
+async fn unknown_path() -> Response {
+    ApiError::with(ResultCode::ApiCodeMissing, "no such API path").into_response()
+}
+
+async fn wrong_method() -> Response {
+    ApiError::with(ResultCode::ApiCodeMissing, "POST only").into_response()
+}
+
+/// The trivial endpoint, also the benchmark's baseline.
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panic_leaves_as_e9999_without_its_text() {
+        async fn boom() -> &'static str {
+            panic!("secret internals")
+        }
+        let app = with_api_layers(Router::new().route("/x", post(boom)));
+        let req = axum::http::Request::post("/x").body(axum::body::Body::empty()).unwrap();
+        let resp = app.oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 16).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["code"], "E9999");
+        assert!(!String::from_utf8_lossy(&body).contains("secret"));
+    }
+}

@@ -1,0 +1,14 @@
+//! The giftbiz platform server: the Giftishow Biz API over HTTP on SQLite or PostgreSQL, with a
+//! demo catalog and the images it links to.
+
+pub mod app;
+pub mod catalog_cache;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod http;
+pub mod images;
+pub mod operator;
+
+pub use app::{serve, RunningServer};
+pub use config::Settings;

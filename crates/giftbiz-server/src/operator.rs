@@ -1,0 +1,150 @@
+//! What the operator commands do (`giftbiz account …`, `giftbiz catalog …`) and the demo seed.
+//! They work on the database directly, so they work while a server runs on the same one.
+
+use anyhow::Context;
+use giftbiz_core::account::{generate_auth_code, parse_user_id};
+use giftbiz_core::catalog_import::{parse_catalog, ParsedCatalog};
+use giftbiz_core::{Account, AuthToken, CatalogCounts, Grade, NewAccount, Store, StoreError};
+use giftbiz_wire::catalog::{BrandListResult, GoodsListResult};
+use giftbiz_wire::Envelope;
+use serde_json::json;
+
+use crate::demo::catalog::{demo_catalog, DEMO_GOODS};
+use crate::http::catalog::{brand_view, goods_list_item, ImageUrls};
+
+pub const DEMO_USER_ID: &str = "demo";
+
+/// A new account and its token, which is shown now and never again.
+pub struct IssuedAccount {
+    pub account: Account,
+    pub token: AuthToken,
+}
+
+pub async fn create_account(store: &dyn Store, user_id: &str, grade: Grade) -> anyhow::Result<IssuedAccount> {
+    let user_id = parse_user_id(user_id)?;
+    let token = AuthToken::generate();
+    let new = NewAccount {
+        user_id,
+        auth_code: generate_auth_code(),
+        token_hash: token.hash(),
+        grade,
+        created_at_ms: chrono::Utc::now().timestamp_millis(),
+    };
+    let account = store.create_account(&new).await?;
+    Ok(IssuedAccount { account, token })
+}
+
+pub async fn set_grade(store: &dyn Store, user_id: &str, grade: Grade) -> anyhow::Result<()> {
+    anyhow::ensure!(store.set_grade(user_id, grade).await?, "no account with user id {user_id:?}");
+    Ok(())
+}
+
+/// Issues a new token; the old one stops working at once.
+pub async fn rotate_token(store: &dyn Store, user_id: &str) -> anyhow::Result<IssuedAccount> {
+    let token = AuthToken::generate();
+    anyhow::ensure!(store.set_token_hash(user_id, &token.hash()).await?, "no account with user id {user_id:?}");
+    let account = store.account_by_user_id(user_id).await?.context("account vanished")?;
+    Ok(IssuedAccount { account, token })
+}
+
+/// Loads catalog dumps (see `giftbiz_core::catalog_import`) in one transaction: a bad file
+/// changes nothing. `names` label the texts in error messages.
+pub async fn import_catalog_files(
+    store: &dyn Store,
+    names: &[std::path::PathBuf],
+    texts: &[String],
+) -> anyhow::Result<CatalogCounts> {
+    let mut all = ParsedCatalog::default();
+    for (name, text) in names.iter().zip(texts) {
+        let parsed = parse_catalog(text).with_context(|| format!("{}", name.display()))?;
+        all.brands.extend(parsed.brands);
+        all.goods.extend(parsed.goods);
+    }
+    let mut known = all.brands.clone();
+    known.extend(store.all_brands().await?);
+    all.fill_from_brands(&known);
+    Ok(store.upsert_catalog(&all.brands, &all.goods).await?)
+}
+
+/// The catalog as `{"goods": <0101 response>, "brands": <0102 response>}`; each goods also
+/// carries every grade's price so an import elsewhere keeps them. Platform-rendered images are
+/// written as empty strings.
+pub async fn export_catalog(store: &dyn Store) -> anyhow::Result<serde_json::Value> {
+    let urls = ImageUrls::for_export();
+    let goods = store.all_goods().await?;
+    let brands = store.all_brands().await?;
+    let listed: Vec<_> = goods.iter().filter(|g| g.is_listed()).collect();
+    let mut items = Vec::with_capacity(listed.len());
+    for g in &listed {
+        let mut item = serde_json::to_value(goods_list_item(g, Grade::Basic, &urls))?;
+        if let Some(obj) = item.as_object_mut() {
+            for (key, value) in [
+                ("goldPrice", g.prices.gold.price),
+                ("goldDiscountRate", g.prices.gold.rate),
+                ("vipPrice", g.prices.vip.price),
+                ("vipDiscountRate", g.prices.vip.rate),
+                ("platinumPrice", g.prices.platinum.price),
+                ("platinumDiscountRate", g.prices.platinum.rate),
+            ] {
+                obj.insert(key.to_owned(), json!(value));
+            }
+            obj.insert("goodsTypeCd".to_owned(), json!(g.goods_type_cd));
+            obj.insert("categoryName1".to_owned(), json!(g.category_name1));
+        }
+        items.push(item);
+    }
+    let goods_env = json!({"code": "0000", "message": null, "result": {"listNum": items.len(), "goodsList": items}});
+    let brand_list: Vec<_> = brands.iter().map(|b| brand_view(b, &urls)).collect();
+    let brands_env = Envelope::ok(BrandListResult { list_num: brand_list.len() as u64, brand_list });
+    // Type-check the goods half against the wire shape it claims to be.
+    debug_assert!(serde_json::from_value::<Envelope<GoodsListResult>>(goods_env.clone()).is_ok());
+    Ok(json!({"goods": goods_env, "brands": brands_env}))
+}
+
+/// What `serve` seeded into an empty database.
+#[derive(Default)]
+pub struct DemoSeed {
+    pub catalog: Option<CatalogCounts>,
+    pub account: Option<IssuedAccount>,
+}
+
+/// Seeds the demo catalog when the catalog is empty, and the demo account when no account
+/// exists.
+pub async fn seed_demo(store: &dyn Store) -> anyhow::Result<DemoSeed> {
+    let mut seed = DemoSeed::default();
+    if store.all_brands().await?.is_empty() && store.all_goods().await?.is_empty() {
+        let (brands, goods) = demo_catalog(DEMO_GOODS);
+        seed.catalog = Some(store.upsert_catalog(&brands, &goods).await?);
+    }
+    if store.list_accounts().await?.is_empty() {
+        match create_account(store, DEMO_USER_ID, Grade::Basic).await {
+            Ok(issued) => seed.account = Some(issued),
+            // Another process seeded it between our check and insert.
+            Err(e) if matches!(e.downcast_ref::<StoreError>(), Some(StoreError::UserIdTaken(_))) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(seed)
+}
+
+impl DemoSeed {
+    /// Tells the operator what was seeded, with credentials and a ready-to-paste call.
+    pub fn print(&self, listen: &str) {
+        if let Some(c) = self.catalog {
+            println!("seeded the demo catalog: {} brands, {} goods", c.brands, c.goods);
+        }
+        if let Some(issued) = &self.account {
+            let a = &issued.account;
+            println!("created the demo account (shown once; `giftbiz account rotate-token --user-id {}` issues a new token):", a.user_id);
+            println!("  user_id           = {}", a.user_id);
+            println!("  custom_auth_code  = {}", a.auth_code);
+            println!("  custom_auth_token = {}", issued.token.expose());
+            println!("try it:");
+            println!(
+                "  curl -s -X POST http://{listen}/bizApi/goods -d api_code=0101 -d custom_auth_code={} --data-urlencode custom_auth_token={} -d dev_yn=N -d start=1 -d size=2",
+                a.auth_code,
+                issued.token.expose()
+            );
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The test harness: the real server on a loopback port over a fresh database, SQLite (a file in
+//! a temporary directory) or PostgreSQL (a schema of its own in GIFTBIZ_TEST_DATABASE_URL).
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use giftbiz_core::{Grade, Store};
+use giftbiz_server::operator::{self, IssuedAccount};
+use giftbiz_server::{RunningServer, Settings};
+use giftbiz_store_postgres::PgStore;
+use giftbiz_store_sqlite::SqliteStore;
+use serde_json::Value;
+
+pub const PG_ENV: &str = "GIFTBIZ_TEST_DATABASE_URL";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, migrated, empty store. `None` only for PostgreSQL when GIFTBIZ_TEST_DATABASE_URL is
+/// unset (the test then says it was skipped); set but unreachable is a failure.
+pub async fn fresh_store(engine: Engine) -> Option<(Arc<dyn Store>, Option<tempfile::TempDir>)> {
+    match engine {
+        Engine::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("giftbiz.db").display());
+            let store = SqliteStore::connect(&url).await.expect("open sqlite");
+            Some((Arc::new(store), Some(dir)))
+        }
+        Engine::Postgres => {
+            let Ok(url) = std::env::var(PG_ENV) else {
+                eprintln!("skipped: {PG_ENV} is not set");
+                return None;
+            };
+            let schema = unique_schema();
+            let store = PgStore::connect_in_schema(&url, &schema)
+                .await
+                .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unusable: {e}"));
+            Some((Arc::new(store), None))
+        }
+    }
+}
+
+pub fn unique_schema() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("t_{}_{}_{}", std::process::id(), nanos, N.fetch_add(1, Ordering::Relaxed))
+}
+
+pub struct TestApp {
+    pub server: RunningServer,
+    pub store: Arc<dyn Store>,
+    pub client: reqwest::Client,
+    pub account: IssuedAccount,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestApp {
+    /// The server over a fresh store seeded with the demo catalog, and a basic-grade account.
+    pub async fn spawn(engine: Engine) -> Option<TestApp> {
+        TestApp::spawn_with(engine, Settings::default()).await
+    }
+
+    pub async fn spawn_with(engine: Engine, settings: Settings) -> Option<TestApp> {
+        let (store, dir) = fresh_store(engine).await?;
+        operator::seed_demo(store.as_ref()).await.expect("seed demo");
+        let account = operator::create_account(store.as_ref(), "acme", Grade::Basic).await.expect("account");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let settings = Settings { public_url: None, ..settings };
+        let server = RunningServer::start(store.clone(), settings, listener).await.expect("start server");
+        Some(TestApp { server, store, client: reqwest::Client::new(), account, _dir: dir })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.base_url())
+    }
+
+    /// The four common fields for `api_code`, as the account's own.
+    pub fn auth(&self, api_code: &str) -> Vec<(String, String)> {
+        vec![
+            ("api_code".into(), api_code.into()),
+            ("custom_auth_code".into(), self.account.account.auth_code.clone()),
+            ("custom_auth_token".into(), self.account.token.expose().to_owned()),
+            ("dev_yn".into(), "N".into()),
+        ]
+    }
+
+    /// POSTs an urlencoded form, checks the transport contract (HTTP 200, JSON UTF-8) and
+    /// returns the body.
+    pub async fn post_form(&self, path: &str, form: &[(String, String)]) -> Value {
+        let resp = self.client.post(self.url(path)).form(form).send().await.expect("request");
+        envelope_of(resp).await
+    }
+
+    /// Calls `path` with the common fields for `api_code` plus `extra`.
+    pub async fn call(&self, path: &str, api_code: &str, extra: &[(&str, &str)]) -> Value {
+        let mut form = self.auth(api_code);
+        form.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self.post_form(path, &form).await
+    }
+}
+
+/// Every API answer is HTTP 200 with `application/json;charset=UTF-8` and the three envelope
+/// keys.
+pub async fn envelope_of(resp: reqwest::Response) -> Value {
+    assert_eq!(resp.status(), 200, "API answers are always HTTP 200");
+    let ct = resp.headers().get("content-type").expect("content-type").to_str().unwrap().to_owned();
+    assert_eq!(ct, "application/json;charset=UTF-8");
+    let v: Value = resp.json().await.expect("JSON body");
+    assert!(v.get("code").is_some() && v.get("message").is_some(), "envelope keys in {v}");
+    v
+}
+
+/// Asserts an error envelope with `code`.
+#[track_caller]
+pub fn assert_code(v: &Value, code: &str) {
+    assert_eq!(v["code"], code, "expected {code} in {v}");
+    if code != "0000" {
+        assert!(v["message"].is_string(), "error message in {v}");
+        assert!(v["result"].is_null(), "no result on error in {v}");
+    }
+}
+
+/// Generates one `#[tokio::test]` per engine for each scenario function `async fn(&TestApp)`.
+#[macro_export]
+macro_rules! both_engines {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    if let Some(app) = $crate::common::TestApp::spawn($crate::common::Engine::Sqlite).await {
+                        super::$scenario(&app).await;
+                    }
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    if let Some(app) = $crate::common::TestApp::spawn($crate::common::Engine::Postgres).await {
+                        super::$scenario(&app).await;
+                    }
+                }
+            )*
+        }
+    };
+}

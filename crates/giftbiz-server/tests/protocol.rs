@@ -1,0 +1,161 @@
+//! The wire protocol around every endpoint (NOTES §1-§4): where parameters may come from,
+//! authentication in its order, and errors that always leave as the envelope.
+
+mod common;
+
+use common::{assert_code, envelope_of, Engine, TestApp};
+use giftbiz_server::{operator, Settings};
+
+both_engines!(
+    auth_errors_in_the_order_of_notes,
+    parameters_come_from_query_json_multipart_and_headers,
+    rotated_tokens_and_grades_apply_at_once,
+    transport_errors_leave_as_the_envelope,
+);
+
+async fn auth_errors_in_the_order_of_notes(app: &TestApp) {
+    let code = app.account.account.auth_code.clone();
+    let token = app.account.token.expose().to_owned();
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (vec![("custom_auth_code", &code), ("custom_auth_token", &token), ("dev_yn", "N")], "E0002"),
+        (vec![("api_code", "9999"), ("custom_auth_code", &code), ("custom_auth_token", &token), ("dev_yn", "N")], "E0002"),
+        (vec![("api_code", "0102"), ("custom_auth_code", &code), ("custom_auth_token", &token), ("dev_yn", "N")], "E0007"),
+        (vec![("api_code", "0101"), ("custom_auth_token", &token), ("dev_yn", "N")], "E0011"),
+        (vec![("api_code", "0101"), ("custom_auth_code", "REALnope"), ("custom_auth_token", &token), ("dev_yn", "N")], "E0008"),
+        (vec![("api_code", "0101"), ("custom_auth_code", &code), ("dev_yn", "N")], "E0012"),
+        (vec![("api_code", "0101"), ("custom_auth_code", &code), ("custom_auth_token", "AAAAAAAAAAAAAAAAAAAAAA=="), ("dev_yn", "N")], "E0009"),
+        (vec![("api_code", "0101"), ("custom_auth_code", &code), ("custom_auth_token", &token)], "E0013"),
+        (vec![("api_code", "0101"), ("custom_auth_code", &code), ("custom_auth_token", &token), ("dev_yn", "Y")], "ERR0100"),
+        (vec![("api_code", "0101"), ("custom_auth_code", &code), ("custom_auth_token", &token), ("dev_yn", "N")], "0000"),
+    ];
+    for (form, expected) in cases {
+        let form: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let v = app.post_form("/bizApi/goods", &form).await;
+        assert_code(&v, expected);
+    }
+    // One account's credentials are not another's: a token of the demo account fails here.
+    let other = operator::create_account(app.store.as_ref(), "other", giftbiz_core::Grade::Basic).await.unwrap();
+    let form = vec![
+        ("api_code".to_owned(), "0102".to_owned()),
+        ("custom_auth_code".to_owned(), code.clone()),
+        ("custom_auth_token".to_owned(), other.token.expose().to_owned()),
+        ("dev_yn".to_owned(), "N".to_owned()),
+    ];
+    assert_code(&app.post_form("/bizApi/brands", &form).await, "E0009");
+}
+
+#[tokio::test]
+async fn dev_yn_y_is_accepted_when_the_sandbox_setting_is_on() {
+    let settings = Settings { accept_dev: true, ..Settings::default() };
+    let app = TestApp::spawn_with(Engine::Sqlite, settings).await.unwrap();
+    let mut form = app.auth("0102");
+    form[3].1 = "Y".into();
+    assert_code(&app.post_form("/bizApi/brands", &form).await, "0000");
+}
+
+#[tokio::test]
+async fn the_page_size_cap_is_a_setting() {
+    let settings = Settings { page_size_cap: 50, ..Settings::default() };
+    let app = TestApp::spawn_with(Engine::Sqlite, settings).await.unwrap();
+    assert_code(&app.call("/bizApi/goods", "0101", &[("size", "50")]).await, "0000");
+    assert_code(&app.call("/bizApi/goods", "0101", &[("size", "51")]).await, "PAG0001");
+}
+
+async fn parameters_come_from_query_json_multipart_and_headers(app: &TestApp) {
+    let auth = app.auth("0101");
+    let get = |k: &str| auth.iter().find(|(n, _)| n == k).unwrap().1.clone();
+
+    // Everything in the query string, empty body.
+    let resp = app.client.post(app.url("/bizApi/goods")).query(&auth).query(&[("size", "3")]).send().await.unwrap();
+    let v = envelope_of(resp).await;
+    assert_code(&v, "0000");
+    assert_eq!(v["result"]["goodsList"].as_array().unwrap().len(), 3);
+
+    // A JSON body, numbers as numbers, unknown extras ignored.
+    let mut body = serde_json::Map::new();
+    for (k, val) in &auth {
+        body.insert(k.clone(), val.clone().into());
+    }
+    body.insert("size".into(), 4.into());
+    body.insert("trId".into(), "ignored".into());
+    let resp = app.client.post(app.url("/bizApi/goods")).json(&body).send().await.unwrap();
+    let v = envelope_of(resp).await;
+    assert_code(&v, "0000");
+    assert_eq!(v["result"]["goodsList"].as_array().unwrap().len(), 4);
+
+    // multipart/form-data.
+    let mut form = reqwest::multipart::Form::new().text("size", "2");
+    for (k, val) in &auth {
+        form = form.text(k.clone(), val.clone());
+    }
+    let v = envelope_of(app.client.post(app.url("/bizApi/goods")).multipart(form).send().await.unwrap()).await;
+    assert_code(&v, "0000");
+    assert_eq!(v["result"]["goodsList"].as_array().unwrap().len(), 2);
+
+    // The four common fields as headers, dev_flag as dev_yn's alias; the body wins over them.
+    let resp = app
+        .client
+        .post(app.url("/bizApi/brands"))
+        .header("api_code", "0101")
+        .header("custom_auth_code", get("custom_auth_code"))
+        .header("custom_auth_token", get("custom_auth_token"))
+        .header("dev_flag", "N")
+        .form(&[("api_code", "0102")])
+        .send()
+        .await
+        .unwrap();
+    assert_code(&envelope_of(resp).await, "0000");
+
+    // An empty value counts as missing.
+    let mut form = app.auth("0101");
+    form[2].1 = String::new();
+    assert_code(&app.post_form("/bizApi/goods", &form).await, "E0012");
+}
+
+async fn rotated_tokens_and_grades_apply_at_once(app: &TestApp) {
+    assert_code(&app.call("/bizApi/brands", "0102", &[]).await, "0000");
+    // As `giftbiz account rotate-token` does, through the database, while the server runs.
+    let rotated = operator::rotate_token(app.store.as_ref(), "acme").await.unwrap();
+    assert_code(&app.call("/bizApi/brands", "0102", &[]).await, "E0009");
+    let mut form = app.auth("0102");
+    form[2].1 = rotated.token.expose().to_owned();
+    assert_code(&app.post_form("/bizApi/brands", &form).await, "0000");
+}
+
+async fn transport_errors_leave_as_the_envelope(app: &TestApp) {
+    // Unknown path, wrong method, oversized and undecodable bodies: all the envelope, HTTP 200.
+    let v = envelope_of(app.client.post(app.url("/bizApi/nope")).send().await.unwrap()).await;
+    assert_code(&v, "E0002");
+    let v = envelope_of(app.client.post(app.url("/elsewhere")).send().await.unwrap()).await;
+    assert_code(&v, "E0002");
+    let v = envelope_of(app.client.get(app.url("/bizApi/goods")).send().await.unwrap()).await;
+    assert_code(&v, "E0002");
+    let huge = "x".repeat(2 << 20);
+    let resp = app
+        .client
+        .post(app.url("/bizApi/goods"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("api_code=0101&pad={huge}"))
+        .send()
+        .await
+        .unwrap();
+    assert_code(&envelope_of(resp).await, "ERR0201");
+    let resp = app
+        .client
+        .post(app.url("/bizApi/goods"))
+        .header("content-type", "application/json")
+        .body("{\"api_code\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_code(&envelope_of(resp).await, "ERR0201");
+    let resp = app
+        .client
+        .post(app.url("/bizApi/goods"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![b'a', b'=', 0xff, 0xfe])
+        .send()
+        .await
+        .unwrap();
+    assert_code(&envelope_of(resp).await, "ERR0201");
+}
