@@ -147,7 +147,7 @@ fn decode_docs<T: serde::de::DeserializeOwned>(
 /// Keeps the last item of each key, in input order. Upserting a batch must behave like
 /// upserting its items one by one, where a later duplicate replaces an earlier one (and
 /// PostgreSQL refuses to let one statement's `ON CONFLICT DO UPDATE` touch a row twice).
-fn last_per_key<'a, T>(items: &'a [T], key: impl Fn(&T) -> &str) -> Vec<&'a T> {
+fn last_per_key<T>(items: &[T], key: impl Fn(&T) -> &str) -> Vec<&T> {
     let mut last: HashMap<&str, usize> = HashMap::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         last.insert(key(item), i);
@@ -161,9 +161,7 @@ fn last_per_key<'a, T>(items: &'a [T], key: impl Fn(&T) -> &str) -> Vec<&'a T> {
 }
 
 /// Serializes each item to its `doc`.
-fn with_docs<'a, T: serde::Serialize>(
-    items: Vec<&'a T>,
-) -> Result<Vec<(&'a T, String)>, StoreError> {
+fn with_docs<T: serde::Serialize>(items: Vec<&T>) -> Result<Vec<(&T, String)>, StoreError> {
     items
         .into_iter()
         .map(|item| Ok((item, serde_json::to_string(item).map_err(backend)?)))

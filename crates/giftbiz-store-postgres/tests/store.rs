@@ -500,22 +500,3 @@ async fn connect_uses_the_connections_schema() {
     raw.close().await.unwrap();
     db.drop_schema().await;
 }
-
-#[tokio::test]
-#[ignore]
-async fn tmp_bench() {
-    let Some(db) = test_db("tmp_bench") else { return };
-    let store = db.store().await;
-    let many: Vec<Goods> = (0..50_000).map(|i| goods(&format!("G{i:05}"), i, "B00001")).collect();
-    let brands: Vec<Brand> = (0..500).map(|i| brand(&format!("B{i:05}"), i % 7)).collect();
-    for _ in 0..2 {
-        let t = std::time::Instant::now();
-        store.upsert_catalog(&brands, &many).await.unwrap();
-        eprintln!("upsert {:?}", t.elapsed());
-    }
-    let t = std::time::Instant::now();
-    let all = store.all_goods().await.unwrap();
-    eprintln!("all_goods {:?} {}", t.elapsed(), all.len());
-    store.close().await;
-    db.drop_schema().await;
-}

@@ -1,0 +1,140 @@
+//! The `giftbiz` binary as operators and scripts use it: real processes on a real SQLite file.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn giftbiz(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_giftbiz"))
+        .args(args)
+        .args(["--database", db])
+        .env_remove("GIFTBIZ_DATABASE_URL")
+        .env_remove("GIFTBIZ_CONFIG")
+        .output()
+        .expect("run giftbiz")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn temp_db() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("ops.db").display());
+    (dir, url)
+}
+
+#[test]
+fn account_commands_create_list_grade_and_rotate() {
+    let (_dir, db) = temp_db();
+    let created: Value = serde_json::from_str(&ok(&giftbiz(&db, &["account", "create", "--user-id", "acme", "--grade", "gold", "--json"]))).unwrap();
+    let keys: Vec<_> = created.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys.len(), 3, "exactly user_id, custom_auth_code, custom_auth_token: {created}");
+    assert_eq!(created["user_id"], "acme");
+    assert!(created["custom_auth_code"].as_str().unwrap().starts_with("REAL"));
+    assert_eq!(created["custom_auth_token"].as_str().unwrap().len(), 24);
+
+    let dup = giftbiz(&db, &["account", "create", "--user-id", "acme"]);
+    assert!(!dup.status.success());
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("already taken"));
+
+    let bad_grade = giftbiz(&db, &["account", "create", "--user-id", "x", "--grade", "diamond"]);
+    assert!(!bad_grade.status.success());
+
+    ok(&giftbiz(&db, &["account", "set-grade", "--user-id", "acme", "--grade", "vip"]));
+    let list: Value = serde_json::from_str(&ok(&giftbiz(&db, &["account", "list", "--json"]))).unwrap();
+    assert_eq!(list[0]["grade"], "vip");
+    let text = serde_json::to_string(&list).unwrap();
+    assert!(!text.contains(created["custom_auth_token"].as_str().unwrap()), "tokens are never listed");
+
+    let rotated: Value = serde_json::from_str(&ok(&giftbiz(&db, &["account", "rotate-token", "--user-id", "acme", "--json"]))).unwrap();
+    assert_eq!(rotated["custom_auth_code"], created["custom_auth_code"]);
+    assert_ne!(rotated["custom_auth_token"], created["custom_auth_token"]);
+
+    let unknown = giftbiz(&db, &["account", "set-grade", "--user-id", "nobody", "--grade", "vip"]);
+    assert!(!unknown.status.success());
+}
+
+#[test]
+fn catalog_import_refuses_bad_files_and_export_round_trips() {
+    let (dir, db) = temp_db();
+    let good = dir.path().join("goods.json");
+    std::fs::write(
+        &good,
+        r#"{"code":"0000","message":null,"result":{"listNum":1,"goodsList":[{"goodsCode":"G1","goodsNo":1,
+        "goodsName":"아메리카노","brandCode":"BR1","brandName":"카페","salePrice":4500,"discountPrice":4230,"discountRate":6}]}}"#,
+    )
+    .unwrap();
+    let brands = dir.path().join("brands.json");
+    std::fs::write(&brands, r#"{"code":"0000","message":null,"result":{"listNum":1,"brandList":[{"brandCode":"BR1","brandName":"카페","category1Seq":1,"category1Name":"커피/음료"}]}}"#).unwrap();
+    let out = ok(&giftbiz(&db, &["catalog", "import", good.to_str().unwrap(), brands.to_str().unwrap()]));
+    assert!(out.contains("1 brands and 1 goods"), "{out}");
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"[{"goodsCode":"G2","goodsName":"x","brandCode":"BR1"}]"#).unwrap();
+    let refused = giftbiz(&db, &["catalog", "import", bad.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("bad.json") && err.contains("salePrice is missing"), "{err}");
+
+    let out_file = dir.path().join("export.json");
+    ok(&giftbiz(&db, &["catalog", "export", "--out", out_file.to_str().unwrap()]));
+    let export: Value = serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+    let goods = export["goods"]["result"]["goodsList"].as_array().unwrap();
+    assert_eq!(goods.len(), 1, "the bad file added nothing");
+    assert_eq!(goods[0]["goodsName"], "아메리카노");
+    assert_eq!(goods[0]["discountPrice"], 4230);
+    assert_eq!(export["brands"]["result"]["brandList"][0]["brandIConImg"], "");
+}
+
+/// `serve` on a fresh file seeds the demo, prints working credentials, and stops cleanly on
+/// SIGTERM.
+#[test]
+fn serve_seeds_the_demo_and_prints_working_credentials() {
+    let (_dir, db) = temp_db();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_giftbiz"))
+        .args(["serve", "--database", &db, "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let base = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        printed.push(line.clone());
+        if let Some(rest) = line.strip_prefix("giftbiz listening on ") {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let field = |name: &str| {
+        printed
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(name).map(|r| r.trim_start_matches([' ', '=']).trim().to_owned()))
+            .unwrap_or_else(|| panic!("{name} printed in {printed:?}"))
+    };
+    let (code, token) = (field("custom_auth_code"), field("custom_auth_token"));
+    assert!(printed.iter().any(|l| l.contains("curl")), "a ready-to-paste curl command");
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let v: Value = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{base}/bizApi/brands"))
+            .form(&[("api_code", "0102"), ("custom_auth_code", &code), ("custom_auth_token", &token), ("dev_yn", "N")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(v["code"], "0000", "{v}");
+    assert!(v["result"]["listNum"].as_u64().unwrap() >= 30);
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}
