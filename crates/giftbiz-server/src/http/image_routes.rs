@@ -20,16 +20,24 @@ async fn goods_image(State(state): State<AppState>, Path((code, file)): Path<(St
     let Some(kind) = file.strip_suffix(".png").and_then(ImageKind::parse_goods) else { return not_found() };
     let Ok(snap) = state.catalog.snapshot().await else { return unavailable() };
     let Some(goods) = snap.goods(&code) else { return not_found() };
-    let png = state.images.png(&format!("goods:{code}"), kind, &goods.brand_name, Some(&goods.goods_name));
-    png_response(png)
+    let (title, subtitle) = (goods.brand_name.clone(), Some(goods.goods_name.clone()));
+    render(&state, format!("goods:{code}"), kind, title, subtitle).await
 }
 
 async fn brand_image(State(state): State<AppState>, Path((code, file)): Path<(String, String)>) -> Response {
     let Some(kind) = file.strip_suffix(".png").and_then(ImageKind::parse_brand) else { return not_found() };
     let Ok(snap) = state.catalog.snapshot().await else { return unavailable() };
     let Some(brand) = snap.brand(&code) else { return not_found() };
-    let png = state.images.png(&format!("brand:{code}"), kind, &brand.brand_name, None);
-    png_response(png)
+    render(&state, format!("brand:{code}"), kind, brand.brand_name.clone(), None).await
+}
+
+/// Rendering takes milliseconds of CPU: off the async workers.
+async fn render(state: &AppState, key: String, kind: ImageKind, title: String, subtitle: Option<String>) -> Response {
+    let images = state.images.clone();
+    match tokio::task::spawn_blocking(move || images.png(&key, kind, &title, subtitle.as_deref())).await {
+        Ok(png) => png_response(png),
+        Err(_) => unavailable(),
+    }
 }
 
 fn png_response(png: bytes::Bytes) -> Response {
