@@ -25,21 +25,28 @@ fn test_db(test: &str) -> Option<TestDb> {
         eprintln!("{test}: skipped, {URL_VAR} is not set");
         return None;
     };
+    Some(TestDb {
+        url,
+        schema: unique_schema(),
+    })
+}
+
+/// Unique across processes (pid) and within one (counter); the time tells runs apart.
+fn unique_schema() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_nanos();
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let schema = format!("t_{:x}_{}_{n}", nanos, std::process::id());
-    Some(TestDb { url, schema })
+    format!("t_{nanos:x}_{}_{n}", std::process::id())
 }
 
 impl TestDb {
     async fn store(&self) -> PgStore {
         PgStore::connect_in_schema(&self.url, &self.schema)
             .await
-            .unwrap_or_else(|e| panic!("cannot use {URL_VAR}={}: {e}", self.url))
+            .unwrap_or_else(|e| panic!("cannot use the database in {URL_VAR}: {e}"))
     }
 
     /// A plain connection in the schema, to do what the store would not.
@@ -454,7 +461,11 @@ async fn concurrent_connects_in_schemas_all_succeed() {
         return;
     };
     let mut dbs = vec![first];
-    dbs.extend((0..5).filter_map(|_| test_db("")));
+    let url = dbs[0].url.clone();
+    dbs.extend((0..5).map(|_| TestDb {
+        url: url.clone(),
+        schema: unique_schema(),
+    }));
     let connects = dbs.iter().chain(&dbs[..2]).map(|db| {
         let (url, schema) = (db.url.clone(), db.schema.clone());
         tokio::spawn(async move { PgStore::connect_in_schema(&url, &schema).await })

@@ -42,7 +42,7 @@ impl SqliteStore {
             .map_err(backend)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a sold coupon must survive a power cut, not only a crash.
+            // FULL: under WAL, NORMAL may lose the latest commits on a power cut.
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
