@@ -31,6 +31,9 @@ pub trait Store: Send + Sync + 'static {
     // --- accounts ---
     async fn create_account(&self, new: &NewAccount) -> Result<Account, StoreError>;
     async fn account_by_auth_code(&self, auth_code: &str) -> Result<Option<Account>, StoreError>;
+    /// The account with this auth code and the current catalog revision, in one round trip:
+    /// the hot path of every API call needs both.
+    async fn auth_lookup(&self, auth_code: &str) -> Result<Option<(Account, i64)>, StoreError>;
     async fn account_by_user_id(&self, user_id: &str) -> Result<Option<Account>, StoreError>;
     async fn list_accounts(&self) -> Result<Vec<Account>, StoreError>;
     /// Returns false when no such account exists.
@@ -46,6 +49,9 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_catalog(&self, brands: &[Brand], goods: &[Goods]) -> Result<CatalogCounts, StoreError>;
     /// Every stored goods, withdrawn ones too, ordered by goods number then code.
     async fn all_goods(&self) -> Result<Vec<Goods>, StoreError>;
+    /// Up to `limit` goods (withdrawn ones too) after `after` = (goods_no, goods_code) in the
+    /// order of `all_goods`, so a caller can walk the catalog without holding all of it.
+    async fn goods_batch(&self, after: Option<(i64, String)>, limit: u32) -> Result<Vec<Goods>, StoreError>;
     async fn goods_by_code(&self, goods_code: &str) -> Result<Option<Goods>, StoreError>;
     /// Every brand, ordered by sort then brand code.
     async fn all_brands(&self) -> Result<Vec<Brand>, StoreError>;

@@ -296,16 +296,16 @@ pub fn render(kind: ImageKind, title: &str, subtitle: Option<&str>) -> RgbImage 
 // ----------------------------------------------------------------------------------------------
 // Colours
 
-struct Palette {
-    top: [u8; 3],
-    bottom: [u8; 3],
-    text: [u8; 3],
-    rule: [u8; 3],
-    panel: [u8; 3],
+pub(crate) struct Palette {
+    pub(crate) top: [u8; 3],
+    pub(crate) bottom: [u8; 3],
+    pub(crate) text: [u8; 3],
+    pub(crate) rule: [u8; 3],
+    pub(crate) panel: [u8; 3],
 }
 
 impl Palette {
-    fn for_name(name: &str) -> Palette {
+    pub(crate) fn for_name(name: &str) -> Palette {
         let h = fnv1a(name.as_bytes());
         let hue = (h % 360) as f32;
         let sat = 0.45 + ((h >> 16) % 20) as f32 / 100.0;
@@ -350,7 +350,7 @@ fn hsl(h: f32, s: f32, l: f32) -> [u8; 3] {
     [to(r), to(g), to(b)]
 }
 
-fn mix(a: [u8; 3], b: [u8; 3], t: f32) -> [u8; 3] {
+pub(crate) fn mix(a: [u8; 3], b: [u8; 3], t: f32) -> [u8; 3] {
     let t = t.clamp(0.0, 1.0);
     let f = |x: u8, y: u8| (f32::from(x) + (f32::from(y) - f32::from(x)) * t).round() as u8;
     [f(a[0], b[0]), f(a[1], b[1]), f(a[2], b[2])]
@@ -366,7 +366,7 @@ fn paint_background(img: &mut RgbImage, p: &Palette) {
     }
 }
 
-fn fill_rect(img: &mut RgbImage, x: i64, y: i64, w: i64, h: i64, color: [u8; 3]) {
+pub(crate) fn fill_rect(img: &mut RgbImage, x: i64, y: i64, w: i64, h: i64, color: [u8; 3]) {
     let (iw, ih) = img.dimensions();
     for yy in y.max(0)..(y + h).min(i64::from(ih)) {
         for xx in x.max(0)..(x + w).min(i64::from(iw)) {
@@ -424,19 +424,19 @@ fn paint_desc_panel(img: &mut RgbImage, font: &FontRef<'static>, p: &Palette, te
 // ----------------------------------------------------------------------------------------------
 // Text layout
 
-struct TextBlock {
-    lines: Vec<String>,
-    px: f32,
-    line_height: f32,
+pub(crate) struct TextBlock {
+    pub(crate) lines: Vec<String>,
+    pub(crate) px: f32,
+    pub(crate) line_height: f32,
 }
 
 impl TextBlock {
-    fn height(&self) -> f32 {
+    pub(crate) fn height(&self) -> f32 {
         self.line_height * self.lines.len() as f32
     }
 }
 
-fn text_width(font: &FontRef<'static>, px: f32, text: &str) -> f32 {
+pub(crate) fn text_width(font: &FontRef<'static>, px: f32, text: &str) -> f32 {
     let sf = font.as_scaled(PxScale::from(px));
     let mut width = 0.0;
     let mut prev: Option<GlyphId> = None;
@@ -501,7 +501,7 @@ fn wrap(
 /// The largest size (from `start_px` down) at which `text` fits `max_lines` lines within
 /// `max_w` × `max_h`. Words stay whole while the size is at least 60 % of `start_px`; below
 /// that they may break. At the smallest size the overflow is cut with an ellipsis.
-fn fit_text(
+pub(crate) fn fit_text(
     font: &FontRef<'static>,
     text: &str,
     max_w: f32,
@@ -574,7 +574,7 @@ fn truncate(
 // ----------------------------------------------------------------------------------------------
 // Drawing
 
-fn draw_block(
+pub(crate) fn draw_block(
     img: &mut RgbImage,
     font: &FontRef<'static>,
     block: &TextBlock,
@@ -597,7 +597,7 @@ fn draw_block(
     }
 }
 
-fn draw_block_left(
+pub(crate) fn draw_block_left(
     img: &mut RgbImage,
     font: &FontRef<'static>,
     block: &TextBlock,

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod catalog_cache;
 pub mod config;
+pub mod coupon_image;
 pub mod db;
 pub mod demo;
 pub mod http;

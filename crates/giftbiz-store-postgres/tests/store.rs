@@ -511,3 +511,35 @@ async fn connect_uses_the_connections_schema() {
     raw.close().await.unwrap();
     db.drop_schema().await;
 }
+
+#[tokio::test]
+async fn auth_lookup_and_goods_batches() {
+    let Some(db) = test_db("auth_lookup_and_goods_batches") else {
+        return;
+    };
+    let store = db.store().await;
+    hot_paths(&store).await;
+}
+
+/// The two reads on the API's hot path: auth with the catalog revision, and walking the
+/// catalog in batches in `all_goods` order.
+async fn hot_paths(store: &dyn Store) {
+    let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
+    let (found, rev0) = store.auth_lookup("REALaaaa").await.unwrap().unwrap();
+    assert_eq!(found, alice);
+    assert!(store.auth_lookup("REALnope").await.unwrap().is_none());
+    let many: Vec<Goods> = (0..50).map(|i| goods(&format!("G{:03}", 97 * i % 50), i % 9, "B1")).collect();
+    store.upsert_catalog(&[], &many).await.unwrap();
+    let (_, rev1) = store.auth_lookup("REALaaaa").await.unwrap().unwrap();
+    assert!(rev1 > rev0);
+    let mut walked = Vec::new();
+    let mut after = None;
+    loop {
+        let batch = store.goods_batch(after.take(), 7).await.unwrap();
+        let Some(last) = batch.last() else { break };
+        assert!(batch.len() <= 7);
+        after = Some((last.goods_no, last.goods_code.clone()));
+        walked.extend(batch);
+    }
+    assert_eq!(walked, store.all_goods().await.unwrap());
+}

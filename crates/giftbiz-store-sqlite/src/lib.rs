@@ -142,6 +142,13 @@ impl AccountRow {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct AuthRow {
+    #[sqlx(flatten)]
+    account: AccountRow,
+    revision: i64,
+}
+
 const ACCOUNT_COLUMNS: &str = "id, user_id, auth_code, token_hash, grade, created_at_ms";
 
 fn decode_doc<T: serde::de::DeserializeOwned>(
@@ -230,6 +237,19 @@ impl Store for SqliteStore {
             .await
             .map_err(backend)?;
         row.map(AccountRow::into_account).transpose()
+    }
+
+    async fn auth_lookup(&self, auth_code: &str) -> Result<Option<(Account, i64)>, StoreError> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS}, (SELECT revision FROM catalog_meta WHERE id = 1) AS revision \
+             FROM accounts WHERE auth_code = ?"
+        );
+        let row: Option<AuthRow> = sqlx::query_as(&sql)
+            .bind(auth_code)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.map(|r| Ok((r.account.into_account()?, r.revision))).transpose()
     }
 
     async fn account_by_user_id(&self, user_id: &str) -> Result<Option<Account>, StoreError> {
@@ -351,6 +371,25 @@ impl Store for SqliteStore {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(backend)?;
+        decode_docs("goods", rows)
+    }
+
+    async fn goods_batch(
+        &self,
+        after: Option<(i64, String)>,
+        limit: u32,
+    ) -> Result<Vec<Goods>, StoreError> {
+        let (no, code) = after.unwrap_or((i64::MIN, String::new()));
+        let rows = sqlx::query_as(
+            "SELECT goods_code, doc FROM goods WHERE (goods_no, goods_code) > (?, ?) \
+             ORDER BY goods_no, goods_code LIMIT ?",
+        )
+        .bind(no)
+        .bind(code)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
         decode_docs("goods", rows)
     }
 

@@ -389,3 +389,33 @@ async fn concurrent_connects_to_a_fresh_file_all_succeed() {
         }
     }
 }
+
+#[tokio::test]
+async fn auth_lookup_and_goods_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::connect(&url(dir.path())).await.unwrap();
+    hot_paths(&store).await;
+}
+
+/// The two reads on the API's hot path: auth with the catalog revision, and walking the
+/// catalog in batches in `all_goods` order.
+async fn hot_paths(store: &dyn Store) {
+    let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
+    let (found, rev0) = store.auth_lookup("REALaaaa").await.unwrap().unwrap();
+    assert_eq!(found, alice);
+    assert!(store.auth_lookup("REALnope").await.unwrap().is_none());
+    let many: Vec<Goods> = (0..50).map(|i| goods(&format!("G{:03}", 97 * i % 50), i % 9, "B1")).collect();
+    store.upsert_catalog(&[], &many).await.unwrap();
+    let (_, rev1) = store.auth_lookup("REALaaaa").await.unwrap().unwrap();
+    assert!(rev1 > rev0);
+    let mut walked = Vec::new();
+    let mut after = None;
+    loop {
+        let batch = store.goods_batch(after.take(), 7).await.unwrap();
+        let Some(last) = batch.last() else { break };
+        assert!(batch.len() <= 7);
+        after = Some((last.goods_no, last.goods_code.clone()));
+        walked.extend(batch);
+    }
+    assert_eq!(walked, store.all_goods().await.unwrap());
+}

@@ -8,8 +8,14 @@ use super::error::{ApiError, ApiResult};
 use super::params::Params;
 use super::AppState;
 
-/// Checks the common fields for `endpoint` and returns the calling account.
-pub async fn authenticate(state: &AppState, p: &Params, endpoint: ApiCode) -> ApiResult<Account> {
+/// The authenticated caller, with the catalog revision read in the same round trip.
+pub struct Caller {
+    pub account: Account,
+    pub catalog_revision: i64,
+}
+
+/// Checks the common fields for `endpoint` and returns the caller.
+pub async fn authenticate(state: &AppState, p: &Params, endpoint: ApiCode) -> ApiResult<Caller> {
     let api_code = p.get(params::API_CODE).ok_or_else(|| ApiError::with(ResultCode::ApiCodeMissing, "api_code"))?;
     match ApiCode::parse(api_code) {
         None => return Err(ApiError::with(ResultCode::ApiCodeMissing, "api_code")),
@@ -18,8 +24,8 @@ pub async fn authenticate(state: &AppState, p: &Params, endpoint: ApiCode) -> Ap
     }
     let auth_code = p.get(params::CUSTOM_AUTH_CODE).ok_or_else(|| ApiError::new(ResultCode::AuthCodeMissing))?;
     let token = p.get(params::CUSTOM_AUTH_TOKEN).ok_or_else(|| ApiError::new(ResultCode::AuthTokenMissing))?;
-    let account = state.store.account_by_auth_code(auth_code).await?;
-    let Some(account) = account else { return Err(ApiError::new(ResultCode::InvalidAuthCode)) };
+    let lookup = state.store.auth_lookup(auth_code).await?;
+    let Some((account, catalog_revision)) = lookup else { return Err(ApiError::new(ResultCode::InvalidAuthCode)) };
     if !account.token_matches(token) {
         return Err(ApiError::new(ResultCode::InvalidAuthToken));
     }
@@ -30,7 +36,7 @@ pub async fn authenticate(state: &AppState, p: &Params, endpoint: ApiCode) -> Ap
         Some("Y") => return Err(ApiError::new(ResultCode::DevUnavailable)),
         Some(_) => return Err(ApiError::with(ResultCode::DevYnMissing, "dev_yn")),
     }
-    Ok(account)
+    Ok(Caller { account, catalog_revision })
 }
 
 /// For endpoints that carry `user_id`: it must be the calling account's own.

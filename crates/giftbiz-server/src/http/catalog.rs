@@ -1,17 +1,18 @@
 //! The catalog endpoints: 0101 goods list, 0111 goods detail, 0102 brands, 0112 brand detail.
 
+use axum::body::Body;
 use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use axum::Router;
 use giftbiz_core::{Brand, Goods, Grade};
 use giftbiz_wire::catalog::{
     Brand as WireBrand, BrandDetailResult, BrandListResult, GoodsDetail, GoodsDetailResult, GoodsListItem,
-    GoodsListResult,
 };
 use giftbiz_wire::{params, ApiCode, Envelope, ResultCode};
 
 use super::auth::authenticate;
-use super::error::{envelope_response, ApiError, ApiResult};
+use super::error::{envelope_response, json_bytes, ApiError, ApiResult, JSON_UTF8};
 use super::params::Params;
 use super::{api_route, AppState};
 use crate::images::ImageKind;
@@ -24,20 +25,24 @@ pub fn router() -> Router<AppState> {
     api_route(r, "/brands/{brand_code}", brand_detail)
 }
 
+/// Pages of at most this many goods go out in one buffer (with a Content-Length); larger ones
+/// stream in chunks, so 5000-goods pages never sit whole in memory.
+const ONE_BUFFER_MAX: u64 = 100;
+const CHUNK_BYTES: usize = 64 * 1024;
+
 async fn goods_list(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
-    let account = authenticate(&state, &p, ApiCode::GoodsList).await?;
+    let caller = authenticate(&state, &p, ApiCode::GoodsList).await?;
     let (start, size) = paging(&p, state.settings.page_size_cap)?;
-    let snap = state.catalog.snapshot().await?;
+    let snap = state.catalog.snapshot(caller.catalog_revision).await?;
     let skip = usize::try_from((start - 1).saturating_mul(size)).unwrap_or(usize::MAX);
-    let goods_list = snap
-        .goods
-        .iter()
-        .skip(skip)
-        .take(size as usize)
-        .map(|g| goods_list_item(g, account.grade, &state.urls))
-        .collect();
-    let result = GoodsListResult { list_num: snap.goods.len() as u64, goods_list };
-    Ok(envelope_response(&Envelope::ok(result)))
+    let page = snap.goods_page(caller.account.grade, skip, size as usize, CHUNK_BYTES);
+    if size <= ONE_BUFFER_MAX {
+        return Ok(json_bytes(page.collect::<Vec<_>>().concat()));
+    }
+    let stream = futures_util::stream::iter(page.map(Ok::<_, std::convert::Infallible>));
+    let mut resp = Response::new(Body::from_stream(stream));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    Ok(resp)
 }
 
 async fn goods_detail(
@@ -46,17 +51,17 @@ async fn goods_detail(
     mut p: Params,
 ) -> ApiResult<Response> {
     p.set_from_path(params::GOODS_CODE, goods_code);
-    let account = authenticate(&state, &p, ApiCode::GoodsDetail).await?;
+    let caller = authenticate(&state, &p, ApiCode::GoodsDetail).await?;
     let code = p.require(params::GOODS_CODE)?;
-    let snap = state.catalog.snapshot().await?;
-    let goods = snap.goods(code).ok_or_else(|| ApiError::with(ResultCode::ProductNotFound, "goods_code"))?;
-    let result = GoodsDetailResult { goods_detail: goods_detail_view(goods, account.grade, &state.urls) };
+    let not_found = || ApiError::with(ResultCode::ProductNotFound, "goods_code");
+    let goods = state.store.goods_by_code(code).await?.filter(|g| g.is_listed()).ok_or_else(not_found)?;
+    let result = GoodsDetailResult { goods_detail: goods_detail_view(&goods, caller.account.grade, &state.urls) };
     Ok(envelope_response(&Envelope::ok(result)))
 }
 
 async fn brand_list(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
-    authenticate(&state, &p, ApiCode::BrandList).await?;
-    let snap = state.catalog.snapshot().await?;
+    let caller = authenticate(&state, &p, ApiCode::BrandList).await?;
+    let snap = state.catalog.snapshot(caller.catalog_revision).await?;
     let brand_list: Vec<WireBrand> = snap.brands.iter().map(|b| brand_view(b, &state.urls)).collect();
     let result = BrandListResult { list_num: brand_list.len() as u64, brand_list };
     Ok(envelope_response(&Envelope::ok(result)))
@@ -68,9 +73,9 @@ async fn brand_detail(
     mut p: Params,
 ) -> ApiResult<Response> {
     p.set_from_path(params::BRAND_CODE, brand_code);
-    authenticate(&state, &p, ApiCode::BrandDetail).await?;
+    let caller = authenticate(&state, &p, ApiCode::BrandDetail).await?;
     let code = p.require(params::BRAND_CODE)?;
-    let snap = state.catalog.snapshot().await?;
+    let snap = state.catalog.snapshot(caller.catalog_revision).await?;
     let brand = snap.brand(code).ok_or_else(|| ApiError::with(ResultCode::ProductNotFound, "brand_code"))?;
     Ok(envelope_response(&Envelope::ok(BrandDetailResult { brand_detail: brand_view(brand, &state.urls) })))
 }

@@ -18,15 +18,14 @@ pub fn router() -> Router<AppState> {
 
 async fn goods_image(State(state): State<AppState>, Path((code, file)): Path<(String, String)>) -> Response {
     let Some(kind) = file.strip_suffix(".png").and_then(ImageKind::parse_goods) else { return not_found() };
-    let Ok(snap) = state.catalog.snapshot().await else { return unavailable() };
-    let Some(goods) = snap.goods(&code) else { return not_found() };
-    let (title, subtitle) = (goods.brand_name.clone(), Some(goods.goods_name.clone()));
-    render(&state, format!("goods:{code}"), kind, title, subtitle).await
+    let Ok(goods) = state.store.goods_by_code(&code).await else { return unavailable() };
+    let Some(goods) = goods.filter(|g| g.is_listed()) else { return not_found() };
+    render(&state, format!("goods:{code}"), kind, goods.brand_name, Some(goods.goods_name)).await
 }
 
 async fn brand_image(State(state): State<AppState>, Path((code, file)): Path<(String, String)>) -> Response {
     let Some(kind) = file.strip_suffix(".png").and_then(ImageKind::parse_brand) else { return not_found() };
-    let Ok(snap) = state.catalog.snapshot().await else { return unavailable() };
+    let Ok(snap) = state.catalog.current().await else { return unavailable() };
     let Some(brand) = snap.brand(&code) else { return not_found() };
     render(&state, format!("brand:{code}"), kind, brand.brand_name.clone(), None).await
 }

@@ -37,10 +37,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> AppState {
+        let urls = Arc::new(ImageUrls::new(settings.public_base()));
         AppState {
-            catalog: Arc::new(CatalogCache::new(store.clone())),
+            catalog: Arc::new(CatalogCache::new(store.clone(), urls.clone())),
             images: Arc::new(ImageCache::new()),
-            urls: Arc::new(ImageUrls::new(settings.public_base())),
+            urls,
             settings: Arc::new(settings),
             store,
         }
