@@ -68,10 +68,9 @@ pub fn render_coupon(card: &CouponCard, format: CouponFormat) -> anyhow::Result<
     let mut out = Cursor::new(Vec::with_capacity(64 * 1024));
     match format {
         CouponFormat::Png => img.write_to(&mut out, ImageFormat::Png),
-        CouponFormat::Jpeg => img.write_with_encoder(JpegEncoder::new_with_quality(
-            &mut out,
-            JPEG_QUALITY,
-        )),
+        CouponFormat::Jpeg => {
+            img.write_with_encoder(JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY))
+        }
     }
     .context("encoding the coupon image")?;
     Ok(out.into_inner())
@@ -108,8 +107,21 @@ pub fn render_coupon_image(card: &CouponCard) -> anyhow::Result<RgbImage> {
 
     // Goods name, centred in the space between the band and the barcode.
     let goods = fit_text(font, card.goods_name.trim(), max_w, 200.0, 40.0, 3);
-    draw_centered(&mut img, &goods, band_h as f32 + 20.0, BAR_TOP as f32 - 30.0, TEXT);
-    fill_rect(&mut img, 40, i64::from(BAR_TOP) - 26, i64::from(w) - 80, 1, LINE);
+    draw_centered(
+        &mut img,
+        &goods,
+        band_h as f32 + 20.0,
+        BAR_TOP as f32 - 30.0,
+        TEXT,
+    );
+    fill_rect(
+        &mut img,
+        40,
+        i64::from(BAR_TOP) - 26,
+        i64::from(w) - 80,
+        1,
+        LINE,
+    );
 
     // Barcode, centred; everything beside it is white, so the quiet zones are at least as wide
     // as the margins left over.
@@ -181,7 +193,7 @@ fn code128_modules(pin: &str) -> anyhow::Result<Vec<u8>> {
     }
     // barcoders selects the start set with 'Ć' (C) or 'Ɓ' (B) and switches the same way.
     let data = if pin.bytes().all(|b| b.is_ascii_digit()) {
-        if pin.len() % 2 == 0 {
+        if pin.len().is_multiple_of(2) {
             format!("Ć{pin}")
         } else if pin.len() == 1 {
             format!("Ɓ{pin}")

@@ -19,15 +19,22 @@ pub enum Engine {
     Postgres,
 }
 
+/// What a test's database leaves behind: a temporary directory (SQLite, removed on drop) or a
+/// schema (PostgreSQL, dropped by `TestApp::finish` when the test passes).
+pub enum Scratch {
+    Dir(tempfile::TempDir),
+    Schema { url: String, schema: String },
+}
+
 /// A fresh, migrated, empty store. `None` only for PostgreSQL when GIFTBIZ_TEST_DATABASE_URL is
 /// unset (the test then says it was skipped); set but unreachable is a failure.
-pub async fn fresh_store(engine: Engine) -> Option<(Arc<dyn Store>, Option<tempfile::TempDir>)> {
+pub async fn fresh_store(engine: Engine) -> Option<(Arc<dyn Store>, Scratch)> {
     match engine {
         Engine::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}", dir.path().join("giftbiz.db").display());
             let store = SqliteStore::connect(&url).await.expect("open sqlite");
-            Some((Arc::new(store), Some(dir)))
+            Some((Arc::new(store), Scratch::Dir(dir)))
         }
         Engine::Postgres => {
             let Ok(url) = std::env::var(PG_ENV) else {
@@ -38,7 +45,7 @@ pub async fn fresh_store(engine: Engine) -> Option<(Arc<dyn Store>, Option<tempf
             let store = PgStore::connect_in_schema(&url, &schema)
                 .await
                 .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unusable: {e}"));
-            Some((Arc::new(store), None))
+            Some((Arc::new(store), Scratch::Schema { url, schema }))
         }
     }
 }
@@ -55,7 +62,7 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub client: reqwest::Client,
     pub account: IssuedAccount,
-    _dir: Option<tempfile::TempDir>,
+    scratch: Scratch,
 }
 
 impl TestApp {
@@ -65,13 +72,24 @@ impl TestApp {
     }
 
     pub async fn spawn_with(engine: Engine, settings: Settings) -> Option<TestApp> {
-        let (store, dir) = fresh_store(engine).await?;
+        let (store, scratch) = fresh_store(engine).await?;
         operator::seed_demo(store.as_ref()).await.expect("seed demo");
         let account = operator::create_account(store.as_ref(), "acme", Grade::Basic).await.expect("account");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let settings = Settings { public_url: None, ..settings };
         let server = RunningServer::start(store.clone(), settings, listener).await.expect("start server");
-        Some(TestApp { server, store, client: reqwest::Client::new(), account, _dir: dir })
+        Some(TestApp { server, store, client: reqwest::Client::new(), account, scratch })
+    }
+
+    /// Stops the server and drops a PostgreSQL test schema (a failed test keeps its schema for
+    /// a look).
+    pub async fn finish(self) {
+        self.server.stop().await.expect("server stops cleanly");
+        if let Scratch::Schema { url, schema } = &self.scratch {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(url).await.expect("connect to drop the schema");
+            sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE")).execute(&mut conn).await.expect("drop schema");
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -134,6 +152,7 @@ macro_rules! both_engines {
                 async fn $scenario() {
                     if let Some(app) = $crate::common::TestApp::spawn($crate::common::Engine::Sqlite).await {
                         super::$scenario(&app).await;
+                        app.finish().await;
                     }
                 }
             )*
@@ -144,6 +163,7 @@ macro_rules! both_engines {
                 async fn $scenario() {
                     if let Some(app) = $crate::common::TestApp::spawn($crate::common::Engine::Postgres).await {
                         super::$scenario(&app).await;
+                        app.finish().await;
                     }
                 }
             )*
