@@ -300,8 +300,8 @@ pub(crate) struct Palette {
     pub(crate) top: [u8; 3],
     pub(crate) bottom: [u8; 3],
     pub(crate) text: [u8; 3],
-    pub(crate) rule: [u8; 3],
-    pub(crate) panel: [u8; 3],
+    rule: [u8; 3],
+    panel: [u8; 3],
 }
 
 impl Palette {
