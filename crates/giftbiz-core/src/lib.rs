@@ -10,6 +10,8 @@ pub mod grade;
 pub mod send;
 pub mod store;
 pub mod time;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use account::{Account, AuthToken, NewAccount};
 pub use catalog::{Brand, Goods, GoodsState};
