@@ -20,6 +20,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
+mod hot_read;
+
+use hot_read::HotReader;
+
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// SQLite's default bound-parameter limit (`SQLITE_MAX_VARIABLE_NUMBER`, since 3.32).
@@ -29,9 +33,16 @@ const MAX_BIND_PARAMS: usize = 32_766;
 const OPEN_ATTEMPTS: u32 = 20;
 
 /// A pool of connections to one SQLite file.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    hot: std::sync::Arc<HotReader>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("pool", &self.pool).finish_non_exhaustive()
+    }
 }
 
 impl SqliteStore {
@@ -46,8 +57,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        let hot = std::sync::Arc::new(HotReader::new(options.get_filename().to_owned()));
         Ok(SqliteStore {
             pool: open(options).await?,
+            hot,
         })
     }
 
@@ -242,13 +255,22 @@ impl Store for SqliteStore {
     async fn auth_lookup(&self, auth_code: &str) -> Result<Option<(Account, i64)>, StoreError> {
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS}, (SELECT revision FROM catalog_meta WHERE id = 1) AS revision \
-             FROM accounts WHERE auth_code = ?"
+             FROM accounts WHERE auth_code = ?1"
         );
-        let row: Option<AuthRow> = sqlx::query_as(&sql)
-            .bind(auth_code)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
+        let row = self.hot.read(|conn| {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query([auth_code])?;
+            let Some(r) = rows.next()? else { return Ok(None) };
+            let account = AccountRow {
+                id: r.get(0)?,
+                user_id: r.get(1)?,
+                auth_code: r.get(2)?,
+                token_hash: r.get(3)?,
+                grade: r.get(4)?,
+                created_at_ms: r.get(5)?,
+            };
+            Ok(Some(AuthRow { account, revision: r.get(6)? }))
+        })?;
         row.map(|r| Ok((r.account.into_account()?, r.revision))).transpose()
     }
 
