@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use giftbiz_core::Store;
 use giftbiz_wire::ResultCode;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
 
 use crate::catalog_cache::CatalogCache;
 use crate::config::Settings;
@@ -55,6 +56,11 @@ pub fn router(state: AppState) -> Router {
         .merge(image_routes::router())
         .route("/health", get(health))
         .fallback(unknown_path)
+        // One span per request at debug level (RUST_LOG=debug): the path only, never the query
+        // string, which may carry phone numbers and credentials.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
         .with_state(state)
 }
 
