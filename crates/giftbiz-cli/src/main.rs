@@ -59,6 +59,9 @@ enum Command {
     /// Import or export the catalog.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Charge, adjust and read an account's bizmoney (every change is a ledger entry).
+    #[command(subcommand)]
+    Bizmoney(BizmoneyCommand),
     /// Benchmarks (figures printed, nothing asserted).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -96,6 +99,43 @@ enum AccountCommand {
     },
     /// Issue a new token; the old one stops working at once.
     RotateToken {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        user_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BizmoneyCommand {
+    /// Add bizmoney to an account.
+    Charge {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        user_id: String,
+        /// Whole KRW, positive.
+        #[arg(long)]
+        amount: i64,
+        #[arg(long, default_value = "")]
+        memo: String,
+    },
+    /// Correct an account's bizmoney by a signed amount (never below zero).
+    Adjust {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        user_id: String,
+        /// Whole KRW, either sign.
+        #[arg(long, allow_hyphen_values = true)]
+        amount: i64,
+        #[arg(long)]
+        memo: String,
+    },
+    /// Print an account's ledger and balance.
+    Statement {
         #[command(flatten)]
         common: Common,
         #[arg(long)]
@@ -172,6 +212,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Account(cmd) => account(cmd).await,
         Command::Catalog(cmd) => catalog(cmd).await,
+        Command::Bizmoney(cmd) => bizmoney(cmd).await,
         Command::Bench(cmd) => bench::run(cmd).await,
     }
 }
@@ -253,6 +294,47 @@ async fn catalog(cmd: CatalogCommand) -> anyhow::Result<()> {
                 Some(path) => std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?,
                 None => println!("{text}"),
             }
+        }
+    }
+    Ok(())
+}
+
+async fn bizmoney(cmd: BizmoneyCommand) -> anyhow::Result<()> {
+    use giftbiz_core::coupon::LedgerReason;
+    match cmd {
+        BizmoneyCommand::Charge { common, user_id, amount, memo } => {
+            let store = open(&common).await?;
+            let balance = operator::change_bizmoney(store.as_ref(), &user_id, amount, LedgerReason::Charge, &memo).await?;
+            println!("{user_id}: charged {amount} KRW, balance {balance} KRW");
+        }
+        BizmoneyCommand::Adjust { common, user_id, amount, memo } => {
+            let store = open(&common).await?;
+            let balance = operator::change_bizmoney(store.as_ref(), &user_id, amount, LedgerReason::Adjustment, &memo).await?;
+            println!("{user_id}: adjusted by {amount} KRW, balance {balance} KRW");
+        }
+        BizmoneyCommand::Statement { common, user_id, json } => {
+            let store = open(&common).await?;
+            let account = store.account_by_user_id(&user_id).await?.with_context(|| format!("no account with user id {user_id:?}"))?;
+            let entries = store.ledger(account.id).await?;
+            let balance = store.bizmoney_balance(account.id).await?;
+            if json {
+                println!("{}", serde_json::json!({"user_id": user_id, "balance": balance, "entries": entries}));
+                return Ok(());
+            }
+            println!("{:<19} {:<16} {:>12} {:>12}  {:<25} memo", "time (KST)", "reason", "amount", "balance", "tr_id");
+            for e in &entries {
+                let at = giftbiz_core::time::from_millis(e.created_at_ms).with_timezone(&giftbiz_core::time::kst());
+                println!(
+                    "{:<19} {:<16} {:>12} {:>12}  {:<25} {}",
+                    at.format("%Y-%m-%d %H:%M:%S"),
+                    e.reason.code(),
+                    e.amount,
+                    e.balance_after,
+                    e.tr_id.as_deref().unwrap_or("-"),
+                    e.memo
+                );
+            }
+            println!("balance: {balance} KRW ({} entries)", entries.len());
         }
     }
     Ok(())

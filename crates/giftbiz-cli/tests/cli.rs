@@ -138,3 +138,29 @@ fn serve_seeds_the_demo_and_prints_working_credentials() {
     let status = child.wait().unwrap();
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 }
+
+#[test]
+fn bizmoney_charge_adjust_and_statement() {
+    let (_dir, db) = temp_db();
+    ok(&giftbiz(&db, &["account", "create", "--user-id", "acme"]));
+    let out = ok(&giftbiz(&db, &["bizmoney", "charge", "--user-id", "acme", "--amount", "50000", "--memo", "11월 충전"]));
+    assert!(out.contains("balance 50000"), "{out}");
+    ok(&giftbiz(&db, &["bizmoney", "adjust", "--user-id", "acme", "--amount", "-20000", "--memo", "정정"]));
+    let too_much = giftbiz(&db, &["bizmoney", "adjust", "--user-id", "acme", "--amount", "-30001", "--memo", "x"]);
+    assert!(!too_much.status.success(), "never below zero");
+    let negative_charge = giftbiz(&db, &["bizmoney", "charge", "--user-id", "acme", "--amount", "-1"]);
+    assert!(!negative_charge.status.success());
+    let unknown = giftbiz(&db, &["bizmoney", "charge", "--user-id", "nobody", "--amount", "1"]);
+    assert!(!unknown.status.success());
+
+    let statement: Value = serde_json::from_str(&ok(&giftbiz(&db, &["bizmoney", "statement", "--user-id", "acme", "--json"]))).unwrap();
+    assert_eq!(statement["balance"], 30000);
+    let entries = statement["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "the refused changes wrote nothing");
+    assert_eq!(entries[0]["reason"], "charge");
+    assert_eq!(entries[0]["memo"], "11월 충전");
+    assert_eq!(entries[1]["amount"], -20000);
+    assert_eq!(entries[1]["balance_after"], 30000);
+    let text = ok(&giftbiz(&db, &["bizmoney", "statement", "--user-id", "acme"]));
+    assert!(text.contains("balance: 30000 KRW (2 entries)"), "{text}");
+}

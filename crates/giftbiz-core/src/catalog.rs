@@ -4,8 +4,10 @@
 //! absolute (imported from a live catalog dump) or `None`, meaning the platform renders the
 //! image itself and the server makes the URL from its public base URL.
 
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::time::kst;
 use crate::{Grade, GradePrice, GradePrices};
 
 /// `goodsStateCd`. Withdrawn goods stay stored (coupons point at them) but leave the list.
@@ -129,6 +131,24 @@ impl Goods {
         }
     }
 
+    /// The last instant a coupon issued at `issued_at` can be used: 23:59:59 KST of the last
+    /// valid day (`limitDay` days after the issue date, or the fixed `validPrdDay`).
+    pub fn valid_until(&self, issued_at: DateTime<Utc>) -> DateTime<Utc> {
+        let issue_day = issued_at.with_timezone(&kst()).date_naive();
+        let last_day = match &self.validity {
+            Validity::Days { days } => issue_day + chrono::Days::new((*days).max(0) as u64),
+            Validity::Until { date } => NaiveDate::parse_from_str(date, "%Y%m%d").unwrap_or(issue_day),
+        };
+        let end = last_day.and_hms_opt(23, 59, 59).expect("23:59:59 is a valid time");
+        kst().from_local_datetime(&end).single().expect("KST has no gaps").with_timezone(&Utc)
+    }
+
+    /// Whether the goods can be sent now: on sale and, when it has one, before its sale end.
+    pub fn is_on_sale(&self, now: DateTime<Utc>) -> bool {
+        let ended = DateTime::parse_from_str(&self.end_date, "%Y-%m-%dT%H:%M:%S%.3f%z").is_ok_and(|end| end < now);
+        self.state == GoodsState::Sale && !ended
+    }
+
     pub fn is_listed(&self) -> bool {
         self.state != GoodsState::Withdrawn
     }
@@ -154,4 +174,38 @@ pub struct Brand {
     pub category2_seq: i64,
     pub sort: i64,
     pub images: BrandImages,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_goods() -> Goods {
+        let json = r#"[{"goodsCode":"G1","goodsName":"아메리카노","brandCode":"B1","salePrice":4500}]"#;
+        crate::catalog_import::parse_catalog(json).unwrap().goods.remove(0)
+    }
+
+    #[test]
+    fn validity_ends_at_the_last_day_kst() {
+        // 2020-12-02 10:00 KST, 30 days → 2021-01-01 23:59:59 KST, as the spec's example.
+        let issued = kst().with_ymd_and_hms(2020, 12, 2, 10, 0, 0).unwrap().with_timezone(&Utc);
+        let mut g = sample_goods();
+        g.validity = Validity::Days { days: 30 };
+        let end = g.valid_until(issued).with_timezone(&kst());
+        assert_eq!(end.format("%Y%m%d%H%M%S").to_string(), "20210101235959");
+        g.validity = Validity::Until { date: "20211231".into() };
+        assert_eq!(g.valid_until(issued).with_timezone(&kst()).format("%Y%m%d%H%M%S").to_string(), "20211231235959");
+    }
+
+    #[test]
+    fn sale_state_and_end_date_decide_whether_it_sells() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 0, 0, 0).unwrap();
+        let mut g = sample_goods();
+        assert!(g.is_on_sale(now));
+        g.end_date = "2026-11-28T15:00:00.000+0000".into();
+        assert!(!g.is_on_sale(now));
+        g.end_date = String::new();
+        g.state = GoodsState::Suspended;
+        assert!(!g.is_on_sale(now));
+    }
 }

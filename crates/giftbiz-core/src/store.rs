@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use crate::account::TokenHash;
+use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailError};
 use crate::{Account, Brand, Goods, Grade, NewAccount};
 
 #[derive(Debug, thiserror::Error)]
@@ -56,4 +57,37 @@ pub trait Store: Send + Sync + 'static {
     /// Every brand, ordered by sort then brand code.
     async fn all_brands(&self) -> Result<Vec<Brand>, StoreError>;
     async fn brand_by_code(&self, brand_code: &str) -> Result<Option<Brand>, StoreError>;
+
+    // --- bizmoney and coupons ---
+    // Every balance change is a ledger entry written in the same transaction, and the balance
+    // equals the sum of the account's entries and never goes below zero. A tr_id is claimed
+    // once per account, forever: by a send, or by a cancel that found nothing (a tombstone).
+
+    /// The operator's change of an account's bizmoney (a charge, or an adjustment of either
+    /// sign); returns the new balance.
+    async fn change_bizmoney(
+        &self,
+        user_id: &str,
+        amount: i64,
+        reason: LedgerReason,
+        memo: &str,
+        now_ms: i64,
+    ) -> Result<i64, BizmoneyError>;
+    async fn bizmoney_balance(&self, account_id: i64) -> Result<i64, StoreError>;
+    /// The account's ledger, oldest first.
+    async fn ledger(&self, account_id: i64) -> Result<Vec<LedgerEntry>, StoreError>;
+
+    /// One transaction: claim the tr_id, charge `price`, create the coupon and, for an MMS
+    /// send, its pending message.
+    async fn issue_coupon(&self, new: &NewCoupon) -> Result<Coupon, IssueError>;
+    async fn coupon_by_tr_id(&self, account_id: i64, tr_id: &str) -> Result<Option<Coupon>, StoreError>;
+    /// The coupon whose image URL carries `image_token` (never the PIN).
+    async fn coupon_by_image_token(&self, image_token: &str) -> Result<Option<Coupon>, StoreError>;
+    /// One transaction: an unknown tr_id is tombstoned and refused as unknown; a coupon that
+    /// passes `Coupon::check_cancellable(now_ms)` becomes cancelled (07), is refunded once, and
+    /// a message not yet delivered is cancelled with it. A send in flight for the same tr_id is
+    /// waited for.
+    async fn cancel_coupon(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<Coupon, CancelError>;
+    /// 0205: an unknown tr_id is tombstoned; a send that issued a PIN is refused.
+    async fn send_fail_cancel(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<(), SendFailError>;
 }

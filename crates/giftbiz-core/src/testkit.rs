@@ -2,8 +2,16 @@
 //! build the same values and run the same scenarios (enable with the `testkit` feature, for
 //! tests only).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use crate::account::TokenHash;
 use crate::catalog::{BrandImages, GoodsImages, Validity};
+use crate::coupon::{
+    BizmoneyError, CancelError, CancelRefusal, DeliveryStatus, IssueError, LedgerEntry, LedgerReason, NewCoupon,
+    PinStatus, SendFailError, CANCEL_WINDOW_MS,
+};
+use crate::send::Gubun;
 use crate::{Brand, Goods, GoodsState, Grade, GradePrices, NewAccount, Store};
 
 pub fn new_account(user_id: &str, auth_code: &str) -> NewAccount {
@@ -77,7 +85,6 @@ pub fn codes(goods: &[Goods]) -> Vec<&str> {
     goods.iter().map(|g| g.goods_code.as_str()).collect()
 }
 
-
 /// The two reads on the API's hot path: auth with the catalog revision, and walking the
 /// catalog in batches in `all_goods` order.
 pub async fn hot_paths(store: &dyn Store) {
@@ -99,4 +106,474 @@ pub async fn hot_paths(store: &dyn Store) {
         walked.extend(batch);
     }
     assert_eq!(walked, store.all_goods().await.unwrap());
+}
+
+// --- bizmoney and coupons ---
+
+/// 2026-11-28 15:30 UTC: already 2026-11-29 in Korea, so order numbers must use the KST date.
+pub fn t0_ms() -> i64 {
+    use chrono::TimeZone;
+    chrono::Utc.with_ymd_and_hms(2026, 11, 28, 15, 30, 0).unwrap().timestamp_millis()
+}
+
+/// The KST date of [`t0_ms`], as order numbers start.
+pub const T0_KST_DATE: &str = "20261129";
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// A coupon for `tr_id` with a fresh PIN and image token (unique within the process), issued
+/// at [`t0_ms`].
+pub fn new_coupon(account_id: i64, tr_id: &str, price: i64, gubun: Gubun) -> NewCoupon {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let issued_at_ms = t0_ms();
+    NewCoupon {
+        account_id,
+        tr_id: tr_id.to_owned(),
+        pin: format!("9{n:011}"),
+        image_token: format!("img-{n:08}"),
+        goods_code: "G00000001".to_owned(),
+        goods_name: "아메리카노 T".to_owned(),
+        brand_code: "BR001".to_owned(),
+        brand_name: "카페".to_owned(),
+        sale_price: price + price / 10,
+        price,
+        gubun,
+        phone_no: "01012345678".to_owned(),
+        callback_no: "15880108".to_owned(),
+        mms_title: "선물".to_owned(),
+        mms_msg: "선물이 도착했습니다".to_owned(),
+        issued_at_ms,
+        valid_until_ms: issued_at_ms + 30 * 24 * HOUR_MS,
+        reserved_at_ms: None,
+    }
+}
+
+/// Asserts the account's ledger is a running sum ending at its balance, and returns it.
+pub async fn consistent_ledger(store: &dyn Store, account_id: i64) -> Vec<LedgerEntry> {
+    let ledger = store.ledger(account_id).await.unwrap();
+    let mut sum = 0;
+    for (i, e) in ledger.iter().enumerate() {
+        assert_eq!(e.account_id, account_id);
+        sum += e.amount;
+        assert_eq!(e.balance_after, sum, "entry {i} of {ledger:#?}");
+        assert!(e.balance_after >= 0);
+        if i > 0 {
+            assert!(e.id > ledger[i - 1].id);
+        }
+    }
+    assert_eq!(store.bizmoney_balance(account_id).await.unwrap(), sum);
+    ledger
+}
+
+async fn charge(store: &dyn Store, user_id: &str, amount: i64) -> i64 {
+    store.change_bizmoney(user_id, amount, LedgerReason::Charge, "charge", t0_ms()).await.unwrap()
+}
+
+fn entries_for<'a>(ledger: &'a [LedgerEntry], tr_id: &str, reason: LedgerReason) -> Vec<&'a LedgerEntry> {
+    ledger.iter().filter(|e| e.tr_id.as_deref() == Some(tr_id) && e.reason == reason).collect()
+}
+
+/// Operator charges and adjustments: the balance never goes below zero and always equals the
+/// sum of the ledger.
+pub async fn bizmoney_ledger(store: &dyn Store) {
+    let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
+    let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 0);
+    assert!(store.ledger(alice.id).await.unwrap().is_empty());
+
+    let t = t0_ms();
+    assert_eq!(store.change_bizmoney("alice", 10_000, LedgerReason::Charge, "입금 1", t).await.unwrap(), 10_000);
+    assert_eq!(
+        store.change_bizmoney("alice", -3_000, LedgerReason::Adjustment, "정정", t + 1).await.unwrap(),
+        7_000
+    );
+    assert!(matches!(
+        store.change_bizmoney("alice", -7_001, LedgerReason::Adjustment, "too much", t + 2).await,
+        Err(BizmoneyError::WouldGoNegative)
+    ));
+    assert!(matches!(
+        store.change_bizmoney("nobody", 1_000, LedgerReason::Charge, "", t + 2).await,
+        Err(BizmoneyError::UnknownAccount)
+    ));
+    assert!(matches!(
+        store.change_bizmoney("nobody", -1_000, LedgerReason::Adjustment, "", t + 2).await,
+        Err(BizmoneyError::UnknownAccount)
+    ));
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 7_000);
+    assert_eq!(store.ledger(alice.id).await.unwrap().len(), 2);
+
+    // Down to exactly zero is allowed.
+    assert_eq!(store.change_bizmoney("alice", -7_000, LedgerReason::Adjustment, "", t + 3).await.unwrap(), 0);
+    assert_eq!(store.change_bizmoney("bob", 500, LedgerReason::Charge, "", t + 4).await.unwrap(), 500);
+
+    let ledger = consistent_ledger(store, alice.id).await;
+    let summary: Vec<(i64, i64, LedgerReason, &str, i64)> = ledger
+        .iter()
+        .map(|e| (e.amount, e.balance_after, e.reason, e.memo.as_str(), e.created_at_ms))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (10_000, 10_000, LedgerReason::Charge, "입금 1", t),
+            (-3_000, 7_000, LedgerReason::Adjustment, "정정", t + 1),
+            (-7_000, 0, LedgerReason::Adjustment, "", t + 3),
+        ]
+    );
+    assert!(ledger.iter().all(|e| e.tr_id.is_none()));
+    assert_eq!(consistent_ledger(store, bob.id).await.len(), 1);
+    assert_eq!(store.bizmoney_balance(bob.id).await.unwrap(), 500);
+}
+
+/// A send: the coupon it creates, its charge, and the refusals that leave nothing behind.
+pub async fn issue_coupons(store: &dyn Store) {
+    let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
+    let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
+    charge(store, "alice", 10_000).await;
+
+    let new = new_coupon(alice.id, "T1", 940, Gubun::Pin);
+    let coupon = store.issue_coupon(&new).await.unwrap();
+    assert_eq!(coupon.new, new);
+    assert_eq!(coupon.order_no.len(), 14);
+    assert!(coupon.order_no.bytes().all(|b| b.is_ascii_digit()));
+    assert!(coupon.order_no.starts_with(T0_KST_DATE), "{}", coupon.order_no);
+    assert!(coupon.order_no.ends_with(&format!("{:06}", coupon.id % 1_000_000)));
+    assert_eq!(coupon.status, PinStatus::Issued);
+    assert_eq!(coupon.status_changed_at_ms, new.issued_at_ms);
+    assert_eq!(coupon.delivery, DeliveryStatus::NotSent);
+    assert_eq!(coupon.delivery_result, None);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_060);
+    let ledger = consistent_ledger(store, alice.id).await;
+    let last = ledger.last().unwrap();
+    assert_eq!(
+        (last.amount, last.balance_after, last.reason, last.tr_id.as_deref(), last.created_at_ms),
+        (-940, 9_060, LedgerReason::Send, Some("T1"), new.issued_at_ms)
+    );
+
+    assert_eq!(store.coupon_by_tr_id(alice.id, "T1").await.unwrap(), Some(coupon.clone()));
+    assert_eq!(store.coupon_by_image_token(&new.image_token).await.unwrap(), Some(coupon.clone()));
+    assert_eq!(store.coupon_by_image_token(&new.pin).await.unwrap(), None);
+    assert_eq!(store.coupon_by_tr_id(alice.id, "T0").await.unwrap(), None);
+    assert_eq!(store.coupon_by_tr_id(bob.id, "T1").await.unwrap(), None);
+
+    // The same tr_id again: refused, not charged twice.
+    let again = new_coupon(alice.id, "T1", 940, Gubun::Pin);
+    assert!(matches!(store.issue_coupon(&again).await, Err(IssueError::DuplicateTrId)));
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_060);
+    assert_eq!(store.ledger(alice.id).await.unwrap().len(), 2);
+    assert_eq!(store.coupon_by_tr_id(alice.id, "T1").await.unwrap(), Some(coupon.clone()));
+
+    // tr_ids are per account.
+    charge(store, "bob", 1_000).await;
+    let bobs = store.issue_coupon(&new_coupon(bob.id, "T1", 1_000, Gubun::Image)).await.unwrap();
+    assert_eq!(store.bizmoney_balance(bob.id).await.unwrap(), 0);
+    assert_ne!(bobs.order_no, coupon.order_no);
+
+    // Too little money: nothing charged and the tr_id stays free.
+    let big = new_coupon(alice.id, "T2", 50_000, Gubun::Pin);
+    assert!(matches!(store.issue_coupon(&big).await, Err(IssueError::InsufficientBizmoney)));
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_060);
+    assert_eq!(store.ledger(alice.id).await.unwrap().len(), 2);
+    assert_eq!(store.coupon_by_tr_id(alice.id, "T2").await.unwrap(), None);
+    charge(store, "alice", 50_000).await;
+    let big = store.issue_coupon(&big).await.unwrap();
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_060);
+
+    // A PIN (or image token) that exists: refused, nothing charged, the tr_id stays free.
+    let mut clash = new_coupon(alice.id, "T3", 100, Gubun::Pin);
+    clash.pin = coupon.new.pin.clone();
+    assert!(matches!(store.issue_coupon(&clash).await, Err(IssueError::PinTaken)));
+    let mut clash = new_coupon(alice.id, "T3", 100, Gubun::Pin);
+    clash.image_token = big.new.image_token.clone();
+    assert!(matches!(store.issue_coupon(&clash).await, Err(IssueError::PinTaken)));
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_060);
+    assert_eq!(store.coupon_by_tr_id(alice.id, "T3").await.unwrap(), None);
+    let third = store.issue_coupon(&new_coupon(alice.id, "T3", 100, Gubun::Pin)).await.unwrap();
+
+    // An MMS waits for delivery, at its reserved time if it has one.
+    let mut mms = new_coupon(alice.id, "T4", 100, Gubun::Mms);
+    mms.reserved_at_ms = Some(mms.issued_at_ms + 2 * HOUR_MS);
+    let mms = store.issue_coupon(&mms).await.unwrap();
+    assert_eq!(mms.delivery, DeliveryStatus::Pending);
+    assert_eq!(store.coupon_by_tr_id(alice.id, "T4").await.unwrap(), Some(mms.clone()));
+
+    let ids = [coupon.id, bobs.id, big.id, third.id, mms.id];
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 8_860);
+    let ledger = consistent_ledger(store, alice.id).await;
+    assert_eq!(ledger.iter().filter(|e| e.reason == LedgerReason::Send).count(), 4);
+}
+
+/// 0202: a cancel refunds once, leaves a tombstone for an unknown tr_id, and keeps to the
+/// cancel window.
+pub async fn cancel_coupons(store: &dyn Store) {
+    let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
+    charge(store, "alice", 10_000).await;
+    let t = t0_ms();
+
+    let issued = store.issue_coupon(&new_coupon(alice.id, "T1", 1_000, Gubun::Pin)).await.unwrap();
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_000);
+    let cancelled = store.cancel_coupon(alice.id, "T1", t + HOUR_MS).await.unwrap();
+    assert_eq!(cancelled.status, PinStatus::Cancelled);
+    assert_eq!(cancelled.status_changed_at_ms, t + HOUR_MS);
+    assert_eq!(cancelled.delivery, DeliveryStatus::NotSent);
+    assert_eq!((cancelled.id, &cancelled.order_no, &cancelled.new), (issued.id, &issued.order_no, &issued.new));
+    assert_eq!(store.coupon_by_tr_id(alice.id, "T1").await.unwrap(), Some(cancelled.clone()));
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 10_000);
+    let ledger = consistent_ledger(store, alice.id).await;
+    let last = ledger.last().unwrap();
+    assert_eq!(
+        (last.amount, last.balance_after, last.reason, last.tr_id.as_deref(), last.created_at_ms),
+        (1_000, 10_000, LedgerReason::CancelRefund, Some("T1"), t + HOUR_MS)
+    );
+
+    // Refunded once only.
+    assert!(matches!(
+        store.cancel_coupon(alice.id, "T1", t + 2 * HOUR_MS).await,
+        Err(CancelError::Refused(CancelRefusal::AlreadyCancelled))
+    ));
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 10_000);
+    assert_eq!(store.ledger(alice.id).await.unwrap().len(), ledger.len());
+    assert_eq!(store.coupon_by_tr_id(alice.id, "T1").await.unwrap(), Some(cancelled));
+
+    // An unknown tr_id: refused, and the send it chased is refused when it arrives.
+    assert!(matches!(
+        store.cancel_coupon(alice.id, "U1", t).await,
+        Err(CancelError::Refused(CancelRefusal::UnknownTrId))
+    ));
+    assert!(matches!(
+        store.issue_coupon(&new_coupon(alice.id, "U1", 1_000, Gubun::Pin)).await,
+        Err(IssueError::DuplicateTrId)
+    ));
+    assert!(matches!(
+        store.cancel_coupon(alice.id, "U1", t).await,
+        Err(CancelError::Refused(CancelRefusal::UnknownTrId))
+    ));
+    assert_eq!(store.coupon_by_tr_id(alice.id, "U1").await.unwrap(), None);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 10_000);
+
+    // Seven days after issue, and not a millisecond more.
+    store.issue_coupon(&new_coupon(alice.id, "T2", 1_000, Gubun::Pin)).await.unwrap();
+    store.issue_coupon(&new_coupon(alice.id, "T3", 1_000, Gubun::Pin)).await.unwrap();
+    assert!(matches!(
+        store.cancel_coupon(alice.id, "T2", t + CANCEL_WINDOW_MS + 1).await,
+        Err(CancelError::Refused(CancelRefusal::NotCancellable))
+    ));
+    assert_eq!(store.coupon_by_tr_id(alice.id, "T2").await.unwrap().unwrap().status, PinStatus::Issued);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 8_000);
+    store.cancel_coupon(alice.id, "T3", t + CANCEL_WINDOW_MS).await.unwrap();
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_000);
+
+    // An MMS not yet delivered is cancelled with its coupon.
+    let mut mms = new_coupon(alice.id, "T4", 2_000, Gubun::Mms);
+    mms.reserved_at_ms = Some(t + 24 * HOUR_MS);
+    assert_eq!(store.issue_coupon(&mms).await.unwrap().delivery, DeliveryStatus::Pending);
+    let cancelled = store.cancel_coupon(alice.id, "T4", t + HOUR_MS).await.unwrap();
+    assert_eq!((cancelled.status, cancelled.delivery), (PinStatus::Cancelled, DeliveryStatus::Cancelled));
+    assert_eq!(store.coupon_by_tr_id(alice.id, "T4").await.unwrap(), Some(cancelled));
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_000);
+
+    // Another account's tr_id is unknown here (and tombstoned for this account only).
+    let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
+    assert!(matches!(
+        store.cancel_coupon(bob.id, "T2", t).await,
+        Err(CancelError::Refused(CancelRefusal::UnknownTrId))
+    ));
+    assert_eq!(store.coupon_by_tr_id(alice.id, "T2").await.unwrap().unwrap().status, PinStatus::Issued);
+
+    let ledger = consistent_ledger(store, alice.id).await;
+    assert_eq!(ledger.iter().filter(|e| e.reason == LedgerReason::CancelRefund).count(), 3);
+    assert!(consistent_ledger(store, bob.id).await.is_empty());
+}
+
+/// 0205: an unknown tr_id is tombstoned; a send that issued a PIN is refused.
+pub async fn send_fail_cancels(store: &dyn Store) {
+    let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
+    charge(store, "alice", 10_000).await;
+    let t = t0_ms();
+
+    assert!(matches!(store.send_fail_cancel(alice.id, "F1", t).await, Err(SendFailError::UnknownTrId)));
+    assert!(matches!(
+        store.issue_coupon(&new_coupon(alice.id, "F1", 1_000, Gubun::Pin)).await,
+        Err(IssueError::DuplicateTrId)
+    ));
+    assert!(matches!(store.send_fail_cancel(alice.id, "F1", t).await, Err(SendFailError::UnknownTrId)));
+    assert!(matches!(
+        store.cancel_coupon(alice.id, "F1", t).await,
+        Err(CancelError::Refused(CancelRefusal::UnknownTrId))
+    ));
+
+    let issued = store.issue_coupon(&new_coupon(alice.id, "F2", 1_000, Gubun::Pin)).await.unwrap();
+    assert!(matches!(store.send_fail_cancel(alice.id, "F2", t).await, Err(SendFailError::IssuedPin)));
+    assert_eq!(store.coupon_by_tr_id(alice.id, "F2").await.unwrap(), Some(issued));
+    store.cancel_coupon(alice.id, "F2", t).await.unwrap();
+    assert!(matches!(store.send_fail_cancel(alice.id, "F2", t).await, Err(SendFailError::IssuedPin)));
+
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 10_000);
+    let ledger = consistent_ledger(store, alice.id).await;
+    assert!(ledger.iter().all(|e| e.reason != LedgerReason::SendFailRefund));
+    assert_eq!(ledger.len(), 3);
+}
+
+/// splitmix64: a deterministic stream for the "random" mix.
+struct Mix(u64);
+
+impl Mix {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % n
+    }
+}
+
+/// What one operation of the concurrent mix did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Did {
+    Issued,
+    Cancelled,
+    Adjusted,
+    Nothing,
+}
+
+async fn join_all<T: Send + 'static>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+/// Sends, cancels and operator changes at once: a tr_id is claimed once, money is charged once
+/// per coupon and refunded once per cancel, and the balance never leaves its ledger.
+pub async fn coupon_concurrency(store: Arc<dyn Store>) {
+    let t = t0_ms();
+
+    // 50 sends of one tr_id: one coupon, one charge.
+    let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
+    charge(&*store, "alice", 1_000_000).await;
+    let tasks = (0..50)
+        .map(|_| {
+            let (store, new) = (Arc::clone(&store), new_coupon(alice.id, "SAME", 1_000, Gubun::Pin));
+            tokio::spawn(async move { store.issue_coupon(&new).await })
+        })
+        .collect();
+    let (mut ok, mut dup) = (0, 0);
+    for r in join_all(tasks).await {
+        match r {
+            Ok(_) => ok += 1,
+            Err(IssueError::DuplicateTrId) => dup += 1,
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!((ok, dup), (1, 49));
+    let ledger = consistent_ledger(&*store, alice.id).await;
+    assert_eq!(entries_for(&ledger, "SAME", LedgerReason::Send).len(), 1);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 999_000);
+
+    // 20 sends of 1,000 on 7,500: exactly seven go through.
+    let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
+    charge(&*store, "bob", 7_500).await;
+    let tasks = (0..20)
+        .map(|i| {
+            let (store, new) = (Arc::clone(&store), new_coupon(bob.id, &format!("B{i}"), 1_000, Gubun::Pin));
+            tokio::spawn(async move { store.issue_coupon(&new).await })
+        })
+        .collect();
+    let (mut ok, mut poor) = (0, 0);
+    for r in join_all(tasks).await {
+        match r {
+            Ok(_) => ok += 1,
+            Err(IssueError::InsufficientBizmoney) => poor += 1,
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!((ok, poor), (7, 13));
+    assert_eq!(store.bizmoney_balance(bob.id).await.unwrap(), 500);
+    let ledger = consistent_ledger(&*store, bob.id).await;
+    assert_eq!(ledger.iter().filter(|e| e.reason == LedgerReason::Send).count(), 7);
+    let mut coupons = 0;
+    for i in 0..20 {
+        coupons += usize::from(store.coupon_by_tr_id(bob.id, &format!("B{i}")).await.unwrap().is_some());
+    }
+    assert_eq!(coupons, 7);
+
+    // A mix of sends, cancels (0202, 0205) and operator adjustments on a few shared tr_ids.
+    let carol = store.create_account(&new_account("carol", "REALcccc")).await.unwrap();
+    charge(&*store, "carol", 20_000).await;
+    let tr_ids: Vec<String> = (0..12).map(|i| format!("M{i}")).collect();
+    let mut mix = Mix(0x5eed);
+    let mut tasks = Vec::new();
+    for _ in 0..160 {
+        let store = Arc::clone(&store);
+        let tr_id = tr_ids[mix.below(tr_ids.len() as u64) as usize].clone();
+        let op = mix.below(10);
+        let price = 500 * (1 + mix.below(4) as i64);
+        let gubun = [Gubun::Mms, Gubun::Pin, Gubun::Image][mix.below(3) as usize];
+        let adjustment = 1_000 * (mix.below(5) as i64 - 2);
+        let at = t + mix.below(1_000) as i64;
+        tasks.push(tokio::spawn(async move {
+            match op {
+                0..=3 => match store.issue_coupon(&new_coupon(carol.id, &tr_id, price, gubun)).await {
+                    Ok(_) => Did::Issued,
+                    Err(IssueError::DuplicateTrId | IssueError::InsufficientBizmoney) => Did::Nothing,
+                    Err(e) => panic!("send {tr_id}: {e:?}"),
+                },
+                4..=6 => match store.cancel_coupon(carol.id, &tr_id, at).await {
+                    Ok(c) => {
+                        assert_eq!(c.status, PinStatus::Cancelled);
+                        Did::Cancelled
+                    }
+                    Err(CancelError::Refused(CancelRefusal::UnknownTrId | CancelRefusal::AlreadyCancelled)) => {
+                        Did::Nothing
+                    }
+                    Err(e) => panic!("cancel {tr_id}: {e:?}"),
+                },
+                7 | 8 => match store.send_fail_cancel(carol.id, &tr_id, at).await {
+                    Err(SendFailError::UnknownTrId | SendFailError::IssuedPin) => Did::Nothing,
+                    other => panic!("send fail cancel {tr_id}: {other:?}"),
+                },
+                _ => match store.change_bizmoney("carol", adjustment, LedgerReason::Adjustment, "", at).await {
+                    Ok(_) => Did::Adjusted,
+                    Err(BizmoneyError::WouldGoNegative) => Did::Nothing,
+                    Err(e) => panic!("adjustment: {e:?}"),
+                },
+            }
+        }));
+    }
+    let did = join_all(tasks).await;
+    let count = |what: Did| did.iter().filter(|&&d| d == what).count();
+
+    let ledger = consistent_ledger(&*store, carol.id).await;
+    let (mut issued, mut cancelled) = (0, 0);
+    for tr_id in &tr_ids {
+        let sends = entries_for(&ledger, tr_id, LedgerReason::Send);
+        let refunds = entries_for(&ledger, tr_id, LedgerReason::CancelRefund);
+        match store.coupon_by_tr_id(carol.id, tr_id).await.unwrap() {
+            None => assert!(sends.is_empty() && refunds.is_empty(), "{tr_id}: money moved without a coupon"),
+            Some(c) => {
+                issued += 1;
+                assert_eq!(sends.len(), 1, "{tr_id}");
+                assert_eq!(sends[0].amount, -c.new.price);
+                if c.status == PinStatus::Cancelled {
+                    cancelled += 1;
+                    assert_eq!(refunds.len(), 1, "{tr_id}");
+                    assert_eq!(refunds[0].amount, c.new.price);
+                    assert!(refunds[0].id > sends[0].id);
+                    if c.new.gubun == Gubun::Mms {
+                        assert_eq!(c.delivery, DeliveryStatus::Cancelled);
+                    }
+                } else {
+                    assert_eq!(c.status, PinStatus::Issued);
+                    assert!(refunds.is_empty(), "{tr_id}");
+                }
+            }
+        }
+    }
+    assert_eq!((issued, cancelled), (count(Did::Issued), count(Did::Cancelled)));
+    let adjustments = ledger.iter().filter(|e| e.reason == LedgerReason::Adjustment).count();
+    assert_eq!(adjustments, count(Did::Adjusted));
+    assert_eq!(ledger.len(), 1 + issued + cancelled + adjustments);
+    assert!(issued > 0, "the mix issued nothing: {did:?}");
 }

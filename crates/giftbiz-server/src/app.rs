@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use giftbiz_core::time::{Clock, SystemClock};
 use giftbiz_core::Store;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -24,12 +25,17 @@ pub struct RunningServer {
 
 impl RunningServer {
     /// Serves `store` on `listener`. An unset public URL becomes the bound address.
-    pub async fn start(store: Arc<dyn Store>, mut settings: Settings, listener: TcpListener) -> anyhow::Result<Self> {
+    pub async fn start(
+        store: Arc<dyn Store>,
+        mut settings: Settings,
+        clock: Arc<dyn Clock>,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
         let addr = listener.local_addr()?;
         if settings.public_url.is_none() {
             settings.public_url = Some(format!("http://{addr}"));
         }
-        let state = AppState::new(store, settings);
+        let state = AppState::new(store, settings, clock);
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
@@ -67,7 +73,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     if settings.demo {
         operator::seed_demo(store.as_ref()).await?.print(&addr.to_string());
     }
-    let server = RunningServer::start(store, settings, listener).await?;
+    let server = RunningServer::start(store, settings, Arc::new(SystemClock), listener).await?;
     tracing::info!(%addr, "giftbiz listening");
     println!("giftbiz listening on http://{addr} (Ctrl-C stops)");
     shutdown_signal().await;

@@ -4,6 +4,7 @@
 use anyhow::Context;
 use giftbiz_core::account::{generate_auth_code, parse_user_id};
 use giftbiz_core::catalog_import::{parse_catalog, ParsedCatalog};
+use giftbiz_core::coupon::LedgerReason;
 use giftbiz_core::{Account, AuthToken, CatalogCounts, Grade, NewAccount, Store, StoreError};
 use giftbiz_wire::catalog::{BrandListResult, GoodsListResult};
 use giftbiz_wire::Envelope;
@@ -13,6 +14,8 @@ use crate::demo::catalog::{demo_catalog, DEMO_GOODS};
 use crate::http::catalog::{brand_view, goods_list_item, ImageUrls};
 
 pub const DEMO_USER_ID: &str = "demo";
+/// Bizmoney the demo account starts with, so a first send works out of the box.
+pub const DEMO_BIZMONEY: i64 = 1_000_000;
 
 /// A new account and its token, which is shown now and never again.
 pub struct IssuedAccount {
@@ -45,6 +48,19 @@ pub async fn rotate_token(store: &dyn Store, user_id: &str) -> anyhow::Result<Is
     anyhow::ensure!(store.set_token_hash(user_id, &token.hash()).await?, "no account with user id {user_id:?}");
     let account = store.account_by_user_id(user_id).await?.context("account vanished")?;
     Ok(IssuedAccount { account, token })
+}
+
+/// The operator's bizmoney change (`giftbiz bizmoney charge|adjust`); returns the new balance.
+pub async fn change_bizmoney(
+    store: &dyn Store,
+    user_id: &str,
+    amount: i64,
+    reason: LedgerReason,
+    memo: &str,
+) -> anyhow::Result<i64> {
+    anyhow::ensure!(amount != 0, "the amount must not be zero");
+    anyhow::ensure!(reason != LedgerReason::Charge || amount > 0, "a charge must be positive (use adjust to take away)");
+    Ok(store.change_bizmoney(user_id, amount, reason, memo, chrono::Utc::now().timestamp_millis()).await?)
 }
 
 /// Loads catalog dumps (see `giftbiz_core::catalog_import`) in one transaction: a bad file
@@ -118,7 +134,10 @@ pub async fn seed_demo(store: &dyn Store) -> anyhow::Result<DemoSeed> {
     }
     if store.list_accounts().await?.is_empty() {
         match create_account(store, DEMO_USER_ID, Grade::Basic).await {
-            Ok(issued) => seed.account = Some(issued),
+            Ok(issued) => {
+                change_bizmoney(store, DEMO_USER_ID, DEMO_BIZMONEY, LedgerReason::Charge, "demo").await?;
+                seed.account = Some(issued);
+            }
             // Another process seeded it between our check and insert.
             Err(e) if matches!(e.downcast_ref::<StoreError>(), Some(StoreError::UserIdTaken(_))) => {}
             Err(e) => return Err(e),
@@ -139,6 +158,7 @@ impl DemoSeed {
             println!("  user_id           = {}", a.user_id);
             println!("  custom_auth_code  = {}", a.auth_code);
             println!("  custom_auth_token = {}", issued.token.expose());
+            println!("  bizmoney          = {DEMO_BIZMONEY} KRW");
             println!("try it:");
             println!(
                 "  curl -s -X POST http://{listen}/bizApi/goods -d api_code=0101 -d custom_auth_code={} --data-urlencode custom_auth_token={} -d dev_yn=N -d start=1 -d size=2",

@@ -12,6 +12,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use giftbiz_core::account::TokenHash;
+use giftbiz_core::coupon::{
+    BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry, LedgerReason, NewCoupon,
+    SendFailError,
+};
 use giftbiz_core::grade::UnknownGrade;
 use giftbiz_core::{Account, Brand, CatalogCounts, Goods, Grade, NewAccount, Store, StoreError};
 use sqlx::migrate::{MigrateError, Migrator};
@@ -20,6 +24,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
+mod coupons;
 mod hot_read;
 
 use hot_read::HotReader;
@@ -441,5 +446,58 @@ impl Store for SqliteStore {
             .map_err(backend)?;
         doc.map(|doc| decode_doc("brand", brand_code, &doc))
             .transpose()
+    }
+
+    async fn change_bizmoney(
+        &self,
+        user_id: &str,
+        amount: i64,
+        reason: LedgerReason,
+        memo: &str,
+        now_ms: i64,
+    ) -> Result<i64, BizmoneyError> {
+        self.change_bizmoney_tx(user_id, amount, reason, memo, now_ms).await
+    }
+
+    async fn bizmoney_balance(&self, account_id: i64) -> Result<i64, StoreError> {
+        self.balance_of(account_id).await
+    }
+
+    async fn ledger(&self, account_id: i64) -> Result<Vec<LedgerEntry>, StoreError> {
+        self.ledger_of(account_id).await
+    }
+
+    async fn issue_coupon(&self, new: &NewCoupon) -> Result<Coupon, IssueError> {
+        self.issue_coupon_tx(new).await
+    }
+
+    async fn coupon_by_tr_id(
+        &self,
+        account_id: i64,
+        tr_id: &str,
+    ) -> Result<Option<Coupon>, StoreError> {
+        self.coupon_by_tr_id_in(account_id, tr_id).await
+    }
+
+    async fn coupon_by_image_token(&self, image_token: &str) -> Result<Option<Coupon>, StoreError> {
+        self.coupon_by_image_token_in(image_token).await
+    }
+
+    async fn cancel_coupon(
+        &self,
+        account_id: i64,
+        tr_id: &str,
+        now_ms: i64,
+    ) -> Result<Coupon, CancelError> {
+        self.cancel_coupon_tx(account_id, tr_id, now_ms).await
+    }
+
+    async fn send_fail_cancel(
+        &self,
+        account_id: i64,
+        tr_id: &str,
+        now_ms: i64,
+    ) -> Result<(), SendFailError> {
+        self.send_fail_cancel_tx(account_id, tr_id, now_ms).await
     }
 }

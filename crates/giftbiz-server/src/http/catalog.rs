@@ -124,6 +124,11 @@ impl ImageUrls {
         self.url(stored, "brands", brand_code, kind)
     }
 
+    /// The coupon image a gubun I send returns: the URL carries a random token, never the PIN.
+    pub fn coupon_image(&self, image_token: &str) -> String {
+        format!("{}/coupon-images/{image_token}.png", self.base.as_deref().unwrap_or(""))
+    }
+
     fn url(&self, stored: &Option<String>, what: &str, code: &str, kind: ImageKind) -> String {
         match (stored, &self.base) {
             (Some(url), _) => url.clone(),

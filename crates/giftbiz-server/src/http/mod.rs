@@ -14,14 +14,18 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::catalog_cache::CatalogCache;
+use crate::coupon_image::CouponImageCache;
+use giftbiz_core::time::Clock;
 use crate::config::Settings;
 use crate::images::ImageCache;
 
 pub mod auth;
 pub mod catalog;
+mod coupons;
 pub mod error;
 mod image_routes;
 pub mod params;
+mod send;
 
 use catalog::ImageUrls;
 use error::{ensure_envelope, panic_response, ApiError};
@@ -30,6 +34,8 @@ use error::{ensure_envelope, panic_response, ApiError};
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub coupon_images: Arc<CouponImageCache>,
     pub settings: Arc<Settings>,
     pub catalog: Arc<CatalogCache>,
     pub images: Arc<ImageCache>,
@@ -37,9 +43,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, settings: Settings) -> AppState {
+    pub fn new(store: Arc<dyn Store>, settings: Settings, clock: Arc<dyn Clock>) -> AppState {
         let urls = Arc::new(ImageUrls::new(settings.public_base()));
         AppState {
+            clock,
+            coupon_images: Arc::new(CouponImageCache::default()),
             catalog: Arc::new(CatalogCache::new(store.clone(), urls.clone())),
             images: Arc::new(ImageCache::new()),
             urls,
@@ -50,10 +58,11 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let api = with_api_layers(Router::new().merge(catalog::router()));
+    let api = with_api_layers(Router::new().merge(catalog::router()).merge(send::router()).merge(coupons::router()));
     Router::new()
         .nest("/bizApi", api)
         .merge(image_routes::router())
+        .merge(coupons::image_router())
         .route("/health", get(health))
         .fallback(unknown_path)
         // One span per request at debug level (RUST_LOG=debug): the path only, never the query

@@ -1,7 +1,8 @@
 //! Request parameters, merged the way live clients send them (NOTES §1): from the urlencoded,
 //! multipart or JSON body, the query string and, for the four common fields, HTTP headers. The
-//! body wins over the query, the query over headers; an empty value counts as missing; unknown
-//! names are kept but never looked at.
+//! body wins over the query, the query over headers; an empty value counts as missing (a blank
+//! one is kept: a whitespace-only title is its own error); unknown names are kept but never
+//! looked at.
 
 use std::collections::HashMap;
 
@@ -124,7 +125,7 @@ fn decode_form(raw: &[u8]) -> Result<Vec<(String, String)>, NotUtf8> {
             if k.contains('\u{FFFD}') || v.contains('\u{FFFD}') {
                 Err(NotUtf8)
             } else {
-                Ok((k.into_owned(), v.trim().to_owned()))
+                Ok((k.into_owned(), v.into_owned()))
             }
         })
         .collect()
@@ -137,7 +138,7 @@ async fn decode_multipart(body: Bytes, boundary: String) -> Result<Vec<(String, 
     while let Some(field) = multipart.next_field().await? {
         let Some(name) = field.name().map(str::to_owned) else { continue };
         let text = field.text().await?;
-        pairs.push((name, text.trim().to_owned()));
+        pairs.push((name, text));
     }
     Ok(pairs)
 }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use giftbiz_core::time::ManualClock;
 use giftbiz_core::{Grade, Store};
 use giftbiz_server::operator::{self, IssuedAccount};
 use giftbiz_server::{RunningServer, Settings};
@@ -59,6 +60,8 @@ pub fn unique_schema() -> String {
 
 pub struct TestApp {
     pub server: RunningServer,
+    /// The server's clock: tests move it instead of sleeping.
+    pub clock: Arc<ManualClock>,
     pub store: Arc<dyn Store>,
     pub client: reqwest::Client,
     pub account: IssuedAccount,
@@ -77,8 +80,9 @@ impl TestApp {
         let account = operator::create_account(store.as_ref(), "acme", Grade::Basic).await.expect("account");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let settings = Settings { public_url: None, ..settings };
-        let server = RunningServer::start(store.clone(), settings, listener).await.expect("start server");
-        Some(TestApp { server, store, client: reqwest::Client::new(), account, scratch })
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let server = RunningServer::start(store.clone(), settings, clock.clone(), listener).await.expect("start server");
+        Some(TestApp { server, clock, store, client: reqwest::Client::new(), account, scratch })
     }
 
     /// Stops the server and drops a PostgreSQL test schema (a failed test keeps its schema for

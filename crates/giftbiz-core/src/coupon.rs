@@ -1,0 +1,312 @@
+//! Issued coupons, the bizmoney ledger, and the rules of their lifecycle (NOTES §5).
+
+use serde::Serialize;
+
+use crate::send::Gubun;
+
+/// `pinStatusCd` values the platform uses (of the spec's list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PinStatus {
+    /// 01 발행
+    Issued,
+    /// 02 교환(사용완료)
+    Exchanged,
+    /// 07 구매취소(폐기)
+    Cancelled,
+    /// 08 기간만료
+    Expired,
+}
+
+impl PinStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            PinStatus::Issued => "01",
+            PinStatus::Exchanged => "02",
+            PinStatus::Cancelled => "07",
+            PinStatus::Expired => "08",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PinStatus::Issued => "발행",
+            PinStatus::Exchanged => "교환(사용완료)",
+            PinStatus::Cancelled => "구매취소(폐기)",
+            PinStatus::Expired => "기간만료",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<PinStatus> {
+        [PinStatus::Issued, PinStatus::Exchanged, PinStatus::Cancelled, PinStatus::Expired]
+            .into_iter()
+            .find(|s| s.code() == code)
+    }
+}
+
+/// Where a coupon's message stands (`sendStatusCd`, `sendRstCd`, `sendRstMsg` of 0201).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum DeliveryStatus {
+    /// PIN and image sends (gubun Y, I): the caller delivers, nothing to send.
+    NotSent,
+    /// An MMS waiting for its time or its turn.
+    Pending,
+    Delivered,
+    Failed,
+    /// Cancelled with the coupon before it went out.
+    Cancelled,
+}
+
+impl DeliveryStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            DeliveryStatus::NotSent => "none",
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<DeliveryStatus> {
+        [
+            DeliveryStatus::NotSent,
+            DeliveryStatus::Pending,
+            DeliveryStatus::Delivered,
+            DeliveryStatus::Failed,
+            DeliveryStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+
+    /// `sendStatusCd` as 0201 shows it.
+    pub fn label(self) -> Option<&'static str> {
+        match self {
+            DeliveryStatus::NotSent => None,
+            DeliveryStatus::Pending => Some("발송대기"),
+            DeliveryStatus::Delivered => Some("발송완료"),
+            DeliveryStatus::Failed => Some("발송실패"),
+            DeliveryStatus::Cancelled => Some("발송취소"),
+        }
+    }
+}
+
+/// A coupon as the send created it, before the store gives it an id and an order number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCoupon {
+    pub account_id: i64,
+    pub tr_id: String,
+    /// 12 digits from a CSPRNG; the store refuses a duplicate with `IssueError::PinTaken`.
+    pub pin: String,
+    /// An unguessable id for the coupon image URL (never the PIN).
+    pub image_token: String,
+    pub goods_code: String,
+    pub goods_name: String,
+    pub brand_code: String,
+    pub brand_name: String,
+    /// 정상판매단가 (`cnsmPriceAmt`): the goods' sale price.
+    pub sale_price: i64,
+    /// 실판매단가 (`sellPriceAmt`): what the account was charged, its grade price.
+    pub price: i64,
+    pub gubun: Gubun,
+    pub phone_no: String,
+    pub callback_no: String,
+    pub mms_title: String,
+    pub mms_msg: String,
+    pub issued_at_ms: i64,
+    /// The last instant the coupon can be used.
+    pub valid_until_ms: i64,
+    /// For a reserved MMS: when to deliver.
+    pub reserved_at_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coupon {
+    pub id: i64,
+    /// `yyyyMMdd` + 6 digits.
+    pub order_no: String,
+    pub new: NewCoupon,
+    pub status: PinStatus,
+    /// When the PIN status last changed (`correcDtm`).
+    pub status_changed_at_ms: i64,
+    pub delivery: DeliveryStatus,
+    /// The gateway's answer, as `sendRstCd` / `sendRstMsg`.
+    pub delivery_result: Option<(String, String)>,
+}
+
+/// How long after issue a coupon may be cancelled.
+pub const CANCEL_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Why a cancel (0202) is refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CancelRefusal {
+    #[error("no such tr_id")]
+    UnknownTrId,
+    #[error("already cancelled")]
+    AlreadyCancelled,
+    #[error("exchanged (used)")]
+    Exchanged,
+    #[error("not cancellable")]
+    NotCancellable,
+}
+
+impl Coupon {
+    /// Cancel rules: unused and within 7 days of issue.
+    pub fn check_cancellable(&self, now_ms: i64) -> Result<(), CancelRefusal> {
+        match self.status {
+            PinStatus::Cancelled => Err(CancelRefusal::AlreadyCancelled),
+            PinStatus::Exchanged => Err(CancelRefusal::Exchanged),
+            PinStatus::Expired => Err(CancelRefusal::NotCancellable),
+            PinStatus::Issued if now_ms - self.new.issued_at_ms > CANCEL_WINDOW_MS => {
+                Err(CancelRefusal::NotCancellable)
+            }
+            PinStatus::Issued => Ok(()),
+        }
+    }
+}
+
+/// Why a ledger entry was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerReason {
+    /// The operator added bizmoney.
+    Charge,
+    /// An operator correction, either sign.
+    Adjustment,
+    /// A send paid for its coupon.
+    Send,
+    /// A cancel (0202) gave it back.
+    CancelRefund,
+    /// A sendFail cancel (0205) gave back a charge without a PIN.
+    SendFailRefund,
+}
+
+impl LedgerReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            LedgerReason::Charge => "charge",
+            LedgerReason::Adjustment => "adjustment",
+            LedgerReason::Send => "send",
+            LedgerReason::CancelRefund => "cancel_refund",
+            LedgerReason::SendFailRefund => "send_fail_refund",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<LedgerReason> {
+        [
+            LedgerReason::Charge,
+            LedgerReason::Adjustment,
+            LedgerReason::Send,
+            LedgerReason::CancelRefund,
+            LedgerReason::SendFailRefund,
+        ]
+        .into_iter()
+        .find(|r| r.code() == code)
+    }
+}
+
+/// One append-only change of an account's bizmoney; the balance is the sum of its entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LedgerEntry {
+    pub id: i64,
+    pub account_id: i64,
+    /// Signed whole KRW.
+    pub amount: i64,
+    pub balance_after: i64,
+    pub reason: LedgerReason,
+    pub tr_id: Option<String>,
+    pub memo: String,
+    pub created_at_ms: i64,
+}
+
+/// Why a send (0204) did not issue, decided inside its transaction.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("tr_id already used (or cancelled before its send arrived)")]
+    DuplicateTrId,
+    #[error("bizmoney below the price")]
+    InsufficientBizmoney,
+    #[error("PIN already exists")]
+    PinTaken,
+    #[error(transparent)]
+    Store(#[from] crate::StoreError),
+}
+
+/// Why a cancel did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum CancelError {
+    #[error(transparent)]
+    Refused(#[from] CancelRefusal),
+    #[error(transparent)]
+    Store(#[from] crate::StoreError),
+}
+
+/// What a sendFail cancel (0205) found.
+#[derive(Debug, thiserror::Error)]
+pub enum SendFailError {
+    #[error("no such tr_id (a tombstone now refuses a late send)")]
+    UnknownTrId,
+    #[error("the send issued a PIN; cancel it with 0202")]
+    IssuedPin,
+    #[error(transparent)]
+    Store(#[from] crate::StoreError),
+}
+
+/// Why an operator's bizmoney change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BizmoneyError {
+    #[error("no account with that user id")]
+    UnknownAccount,
+    #[error("the balance would go below zero")]
+    WouldGoNegative,
+    #[error(transparent)]
+    Store(#[from] crate::StoreError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coupon(status: PinStatus, issued_at_ms: i64) -> Coupon {
+        Coupon {
+            id: 1,
+            order_no: "20261129000001".into(),
+            new: NewCoupon {
+                account_id: 1,
+                tr_id: "t".into(),
+                pin: "123456789012".into(),
+                image_token: "x".into(),
+                goods_code: "G".into(),
+                goods_name: "g".into(),
+                brand_code: "B".into(),
+                brand_name: "b".into(),
+                sale_price: 1000,
+                price: 940,
+                gubun: Gubun::Pin,
+                phone_no: "01012345678".into(),
+                callback_no: "15880108".into(),
+                mms_title: "t".into(),
+                mms_msg: "m".into(),
+                issued_at_ms,
+                valid_until_ms: issued_at_ms + 1,
+                reserved_at_ms: None,
+            },
+            status,
+            status_changed_at_ms: issued_at_ms,
+            delivery: DeliveryStatus::NotSent,
+            delivery_result: None,
+        }
+    }
+
+    #[test]
+    fn cancel_rules() {
+        assert_eq!(coupon(PinStatus::Issued, 0).check_cancellable(CANCEL_WINDOW_MS), Ok(()));
+        assert_eq!(
+            coupon(PinStatus::Issued, 0).check_cancellable(CANCEL_WINDOW_MS + 1),
+            Err(CancelRefusal::NotCancellable)
+        );
+        assert_eq!(coupon(PinStatus::Cancelled, 0).check_cancellable(0), Err(CancelRefusal::AlreadyCancelled));
+        assert_eq!(coupon(PinStatus::Exchanged, 0).check_cancellable(0), Err(CancelRefusal::Exchanged));
+        assert_eq!(coupon(PinStatus::Expired, 0).check_cancellable(0), Err(CancelRefusal::NotCancellable));
+    }
+}

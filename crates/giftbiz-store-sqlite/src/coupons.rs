@@ -1,0 +1,494 @@
+//! Bizmoney, the ledger and coupons (NOTES §5) on SQLite.
+//!
+//! Every write runs in one `BEGIN IMMEDIATE` transaction, which takes the database's single
+//! write lock at its first statement: writers, in this process or another, run one at a time,
+//! so each check below still holds when the transaction commits. The guarded `UPDATE`s are the
+//! same statements the PostgreSQL store relies on, so both read alike, and the balance's CHECK
+//! is the backstop behind them.
+
+use giftbiz_core::coupon::{
+    BizmoneyError, CancelError, CancelRefusal, Coupon, DeliveryStatus, IssueError, LedgerEntry,
+    LedgerReason, NewCoupon, PinStatus, SendFailError,
+};
+use giftbiz_core::send::Gubun;
+use giftbiz_core::time::{from_millis, kst};
+use giftbiz_core::StoreError;
+use sqlx::SqliteConnection;
+
+use crate::{backend, SqliteStore};
+
+const COUPON_COLUMNS: &str = "id, order_no, account_id, tr_id, pin, image_token, goods_code, \
+    goods_name, brand_code, brand_name, sale_price, price, gubun, phone_no, callback_no, \
+    mms_title, mms_msg, issued_at_ms, valid_until_ms, reserved_at_ms, status, \
+    status_changed_at_ms, delivery_status, delivery_rst_cd, delivery_rst_msg";
+
+const LEDGER_COLUMNS: &str =
+    "id, account_id, amount, balance_after, reason, tr_id, memo, created_at_ms";
+
+#[derive(sqlx::FromRow)]
+struct CouponRow {
+    id: i64,
+    order_no: String,
+    account_id: i64,
+    tr_id: String,
+    pin: String,
+    image_token: String,
+    goods_code: String,
+    goods_name: String,
+    brand_code: String,
+    brand_name: String,
+    sale_price: i64,
+    price: i64,
+    gubun: String,
+    phone_no: String,
+    callback_no: String,
+    mms_title: String,
+    mms_msg: String,
+    issued_at_ms: i64,
+    valid_until_ms: i64,
+    reserved_at_ms: Option<i64>,
+    status: String,
+    status_changed_at_ms: i64,
+    delivery_status: String,
+    delivery_rst_cd: Option<String>,
+    delivery_rst_msg: Option<String>,
+}
+
+impl CouponRow {
+    fn into_coupon(self) -> Result<Coupon, StoreError> {
+        let corrupt = |what: &str, value: &str| {
+            StoreError::Corrupt(format!("coupon {}: {what} {value:?}", self.id))
+        };
+        let gubun = Gubun::parse(&self.gubun).map_err(|_| corrupt("gubun", &self.gubun))?;
+        let status = PinStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
+        let delivery = DeliveryStatus::parse(&self.delivery_status)
+            .ok_or_else(|| corrupt("delivery status", &self.delivery_status))?;
+        let delivery_result = self
+            .delivery_rst_cd
+            .map(|cd| (cd, self.delivery_rst_msg.unwrap_or_default()));
+        Ok(Coupon {
+            id: self.id,
+            order_no: self.order_no,
+            new: NewCoupon {
+                account_id: self.account_id,
+                tr_id: self.tr_id,
+                pin: self.pin,
+                image_token: self.image_token,
+                goods_code: self.goods_code,
+                goods_name: self.goods_name,
+                brand_code: self.brand_code,
+                brand_name: self.brand_name,
+                sale_price: self.sale_price,
+                price: self.price,
+                gubun,
+                phone_no: self.phone_no,
+                callback_no: self.callback_no,
+                mms_title: self.mms_title,
+                mms_msg: self.mms_msg,
+                issued_at_ms: self.issued_at_ms,
+                valid_until_ms: self.valid_until_ms,
+                reserved_at_ms: self.reserved_at_ms,
+            },
+            status,
+            status_changed_at_ms: self.status_changed_at_ms,
+            delivery,
+            delivery_result,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct LedgerRow {
+    id: i64,
+    account_id: i64,
+    amount: i64,
+    balance_after: i64,
+    reason: String,
+    tr_id: Option<String>,
+    memo: String,
+    created_at_ms: i64,
+}
+
+impl LedgerRow {
+    fn into_entry(self) -> Result<LedgerEntry, StoreError> {
+        let reason = LedgerReason::parse(&self.reason).ok_or_else(|| {
+            StoreError::Corrupt(format!("ledger entry {}: reason {:?}", self.id, self.reason))
+        })?;
+        Ok(LedgerEntry {
+            id: self.id,
+            account_id: self.account_id,
+            amount: self.amount,
+            balance_after: self.balance_after,
+            reason,
+            tr_id: self.tr_id,
+            memo: self.memo,
+            created_at_ms: self.created_at_ms,
+        })
+    }
+}
+
+/// A ledger entry to append.
+struct Entry<'a> {
+    account_id: i64,
+    amount: i64,
+    balance_after: i64,
+    reason: LedgerReason,
+    tr_id: Option<&'a str>,
+    memo: &'a str,
+    at_ms: i64,
+}
+
+async fn append_ledger(conn: &mut SqliteConnection, e: Entry<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO ledger (account_id, amount, balance_after, reason, tr_id, memo, created_at_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(e.account_id)
+    .bind(e.amount)
+    .bind(e.balance_after)
+    .bind(e.reason.code())
+    .bind(e.tr_id)
+    .bind(e.memo)
+    .bind(e.at_ms)
+    .execute(conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Claims `tr_id` for the account with no coupon (a tombstone); false if it was claimed before.
+async fn claim_tr_id(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    tr_id: &str,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO tr_ids (account_id, tr_id, created_at_ms) VALUES (?, ?, ?)
+         ON CONFLICT (account_id, tr_id) DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(tr_id)
+    .bind(now_ms)
+    .execute(conn)
+    .await
+    .map_err(backend)?;
+    Ok(done.rows_affected() == 1)
+}
+
+async fn find_coupon<'c>(
+    conn: impl sqlx::SqliteExecutor<'c>,
+    account_id: i64,
+    tr_id: &str,
+) -> Result<Option<Coupon>, StoreError> {
+    let sql = format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE account_id = ? AND tr_id = ?");
+    let row: Option<CouponRow> = sqlx::query_as(&sql)
+        .bind(account_id)
+        .bind(tr_id)
+        .fetch_optional(conn)
+        .await
+        .map_err(backend)?;
+    row.map(CouponRow::into_coupon).transpose()
+}
+
+/// `yyyyMMdd` of the KST issue date, then the coupon id modulo 1,000,000 in six digits.
+pub(crate) fn order_no(issued_at_ms: i64, id: i64) -> String {
+    let date = from_millis(issued_at_ms).with_timezone(&kst()).format("%Y%m%d");
+    format!("{date}{:06}", id.rem_euclid(1_000_000))
+}
+
+/// SQLite names no constraint; its message does: "UNIQUE constraint failed: coupons.pin".
+fn is_pin_taken(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation()
+        && (db.message().contains("coupons.pin") || db.message().contains("coupons.image_token")))
+}
+
+impl SqliteStore {
+    pub(crate) async fn change_bizmoney_tx(
+        &self,
+        user_id: &str,
+        amount: i64,
+        reason: LedgerReason,
+        memo: &str,
+        now_ms: i64,
+    ) -> Result<i64, BizmoneyError> {
+        let mut tx = self.write_tx().await?;
+        let changed: Option<(i64, i64)> = sqlx::query_as(
+            "UPDATE accounts SET balance = balance + ?1 WHERE user_id = ?2 AND balance + ?1 >= 0
+             RETURNING id, balance",
+        )
+        .bind(amount)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let Some((account_id, balance)) = changed else {
+            let exists: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE user_id = ?)")
+                    .bind(user_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            return Err(if exists {
+                BizmoneyError::WouldGoNegative
+            } else {
+                BizmoneyError::UnknownAccount
+            });
+        };
+        let entry = Entry {
+            account_id,
+            amount,
+            balance_after: balance,
+            reason,
+            tr_id: None,
+            memo,
+            at_ms: now_ms,
+        };
+        append_ledger(&mut tx, entry).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(balance)
+    }
+
+    pub(crate) async fn balance_of(&self, account_id: i64) -> Result<i64, StoreError> {
+        // No account: nothing in its (empty) ledger.
+        let balance: Option<i64> = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = ?")
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(balance.unwrap_or(0))
+    }
+
+    pub(crate) async fn ledger_of(&self, account_id: i64) -> Result<Vec<LedgerEntry>, StoreError> {
+        let sql = format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = ? ORDER BY id");
+        let rows: Vec<LedgerRow> = sqlx::query_as(&sql)
+            .bind(account_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.into_iter().map(LedgerRow::into_entry).collect()
+    }
+
+    pub(crate) async fn issue_coupon_tx(&self, new: &NewCoupon) -> Result<Coupon, IssueError> {
+        // Returning early drops `tx`, which rolls everything back, the tr_id claim included.
+        let mut tx = self.write_tx().await?;
+        if !claim_tr_id(&mut tx, new.account_id, &new.tr_id, new.issued_at_ms).await? {
+            return Err(IssueError::DuplicateTrId);
+        }
+        let balance: Option<i64> = sqlx::query_scalar(
+            "UPDATE accounts SET balance = balance - ?1 WHERE id = ?2 AND balance >= ?1
+             RETURNING balance",
+        )
+        .bind(new.price)
+        .bind(new.account_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let Some(balance) = balance else {
+            return Err(IssueError::InsufficientBizmoney);
+        };
+
+        // The id AUTOINCREMENT would pick: the largest ever used plus one. The write lock keeps
+        // it ours until commit, and the order number needs it before the insert.
+        let id: i64 = sqlx::query_scalar(
+            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'coupons'), 0) + 1",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let order_no = order_no(new.issued_at_ms, id);
+        let delivery = match new.gubun {
+            Gubun::Mms => DeliveryStatus::Pending,
+            Gubun::Pin | Gubun::Image => DeliveryStatus::NotSent,
+        };
+        let sql = format!(
+            "INSERT INTO coupons ({COUPON_COLUMNS})
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)"
+        );
+        sqlx::query(&sql)
+            .bind(id)
+            .bind(&order_no)
+            .bind(new.account_id)
+            .bind(&new.tr_id)
+            .bind(&new.pin)
+            .bind(&new.image_token)
+            .bind(&new.goods_code)
+            .bind(&new.goods_name)
+            .bind(&new.brand_code)
+            .bind(&new.brand_name)
+            .bind(new.sale_price)
+            .bind(new.price)
+            .bind(new.gubun.code())
+            .bind(&new.phone_no)
+            .bind(&new.callback_no)
+            .bind(&new.mms_title)
+            .bind(&new.mms_msg)
+            .bind(new.issued_at_ms)
+            .bind(new.valid_until_ms)
+            .bind(new.reserved_at_ms)
+            .bind(PinStatus::Issued.code())
+            .bind(new.issued_at_ms)
+            .bind(delivery.code())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_pin_taken(&e) {
+                    IssueError::PinTaken
+                } else {
+                    IssueError::Store(backend(e))
+                }
+            })?;
+
+        sqlx::query("UPDATE tr_ids SET coupon_id = ? WHERE account_id = ? AND tr_id = ?")
+            .bind(id)
+            .bind(new.account_id)
+            .bind(&new.tr_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let entry = Entry {
+            account_id: new.account_id,
+            amount: -new.price,
+            balance_after: balance,
+            reason: LedgerReason::Send,
+            tr_id: Some(&new.tr_id),
+            memo: "",
+            at_ms: new.issued_at_ms,
+        };
+        append_ledger(&mut tx, entry).await?;
+        if new.gubun == Gubun::Mms {
+            let due_at_ms = new.reserved_at_ms.unwrap_or(new.issued_at_ms);
+            sqlx::query(
+                "INSERT INTO outbox (coupon_id, kind, due_at_ms, state, next_attempt_at_ms, created_at_ms)
+                 VALUES (?1, 'mms', ?2, 'pending', ?2, ?3)",
+            )
+            .bind(id)
+            .bind(due_at_ms)
+            .bind(new.issued_at_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+
+        Ok(Coupon {
+            id,
+            order_no,
+            new: new.clone(),
+            status: PinStatus::Issued,
+            status_changed_at_ms: new.issued_at_ms,
+            delivery,
+            delivery_result: None,
+        })
+    }
+
+    pub(crate) async fn coupon_by_tr_id_in(
+        &self,
+        account_id: i64,
+        tr_id: &str,
+    ) -> Result<Option<Coupon>, StoreError> {
+        find_coupon(&self.pool, account_id, tr_id).await
+    }
+
+    pub(crate) async fn coupon_by_image_token_in(
+        &self,
+        image_token: &str,
+    ) -> Result<Option<Coupon>, StoreError> {
+        let sql = format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE image_token = ?");
+        let row: Option<CouponRow> = sqlx::query_as(&sql)
+            .bind(image_token)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.map(CouponRow::into_coupon).transpose()
+    }
+
+    pub(crate) async fn cancel_coupon_tx(
+        &self,
+        account_id: i64,
+        tr_id: &str,
+        now_ms: i64,
+    ) -> Result<Coupon, CancelError> {
+        let mut tx = self.write_tx().await?;
+        if claim_tr_id(&mut tx, account_id, tr_id, now_ms).await? {
+            // The tombstone stays, so a send arriving after its cancel is refused.
+            tx.commit().await.map_err(backend)?;
+            return Err(CancelRefusal::UnknownTrId.into());
+        }
+        // No coupon: the tr_id is an earlier tombstone.
+        let Some(mut coupon) = find_coupon(&mut *tx, account_id, tr_id).await? else {
+            return Err(CancelRefusal::UnknownTrId.into());
+        };
+        coupon.check_cancellable(now_ms)?;
+
+        coupon.status = PinStatus::Cancelled;
+        coupon.status_changed_at_ms = now_ms;
+        if coupon.delivery == DeliveryStatus::Pending {
+            coupon.delivery = DeliveryStatus::Cancelled;
+        }
+        sqlx::query(
+            "UPDATE coupons SET status = ?, status_changed_at_ms = ?, delivery_status = ? WHERE id = ?",
+        )
+        .bind(coupon.status.code())
+        .bind(now_ms)
+        .bind(coupon.delivery.code())
+        .bind(coupon.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        sqlx::query("UPDATE outbox SET state = 'cancelled' WHERE coupon_id = ? AND state = 'pending'")
+            .bind(coupon.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+
+        let balance: i64 = sqlx::query_scalar(
+            "UPDATE accounts SET balance = balance + ?1 WHERE id = ?2 AND balance + ?1 >= 0
+             RETURNING balance",
+        )
+        .bind(coupon.new.price)
+        .bind(account_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let entry = Entry {
+            account_id,
+            amount: coupon.new.price,
+            balance_after: balance,
+            reason: LedgerReason::CancelRefund,
+            tr_id: Some(tr_id),
+            memo: "",
+            at_ms: now_ms,
+        };
+        append_ledger(&mut tx, entry).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(coupon)
+    }
+
+    pub(crate) async fn send_fail_cancel_tx(
+        &self,
+        account_id: i64,
+        tr_id: &str,
+        now_ms: i64,
+    ) -> Result<(), SendFailError> {
+        let mut tx = self.write_tx().await?;
+        if claim_tr_id(&mut tx, account_id, tr_id, now_ms).await? {
+            tx.commit().await.map_err(backend)?;
+            return Err(SendFailError::UnknownTrId);
+        }
+        // Sends charge and issue together, so a claimed tr_id has a PIN or is a tombstone.
+        let issued: bool = sqlx::query_scalar(
+            "SELECT coupon_id IS NOT NULL FROM tr_ids WHERE account_id = ? AND tr_id = ?",
+        )
+        .bind(account_id)
+        .bind(tr_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        Err(if issued {
+            SendFailError::IssuedPin
+        } else {
+            SendFailError::UnknownTrId
+        })
+    }
+}
