@@ -28,6 +28,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
+    /// 0204 send (gubun Y) over HTTP at 1, 4 and 16 connections, each beside the raw commit rate
+    /// of an equivalent three-statement transaction on the same database.
+    Send {
+        /// Database for the run [default: a fresh SQLite file in a temporary directory]; a
+        /// PostgreSQL database given here gets tables of its own (use an empty one).
+        #[arg(long)]
+        database: Option<String>,
+        /// Seconds per measured phase.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -35,6 +46,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Catalog { database, goods, connections, seconds } => {
             catalog(database, goods, connections, Duration::from_secs(seconds)).await
         }
+        BenchCommand::Send { database, seconds } => crate::bench_send::run(database, Duration::from_secs(seconds)).await,
     }
 }
 
@@ -116,10 +128,19 @@ impl Request {
     }
 }
 
-struct Summary {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
+pub(crate) struct Summary {
+    pub(crate) rps: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
+}
+
+impl Summary {
+    /// Requests per second and latency percentiles of `latencies` measured over `elapsed`.
+    pub(crate) fn of(mut latencies: Vec<Duration>, elapsed: Duration) -> Summary {
+        latencies.sort();
+        let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p) as usize).map_or(0.0, |d| d.as_secs_f64() * 1e3);
+        Summary { rps: latencies.len() as f64 / elapsed.as_secs_f64(), p50_ms: pct(0.50), p99_ms: pct(0.99) }
+    }
 }
 
 /// `connections` workers send `request` back to back for `phase`.
@@ -144,20 +165,17 @@ async fn drive(client: &reqwest::Client, base: &str, connections: usize, phase: 
     for t in tasks {
         all.extend(t.await??);
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort();
-    let pct = |p: f64| all.get(((all.len() as f64 - 1.0) * p) as usize).map_or(0.0, |d| d.as_secs_f64() * 1e3);
-    Ok(Summary { rps: all.len() as f64 / elapsed, p50_ms: pct(0.50), p99_ms: pct(0.99) })
+    Ok(Summary::of(all, started.elapsed()))
 }
 
 /// `giftbiz serve` as a child process, so its memory is its own.
-struct ChildServer {
+pub(crate) struct ChildServer {
     child: std::process::Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl ChildServer {
-    async fn start(database: &str) -> anyhow::Result<ChildServer> {
+    pub(crate) async fn start(database: &str) -> anyhow::Result<ChildServer> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let listen = format!("127.0.0.1:{port}");
         let child = std::process::Command::new(std::env::current_exe()?)
@@ -183,7 +201,7 @@ impl ChildServer {
         line.split_whitespace().nth(1)?.parse().ok()
     }
 
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -8,6 +8,7 @@ use giftbiz_core::Grade;
 use giftbiz_server::{db, operator, Settings};
 
 mod bench;
+mod bench_send;
 
 #[derive(Parser)]
 #[command(name = "giftbiz", version, about = "Giftishow Biz API platform: server, operator tools and benchmarks")]

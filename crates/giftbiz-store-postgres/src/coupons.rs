@@ -69,7 +69,8 @@ impl CouponRow {
             StoreError::Corrupt(format!("coupon {}: {what} {value:?}", self.id))
         };
         let gubun = Gubun::parse(&self.gubun).map_err(|_| corrupt("gubun", &self.gubun))?;
-        let status = PinStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
+        let status =
+            PinStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
         let delivery = DeliveryStatus::parse(&self.delivery_status)
             .ok_or_else(|| corrupt("delivery status", &self.delivery_status))?;
         let delivery_result = self
@@ -121,7 +122,10 @@ struct LedgerRow {
 impl LedgerRow {
     fn into_entry(self) -> Result<LedgerEntry, StoreError> {
         let reason = LedgerReason::parse(&self.reason).ok_or_else(|| {
-            StoreError::Corrupt(format!("ledger entry {}: reason {:?}", self.id, self.reason))
+            StoreError::Corrupt(format!(
+                "ledger entry {}: reason {:?}",
+                self.id, self.reason
+            ))
         })?;
         Ok(LedgerEntry {
             id: self.id,
@@ -194,9 +198,8 @@ async fn find_coupon<'c>(
     lock: bool,
 ) -> Result<Option<Coupon>, StoreError> {
     let lock = if lock { " FOR NO KEY UPDATE" } else { "" };
-    let sql = format!(
-        "SELECT {COUPON_COLUMNS} FROM coupons WHERE account_id = $1 AND tr_id = $2{lock}"
-    );
+    let sql =
+        format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE account_id = $1 AND tr_id = $2{lock}");
     let row: Option<CouponRow> = sqlx::query_as(&sql)
         .bind(account_id)
         .bind(tr_id)
@@ -208,7 +211,9 @@ async fn find_coupon<'c>(
 
 /// `yyyyMMdd` of the KST issue date, then the coupon id modulo 1,000,000 in six digits.
 pub(crate) fn order_no(issued_at_ms: i64, id: i64) -> String {
-    let date = from_millis(issued_at_ms).with_timezone(&kst()).format("%Y%m%d");
+    let date = from_millis(issued_at_ms)
+        .with_timezone(&kst())
+        .format("%Y%m%d");
     format!("{date}{:06}", id.rem_euclid(1_000_000))
 }
 
@@ -306,9 +311,9 @@ impl PgStore {
         // The order number needs the id before the insert. (The name resolves through the
         // search path, like the table's.)
         let id: i64 = sqlx::query_scalar("SELECT nextval('coupons_id_seq')")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(backend)?;
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?;
         let order_no = order_no(new.issued_at_ms, id);
         let delivery = match new.gubun {
             Gubun::Mms => DeliveryStatus::Pending,
@@ -452,11 +457,13 @@ impl PgStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        sqlx::query("UPDATE outbox SET state = 'cancelled' WHERE coupon_id = $1 AND state = 'pending'")
-            .bind(coupon.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'cancelled' WHERE coupon_id = $1 AND state = 'pending'",
+        )
+        .bind(coupon.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
 
         let balance: i64 = sqlx::query_scalar(
             "UPDATE accounts SET balance = balance + $1 WHERE id = $2 AND balance + $1 >= 0

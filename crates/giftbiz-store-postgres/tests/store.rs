@@ -3,10 +3,16 @@
 //! it, an unreachable server fails them.
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use giftbiz_core::account::TokenHash;
-use giftbiz_core::testkit::{brand, codes, goods, hot_paths, new_account};
+use giftbiz_core::coupon::LedgerReason;
+use giftbiz_core::send::Gubun;
+use giftbiz_core::testkit::{
+    bizmoney_ledger, brand, cancel_coupons, codes, coupon_concurrency, goods, hot_paths,
+    issue_coupons, new_account, new_coupon, send_fail_cancels, t0_ms,
+};
 use giftbiz_core::{Brand, Goods, GoodsState, Grade, Store, StoreError};
 use giftbiz_store_postgres::PgStore;
 use sqlx::{Connection, Executor, PgConnection};
@@ -448,4 +454,137 @@ async fn auth_lookup_and_goods_batches() {
     };
     let store = db.store().await;
     hot_paths(&store).await;
+}
+
+/// Runs a shared scenario on a fresh schema, then drops it.
+macro_rules! scenario {
+    ($name:ident, $run:ident) => {
+        #[tokio::test]
+        async fn $name() {
+            let Some(db) = test_db(stringify!($name)) else {
+                return;
+            };
+            let store = db.store().await;
+            $run(&store).await;
+            store.close().await;
+            db.drop_schema().await;
+        }
+    };
+}
+
+scenario!(bizmoney_and_its_ledger, bizmoney_ledger);
+scenario!(sends_issue_coupons, issue_coupons);
+scenario!(cancels_refund_once, cancel_coupons);
+scenario!(
+    send_fail_cancels_tombstone_unknown_tr_ids,
+    send_fail_cancels
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_sends_and_cancels() {
+    let Some(db) = test_db("concurrent_sends_and_cancels") else {
+        return;
+    };
+    let store = db.store().await;
+    coupon_concurrency(Arc::new(store.clone())).await;
+    store.close().await;
+    db.drop_schema().await;
+}
+
+/// What the trait does not show: the outbox row of an MMS send, and the schema's own guards.
+#[tokio::test]
+async fn outbox_rows_and_schema_guards() {
+    let Some(db) = test_db("outbox_rows_and_schema_guards") else {
+        return;
+    };
+    let store = db.store().await;
+    let alice = store
+        .create_account(&new_account("alice", "REALaaaa"))
+        .await
+        .unwrap();
+    store
+        .change_bizmoney("alice", 10_000, LedgerReason::Charge, "", t0_ms())
+        .await
+        .unwrap();
+    let mut mms = new_coupon(alice.id, "T1", 1_000, Gubun::Mms);
+    mms.reserved_at_ms = Some(t0_ms() + 60_000);
+    let mms = store.issue_coupon(&mms).await.unwrap();
+    let now = store
+        .issue_coupon(&new_coupon(alice.id, "T2", 1_000, Gubun::Mms))
+        .await
+        .unwrap();
+    store
+        .issue_coupon(&new_coupon(alice.id, "T3", 1_000, Gubun::Pin))
+        .await
+        .unwrap();
+
+    let mut raw = db.raw().await;
+    type Outbox = (i64, String, i64, String, i32, i64, Option<i64>, i64);
+    async fn outbox(raw: &mut PgConnection) -> Vec<Outbox> {
+        sqlx::query_as::<_, Outbox>(
+            "SELECT coupon_id, kind, due_at_ms, state, attempts, next_attempt_at_ms, \
+             claimed_until_ms, created_at_ms FROM outbox ORDER BY id",
+        )
+        .fetch_all(raw)
+        .await
+        .unwrap()
+    }
+    let t = t0_ms();
+    let pending = |id, due| {
+        (
+            id,
+            "mms".to_owned(),
+            due,
+            "pending".to_owned(),
+            0,
+            due,
+            None,
+            t,
+        )
+    };
+    assert_eq!(
+        outbox(&mut raw).await,
+        [pending(mms.id, t + 60_000), pending(now.id, t)]
+    );
+    store.cancel_coupon(alice.id, "T1", t).await.unwrap();
+    let mut cancelled = pending(mms.id, t + 60_000);
+    cancelled.3 = "cancelled".to_owned();
+    assert_eq!(outbox(&mut raw).await, [cancelled, pending(now.id, t)]);
+
+    // The ledger is append-only and a balance cannot go below zero, whatever the SQL.
+    for sql in [
+        "UPDATE ledger SET amount = 0",
+        "DELETE FROM ledger",
+        "UPDATE accounts SET balance = -1",
+    ] {
+        assert!(raw.execute(sql).await.is_err(), "{sql}");
+    }
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 8_000);
+
+    // Unknown codes are corrupt data.
+    sqlx::query("UPDATE coupons SET status = '99' WHERE id = $1")
+        .bind(now.id)
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.coupon_by_tr_id(alice.id, "T2").await,
+        Err(StoreError::Corrupt(_))
+    ));
+    sqlx::query(
+        "INSERT INTO ledger (account_id, amount, balance_after, reason, created_at_ms) \
+         VALUES ($1, 0, 8000, 'gift', 0)",
+    )
+    .bind(alice.id)
+    .execute(&mut raw)
+    .await
+    .unwrap();
+    assert!(matches!(
+        store.ledger(alice.id).await,
+        Err(StoreError::Corrupt(_))
+    ));
+
+    raw.close().await.unwrap();
+    store.close().await;
+    db.drop_schema().await;
 }

@@ -60,7 +60,8 @@ impl CouponRow {
             StoreError::Corrupt(format!("coupon {}: {what} {value:?}", self.id))
         };
         let gubun = Gubun::parse(&self.gubun).map_err(|_| corrupt("gubun", &self.gubun))?;
-        let status = PinStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
+        let status =
+            PinStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
         let delivery = DeliveryStatus::parse(&self.delivery_status)
             .ok_or_else(|| corrupt("delivery status", &self.delivery_status))?;
         let delivery_result = self
@@ -112,7 +113,10 @@ struct LedgerRow {
 impl LedgerRow {
     fn into_entry(self) -> Result<LedgerEntry, StoreError> {
         let reason = LedgerReason::parse(&self.reason).ok_or_else(|| {
-            StoreError::Corrupt(format!("ledger entry {}: reason {:?}", self.id, self.reason))
+            StoreError::Corrupt(format!(
+                "ledger entry {}: reason {:?}",
+                self.id, self.reason
+            ))
         })?;
         Ok(LedgerEntry {
             id: self.id,
@@ -193,7 +197,9 @@ async fn find_coupon<'c>(
 
 /// `yyyyMMdd` of the KST issue date, then the coupon id modulo 1,000,000 in six digits.
 pub(crate) fn order_no(issued_at_ms: i64, id: i64) -> String {
-    let date = from_millis(issued_at_ms).with_timezone(&kst()).format("%Y%m%d");
+    let date = from_millis(issued_at_ms)
+        .with_timezone(&kst())
+        .format("%Y%m%d");
     format!("{date}{:06}", id.rem_euclid(1_000_000))
 }
 
@@ -436,11 +442,13 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        sqlx::query("UPDATE outbox SET state = 'cancelled' WHERE coupon_id = ? AND state = 'pending'")
-            .bind(coupon.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'cancelled' WHERE coupon_id = ? AND state = 'pending'",
+        )
+        .bind(coupon.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
 
         let balance: i64 = sqlx::query_scalar(
             "UPDATE accounts SET balance = balance + ?1 WHERE id = ?2 AND balance + ?1 >= 0

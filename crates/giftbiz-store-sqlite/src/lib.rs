@@ -456,7 +456,8 @@ impl Store for SqliteStore {
         memo: &str,
         now_ms: i64,
     ) -> Result<i64, BizmoneyError> {
-        self.change_bizmoney_tx(user_id, amount, reason, memo, now_ms).await
+        self.change_bizmoney_tx(user_id, amount, reason, memo, now_ms)
+            .await
     }
 
     async fn bizmoney_balance(&self, account_id: i64) -> Result<i64, StoreError> {

@@ -404,7 +404,18 @@ async fn outbox_rows_and_schema_guards() {
         .unwrap()
     };
     let t = t0_ms();
-    let pending = |id, due| (id, "mms".to_owned(), due, "pending".to_owned(), 0, due, None, t);
+    let pending = |id, due| {
+        (
+            id,
+            "mms".to_owned(),
+            due,
+            "pending".to_owned(),
+            0,
+            due,
+            None,
+            t,
+        )
+    };
     assert_eq!(
         outbox().await,
         [pending(mms.id, t + 60_000), pending(now.id, t)]
