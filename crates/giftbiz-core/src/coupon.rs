@@ -134,6 +134,13 @@ pub struct Coupon {
     pub delivery_result: Option<(String, String)>,
 }
 
+/// `orderNo`: `yyyyMMdd` of the KST issue date, then the coupon id modulo 1,000,000 in six
+/// digits (unique while a KST day issues fewer than a million coupons).
+pub fn order_no(issued_at_ms: i64, id: i64) -> String {
+    let date = crate::time::from_millis(issued_at_ms).with_timezone(&crate::time::kst()).format("%Y%m%d");
+    format!("{date}{:06}", id.rem_euclid(1_000_000))
+}
+
 /// How long after issue a coupon may be cancelled.
 pub const CANCEL_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
 

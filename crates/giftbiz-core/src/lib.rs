@@ -7,6 +7,7 @@ pub mod account;
 pub mod catalog;
 pub mod catalog_import;
 pub mod coupon;
+pub mod delivery;
 pub mod grade;
 pub mod send;
 pub mod store;

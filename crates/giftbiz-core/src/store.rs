@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use crate::account::TokenHash;
 use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailError};
+use crate::delivery::{DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::{Account, Brand, Goods, Grade, NewAccount};
 
 #[derive(Debug, thiserror::Error)]
@@ -90,4 +91,40 @@ pub trait Store: Send + Sync + 'static {
     async fn cancel_coupon(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<Coupon, CancelError>;
     /// 0205: an unknown tr_id is tombstoned; a send that issued a PIN is refused.
     async fn send_fail_cancel(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<(), SendFailError>;
+
+    // --- message delivery (the outbox) ---
+    // A worker claims due messages for a lease, delivers them, and reports each one back. Only
+    // the claim's holder can finish a message, and only while it is pending, so a message
+    // cancelled meanwhile stays cancelled and a worker whose lease ran out (and whose message
+    // another worker took over) changes nothing.
+
+    /// Atomically claims up to `limit` pending messages due by `now_ms` whose claim is absent or
+    /// expired, for `lease_ms`, counting an attempt on each. Concurrent callers (any number of
+    /// servers) never claim the same message while its lease runs.
+    async fn claim_due_messages(
+        &self,
+        now_ms: i64,
+        limit: u32,
+        lease_ms: i64,
+        worker: &str,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Records the outcome of a claimed message and, for delivered or failed, its coupon's
+    /// delivery status and result. Returns whether it applied (false: the claim was lost or
+    /// the message is no longer pending).
+    async fn finish_message(
+        &self,
+        id: i64,
+        worker: &str,
+        outcome: &DeliveryOutcome,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// 0203: queues a new message of `kind`, due now, for the account's MMS send `tr_id`, and
+    /// puts the coupon's delivery status back to pending.
+    async fn enqueue_resend(
+        &self,
+        account_id: i64,
+        tr_id: &str,
+        kind: MessageKind,
+        now_ms: i64,
+    ) -> Result<(), ResendError>;
 }

@@ -16,11 +16,10 @@
 //! deadlock.
 
 use giftbiz_core::coupon::{
-    BizmoneyError, CancelError, CancelRefusal, Coupon, DeliveryStatus, IssueError, LedgerEntry,
-    LedgerReason, NewCoupon, PinStatus, SendFailError,
+    order_no, BizmoneyError, CancelError, CancelRefusal, Coupon, DeliveryStatus, IssueError,
+    LedgerEntry, LedgerReason, NewCoupon, PinStatus, SendFailError,
 };
 use giftbiz_core::send::Gubun;
-use giftbiz_core::time::{from_millis, kst};
 use giftbiz_core::StoreError;
 use sqlx::PgConnection;
 
@@ -207,14 +206,6 @@ async fn find_coupon<'c>(
         .await
         .map_err(backend)?;
     row.map(CouponRow::into_coupon).transpose()
-}
-
-/// `yyyyMMdd` of the KST issue date, then the coupon id modulo 1,000,000 in six digits.
-pub(crate) fn order_no(issued_at_ms: i64, id: i64) -> String {
-    let date = from_millis(issued_at_ms)
-        .with_timezone(&kst())
-        .format("%Y%m%d");
-    format!("{date}{:06}", id.rem_euclid(1_000_000))
 }
 
 /// The unique constraints (named in the migration) whose violation means "PIN taken".

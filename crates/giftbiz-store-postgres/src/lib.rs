@@ -235,7 +235,8 @@ impl Store for PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.map(|r| Ok((r.account.into_account()?, r.revision))).transpose()
+        row.map(|r| Ok((r.account.into_account()?, r.revision)))
+            .transpose()
     }
 
     async fn account_by_user_id(&self, user_id: &str) -> Result<Option<Account>, StoreError> {

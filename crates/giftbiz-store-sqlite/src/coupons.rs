@@ -7,11 +7,10 @@
 //! is the backstop behind them.
 
 use giftbiz_core::coupon::{
-    BizmoneyError, CancelError, CancelRefusal, Coupon, DeliveryStatus, IssueError, LedgerEntry,
-    LedgerReason, NewCoupon, PinStatus, SendFailError,
+    BizmoneyError, CancelError, CancelRefusal, Coupon, DeliveryStatus,
+    LedgerEntry, LedgerReason, NewCoupon, PinStatus, SendFailError,
 };
 use giftbiz_core::send::Gubun;
-use giftbiz_core::time::{from_millis, kst};
 use giftbiz_core::StoreError;
 use sqlx::SqliteConnection;
 
@@ -195,19 +194,6 @@ async fn find_coupon<'c>(
     row.map(CouponRow::into_coupon).transpose()
 }
 
-/// `yyyyMMdd` of the KST issue date, then the coupon id modulo 1,000,000 in six digits.
-pub(crate) fn order_no(issued_at_ms: i64, id: i64) -> String {
-    let date = from_millis(issued_at_ms)
-        .with_timezone(&kst())
-        .format("%Y%m%d");
-    format!("{date}{:06}", id.rem_euclid(1_000_000))
-}
-
-/// SQLite names no constraint; its message does: "UNIQUE constraint failed: coupons.pin".
-fn is_pin_taken(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation()
-        && (db.message().contains("coupons.pin") || db.message().contains("coupons.image_token")))
-}
 
 impl SqliteStore {
     pub(crate) async fn change_bizmoney_tx(
@@ -273,119 +259,6 @@ impl SqliteStore {
             .await
             .map_err(backend)?;
         rows.into_iter().map(LedgerRow::into_entry).collect()
-    }
-
-    pub(crate) async fn issue_coupon_tx(&self, new: &NewCoupon) -> Result<Coupon, IssueError> {
-        // Returning early drops `tx`, which rolls everything back, the tr_id claim included.
-        let mut tx = self.write_tx().await?;
-        if !claim_tr_id(&mut tx, new.account_id, &new.tr_id, new.issued_at_ms).await? {
-            return Err(IssueError::DuplicateTrId);
-        }
-        let balance: Option<i64> = sqlx::query_scalar(
-            "UPDATE accounts SET balance = balance - ?1 WHERE id = ?2 AND balance >= ?1
-             RETURNING balance",
-        )
-        .bind(new.price)
-        .bind(new.account_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let Some(balance) = balance else {
-            return Err(IssueError::InsufficientBizmoney);
-        };
-
-        // The id AUTOINCREMENT would pick: the largest ever used plus one. The write lock keeps
-        // it ours until commit, and the order number needs it before the insert.
-        let id: i64 = sqlx::query_scalar(
-            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'coupons'), 0) + 1",
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let order_no = order_no(new.issued_at_ms, id);
-        let delivery = match new.gubun {
-            Gubun::Mms => DeliveryStatus::Pending,
-            Gubun::Pin | Gubun::Image => DeliveryStatus::NotSent,
-        };
-        let sql = format!(
-            "INSERT INTO coupons ({COUPON_COLUMNS})
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)"
-        );
-        sqlx::query(&sql)
-            .bind(id)
-            .bind(&order_no)
-            .bind(new.account_id)
-            .bind(&new.tr_id)
-            .bind(&new.pin)
-            .bind(&new.image_token)
-            .bind(&new.goods_code)
-            .bind(&new.goods_name)
-            .bind(&new.brand_code)
-            .bind(&new.brand_name)
-            .bind(new.sale_price)
-            .bind(new.price)
-            .bind(new.gubun.code())
-            .bind(&new.phone_no)
-            .bind(&new.callback_no)
-            .bind(&new.mms_title)
-            .bind(&new.mms_msg)
-            .bind(new.issued_at_ms)
-            .bind(new.valid_until_ms)
-            .bind(new.reserved_at_ms)
-            .bind(PinStatus::Issued.code())
-            .bind(new.issued_at_ms)
-            .bind(delivery.code())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| {
-                if is_pin_taken(&e) {
-                    IssueError::PinTaken
-                } else {
-                    IssueError::Store(backend(e))
-                }
-            })?;
-
-        sqlx::query("UPDATE tr_ids SET coupon_id = ? WHERE account_id = ? AND tr_id = ?")
-            .bind(id)
-            .bind(new.account_id)
-            .bind(&new.tr_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        let entry = Entry {
-            account_id: new.account_id,
-            amount: -new.price,
-            balance_after: balance,
-            reason: LedgerReason::Send,
-            tr_id: Some(&new.tr_id),
-            memo: "",
-            at_ms: new.issued_at_ms,
-        };
-        append_ledger(&mut tx, entry).await?;
-        if new.gubun == Gubun::Mms {
-            let due_at_ms = new.reserved_at_ms.unwrap_or(new.issued_at_ms);
-            sqlx::query(
-                "INSERT INTO outbox (coupon_id, kind, due_at_ms, state, next_attempt_at_ms, created_at_ms)
-                 VALUES (?1, 'mms', ?2, 'pending', ?2, ?3)",
-            )
-            .bind(id)
-            .bind(due_at_ms)
-            .bind(new.issued_at_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        }
-        tx.commit().await.map_err(backend)?;
-
-        Ok(Coupon {
-            id,
-            order_no,
-            new: new.clone(),
-            status: PinStatus::Issued,
-            status_changed_at_ms: new.issued_at_ms,
-            delivery,
-            delivery_result: None,
-        })
     }
 
     pub(crate) async fn coupon_by_tr_id_in(

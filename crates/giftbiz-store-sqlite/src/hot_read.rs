@@ -1,4 +1,4 @@
-//! Synchronous reads for the one query every API call makes (the auth lookup).
+//! Synchronous reads for the queries on every call's path (the auth lookup, a send's goods).
 //!
 //! Through sqlx, each SQLite query hops to its connection's worker thread and back; on the
 //! goods-list hot path that hop, not SQLite, was most of the cost (`giftbiz bench catalog`:
@@ -22,19 +22,28 @@ pub(crate) struct HotReader {
 
 impl HotReader {
     pub(crate) fn new(path: PathBuf) -> HotReader {
-        HotReader { path, idle: Mutex::new(Vec::new()) }
+        HotReader {
+            path,
+            idle: Mutex::new(Vec::new()),
+        }
     }
 
     /// Runs `read` on an idle connection (opening one if none is idle). A connection that
     /// failed is dropped rather than reused.
-    pub(crate) fn read<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+    pub(crate) fn read<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
         let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match idle {
             Some(conn) => conn,
             None => self.open().map_err(|e| StoreError::Backend(Box::new(e)))?,
         };
         let result = read(&conn).map_err(|e| StoreError::Backend(Box::new(e)))?;
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
         Ok(result)
     }
 

@@ -25,8 +25,10 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 mod coupons;
+mod group_commit;
 mod hot_read;
 
+use group_commit::IssueWriter;
 use hot_read::HotReader;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -42,11 +44,14 @@ const OPEN_ATTEMPTS: u32 = 20;
 pub struct SqliteStore {
     pool: SqlitePool,
     hot: std::sync::Arc<HotReader>,
+    issues: std::sync::Arc<IssueWriter>,
 }
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("pool", &self.pool).finish_non_exhaustive()
+        f.debug_struct("SqliteStore")
+            .field("pool", &self.pool)
+            .finish_non_exhaustive()
     }
 }
 
@@ -63,10 +68,10 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         let hot = std::sync::Arc::new(HotReader::new(options.get_filename().to_owned()));
-        Ok(SqliteStore {
-            pool: open(options).await?,
-            hot,
-        })
+        let pool = open(options.clone()).await?;
+        // After `open`: the writer's connection must find the file migrated.
+        let issues = std::sync::Arc::new(IssueWriter::start(options.get_filename())?);
+        Ok(SqliteStore { pool, hot, issues })
     }
 
     /// Closes every connection, waiting for those in use to come back.
@@ -265,7 +270,9 @@ impl Store for SqliteStore {
         let row = self.hot.read(|conn| {
             let mut stmt = conn.prepare_cached(&sql)?;
             let mut rows = stmt.query([auth_code])?;
-            let Some(r) = rows.next()? else { return Ok(None) };
+            let Some(r) = rows.next()? else {
+                return Ok(None);
+            };
             let account = AccountRow {
                 id: r.get(0)?,
                 user_id: r.get(1)?,
@@ -274,9 +281,13 @@ impl Store for SqliteStore {
                 grade: r.get(4)?,
                 created_at_ms: r.get(5)?,
             };
-            Ok(Some(AuthRow { account, revision: r.get(6)? }))
+            Ok(Some(AuthRow {
+                account,
+                revision: r.get(6)?,
+            }))
         })?;
-        row.map(|r| Ok((r.account.into_account()?, r.revision))).transpose()
+        row.map(|r| Ok((r.account.into_account()?, r.revision)))
+            .transpose()
     }
 
     async fn account_by_user_id(&self, user_id: &str) -> Result<Option<Account>, StoreError> {
@@ -421,11 +432,13 @@ impl Store for SqliteStore {
     }
 
     async fn goods_by_code(&self, goods_code: &str) -> Result<Option<Goods>, StoreError> {
-        let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM goods WHERE goods_code = ?")
-            .bind(goods_code)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
+        // On every send's path: read on the calling thread, like the auth lookup.
+        let doc: Option<String> = self.hot.read(|conn| {
+            use rusqlite::OptionalExtension;
+            conn.prepare_cached("SELECT doc FROM goods WHERE goods_code = ?1")?
+                .query_row([goods_code], |r| r.get(0))
+                .optional()
+        })?;
         doc.map(|doc| decode_doc("goods", goods_code, &doc))
             .transpose()
     }
@@ -469,7 +482,7 @@ impl Store for SqliteStore {
     }
 
     async fn issue_coupon(&self, new: &NewCoupon) -> Result<Coupon, IssueError> {
-        self.issue_coupon_tx(new).await
+        self.issues.issue(new).await
     }
 
     async fn coupon_by_tr_id(

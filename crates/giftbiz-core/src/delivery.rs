@@ -1,0 +1,109 @@
+//! Delivering a coupon's message (MMS of a gubun N send, or a resend by MMS or SMS): the outbox
+//! rows a worker claims, what it reports back, and why a resend (0203) is refused.
+//!
+//! A message is claimed for a lease: a worker that dies mid-delivery loses its claim when the
+//! lease runs out and another worker delivers the message again, under the same idempotency key
+//! so the gateway can tell the repeat.
+
+use crate::coupon::{Coupon, PinStatus};
+use crate::send::Gubun;
+
+/// How a message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// The send's title and text with the coupon image (gubun N, or a resend with sms_flag=N).
+    Mms,
+    /// A short text with the PIN (a resend with sms_flag=Y).
+    Sms,
+}
+
+impl MessageKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            MessageKind::Mms => "mms",
+            MessageKind::Sms => "sms",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<MessageKind> {
+        [MessageKind::Mms, MessageKind::Sms].into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// A claimed message, with what a gateway needs to deliver it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    pub id: i64,
+    /// Stable for the message's whole life (every retry, every worker): the gateway's
+    /// idempotency key. Random, so it tells nothing about the coupon.
+    pub key: String,
+    pub kind: MessageKind,
+    /// Attempts so far, this one included (a claim counts, so a message that crashes its
+    /// worker every time still runs out of attempts).
+    pub attempts: i32,
+    pub coupon_id: i64,
+    pub account_id: i64,
+    pub tr_id: String,
+    pub order_no: String,
+    pub phone_no: String,
+    pub callback_no: String,
+    pub title: String,
+    /// The send's `mms_msg`.
+    pub text: String,
+    /// Bearer value: goes into an SMS text, never into a log line or a URL.
+    pub pin: String,
+    pub goods_name: String,
+    pub brand_name: String,
+    pub valid_until_ms: i64,
+    pub image_token: String,
+}
+
+/// What a worker reports for a claimed message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// Sent: the coupon shows the gateway's code and message (`sendRstCd` / `sendRstMsg`).
+    Delivered { result_code: String, result_message: String },
+    /// Not sent this time: try again at `next_attempt_at_ms`. The coupon stays pending.
+    Retry { next_attempt_at_ms: i64, error: String },
+    /// Given up: the coupon shows failed with this code and message.
+    Failed { result_code: String, result_message: String },
+}
+
+/// Why a resend (0203) was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ResendError {
+    /// Unknown tr_id (or a tombstone), or a send that was not an MMS (gubun Y or I): ERR0212.
+    #[error("no MMS send with that tr_id")]
+    NotFound,
+    /// The coupon is cancelled, used or expired: COUPON.0009.
+    #[error("the coupon can no longer be resent")]
+    NotResendable,
+    #[error(transparent)]
+    Store(#[from] crate::StoreError),
+}
+
+impl Coupon {
+    /// Resend rules (0203): an MMS send (gubun N) whose coupon is issued and unexpired.
+    pub fn check_resendable(&self, now_ms: i64) -> Result<(), ResendError> {
+        if self.new.gubun != Gubun::Mms {
+            return Err(ResendError::NotFound);
+        }
+        match self.status {
+            PinStatus::Issued if now_ms <= self.new.valid_until_ms => Ok(()),
+            _ => Err(ResendError::NotResendable),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in [MessageKind::Mms, MessageKind::Sms] {
+            assert_eq!(MessageKind::parse(k.code()), Some(k));
+        }
+        assert_eq!(MessageKind::parse("fax"), None);
+    }
+}
