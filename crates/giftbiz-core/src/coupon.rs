@@ -137,8 +137,12 @@ pub struct Coupon {
 /// `orderNo`: `yyyyMMdd` of the KST issue date, then the coupon id modulo 1,000,000 in six
 /// digits (unique while a KST day issues fewer than a million coupons).
 pub fn order_no(issued_at_ms: i64, id: i64) -> String {
-    let date = crate::time::from_millis(issued_at_ms).with_timezone(&crate::time::kst()).format("%Y%m%d");
-    format!("{date}{:06}", id.rem_euclid(1_000_000))
+    format!("{}{:06}", order_date(issued_at_ms), id.rem_euclid(1_000_000))
+}
+
+/// The KST issue date that starts an order number, `yyyyMMdd`.
+pub fn order_date(issued_at_ms: i64) -> String {
+    crate::time::from_millis(issued_at_ms).with_timezone(&crate::time::kst()).format("%Y%m%d").to_string()
 }
 
 /// How long after issue a coupon may be cancelled.

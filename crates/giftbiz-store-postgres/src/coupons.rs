@@ -16,7 +16,7 @@
 //! deadlock.
 
 use giftbiz_core::coupon::{
-    order_no, BizmoneyError, CancelError, CancelRefusal, Coupon, DeliveryStatus, IssueError,
+    order_date, BizmoneyError, CancelError, CancelRefusal, Coupon, DeliveryStatus, IssueError,
     LedgerEntry, LedgerReason, NewCoupon, PinStatus, SendFailError,
 };
 use giftbiz_core::send::Gubun;
@@ -209,6 +209,12 @@ async fn find_coupon<'c>(
 }
 
 /// The unique constraints (named in the migration) whose violation means "PIN taken".
+/// The function's refusal for want of bizmoney (raised so the whole send rolls back).
+fn is_insufficient(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("P0001")
+        && db.message().contains("insufficient bizmoney"))
+}
+
 fn is_pin_taken(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db)
         if matches!(db.constraint(), Some("coupons_pin_key" | "coupons_image_token_key")))
@@ -280,107 +286,54 @@ impl PgStore {
         rows.into_iter().map(LedgerRow::into_entry).collect()
     }
 
+    /// One round trip: the `giftbiz_issue_coupon` function (migration 0004) runs the send's
+    /// statements as one transaction on the server.
     pub(crate) async fn issue_coupon_tx(&self, new: &NewCoupon) -> Result<Coupon, IssueError> {
-        // Returning early drops `tx`, which rolls everything back, the tr_id claim included.
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        if !claim_tr_id(&mut tx, new.account_id, &new.tr_id, new.issued_at_ms).await? {
-            return Err(IssueError::DuplicateTrId);
-        }
-        let balance: Option<i64> = sqlx::query_scalar(
-            "UPDATE accounts SET balance = balance - $1 WHERE id = $2 AND balance >= $1
-             RETURNING balance",
-        )
-        .bind(new.price)
-        .bind(new.account_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let Some(balance) = balance else {
-            return Err(IssueError::InsufficientBizmoney);
-        };
-
-        // The order number needs the id before the insert. (The name resolves through the
-        // search path, like the table's.)
-        let id: i64 = sqlx::query_scalar("SELECT nextval('coupons_id_seq')")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(backend)?;
-        let order_no = order_no(new.issued_at_ms, id);
         let delivery = match new.gubun {
             Gubun::Mms => DeliveryStatus::Pending,
             Gubun::Pin | Gubun::Image => DeliveryStatus::NotSent,
         };
-        let sql = format!(
-            "INSERT INTO coupons ({COUPON_COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     $17, $18, $19, $20, $21, $22, $23, NULL, NULL)"
-        );
-        sqlx::query(&sql)
-            .bind(id)
-            .bind(&order_no)
-            .bind(new.account_id)
-            .bind(&new.tr_id)
-            .bind(&new.pin)
-            .bind(&new.image_token)
-            .bind(&new.goods_code)
-            .bind(&new.goods_name)
-            .bind(&new.brand_code)
-            .bind(&new.brand_name)
-            .bind(new.sale_price)
-            .bind(new.price)
-            .bind(new.gubun.code())
-            .bind(&new.phone_no)
-            .bind(&new.callback_no)
-            .bind(&new.mms_title)
-            .bind(&new.mms_msg)
-            .bind(new.issued_at_ms)
-            .bind(new.valid_until_ms)
-            .bind(new.reserved_at_ms)
-            .bind(PinStatus::Issued.code())
-            .bind(new.issued_at_ms)
-            .bind(delivery.code())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| {
-                if is_pin_taken(&e) {
-                    IssueError::PinTaken
-                } else {
-                    IssueError::Store(backend(e))
-                }
-            })?;
-
-        sqlx::query("UPDATE tr_ids SET coupon_id = $1 WHERE account_id = $2 AND tr_id = $3")
-            .bind(id)
-            .bind(new.account_id)
-            .bind(&new.tr_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        let entry = Entry {
-            account_id: new.account_id,
-            amount: -new.price,
-            balance_after: balance,
-            reason: LedgerReason::Send,
-            tr_id: Some(&new.tr_id),
-            memo: "",
-            at_ms: new.issued_at_ms,
+        let row: (String, Option<i64>, Option<String>) = sqlx::query_as(
+            "SELECT * FROM giftbiz_issue_coupon($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                 $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+        )
+        .bind(new.account_id)
+        .bind(&new.tr_id)
+        .bind(&new.pin)
+        .bind(&new.image_token)
+        .bind(&new.goods_code)
+        .bind(&new.goods_name)
+        .bind(&new.brand_code)
+        .bind(&new.brand_name)
+        .bind(new.sale_price)
+        .bind(new.price)
+        .bind(new.gubun.code())
+        .bind(&new.phone_no)
+        .bind(&new.callback_no)
+        .bind(&new.mms_title)
+        .bind(&new.mms_msg)
+        .bind(new.issued_at_ms)
+        .bind(new.valid_until_ms)
+        .bind(new.reserved_at_ms)
+        .bind(order_date(new.issued_at_ms))
+        .bind(PinStatus::Issued.code())
+        .bind(delivery.code())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| {
+            if is_pin_taken(&e) {
+                IssueError::PinTaken
+            } else if is_insufficient(&e) {
+                IssueError::InsufficientBizmoney
+            } else {
+                IssueError::Store(backend(e))
+            }
+        })?;
+        let (id, order_no) = match row {
+            (outcome, Some(id), Some(order_no)) if outcome == "issued" => (id, order_no),
+            (outcome, ..) if outcome == "duplicate" => return Err(IssueError::DuplicateTrId),
+            (outcome, ..) => return Err(IssueError::Store(StoreError::Corrupt(format!("issue outcome {outcome:?}")))),
         };
-        append_ledger(&mut tx, entry).await?;
-        if new.gubun == Gubun::Mms {
-            let due_at_ms = new.reserved_at_ms.unwrap_or(new.issued_at_ms);
-            sqlx::query(
-                "INSERT INTO outbox (coupon_id, kind, due_at_ms, state, next_attempt_at_ms, created_at_ms)
-                 VALUES ($1, 'mms', $2, 'pending', $2, $3)",
-            )
-            .bind(id)
-            .bind(due_at_ms)
-            .bind(new.issued_at_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        }
-        tx.commit().await.map_err(backend)?;
-
         Ok(Coupon {
             id,
             order_no,
