@@ -57,6 +57,9 @@ enum Command {
     /// Manage accounts (구매사) and their API credentials.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Manage partners (교환처) that look up and redeem coupons through the partner API.
+    #[command(subcommand)]
+    Partner(PartnerCommand),
     /// Import or export the catalog.
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -104,6 +107,31 @@ enum AccountCommand {
         common: Common,
         #[arg(long)]
         user_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PartnerCommand {
+    /// Create a partner and print its partner_code and token (shown only now).
+    Create {
+        #[command(flatten)]
+        common: Common,
+        /// The partner's name, e.g. the store chain.
+        #[arg(long)]
+        name: String,
+        /// Brand codes whose coupons it may redeem, comma-separated (BR00001,BR00002).
+        #[arg(long)]
+        brands: String,
+        /// Print one JSON object (partner_code, token, name, brands).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List partners (never tokens).
+    List {
+        #[command(flatten)]
+        common: Common,
         #[arg(long)]
         json: bool,
     },
@@ -212,6 +240,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             giftbiz_server::serve(settings).await
         }
         Command::Account(cmd) => account(cmd).await,
+        Command::Partner(cmd) => partner(cmd).await,
         Command::Catalog(cmd) => catalog(cmd).await,
         Command::Bizmoney(cmd) => bizmoney(cmd).await,
         Command::Bench(cmd) => bench::run(cmd).await,
@@ -271,6 +300,48 @@ async fn account(cmd: AccountCommand) -> anyhow::Result<()> {
             let store = open(&common).await?;
             let issued = operator::rotate_token(store.as_ref(), &user_id).await?;
             print_credentials(&issued, json);
+        }
+    }
+    Ok(())
+}
+
+async fn partner(cmd: PartnerCommand) -> anyhow::Result<()> {
+    match cmd {
+        PartnerCommand::Create { common, name, brands, json } => {
+            let store = open(&common).await?;
+            let issued = operator::create_partner(store.as_ref(), &name, &brands).await?;
+            let p = &issued.partner;
+            for code in &issued.unknown_brands {
+                eprintln!("warning: brand {code} is not in the catalog (yet)");
+            }
+            if json {
+                let v = serde_json::json!({
+                    "partner_code": p.partner_code,
+                    "token": issued.token.expose(),
+                    "name": p.name,
+                    "brands": p.brand_codes,
+                });
+                println!("{v}");
+            } else {
+                println!("name         = {}", p.name);
+                println!("brands       = {}", p.brand_codes.join(","));
+                println!("partner_code = {}", p.partner_code);
+                println!("token        = {}", issued.token.expose());
+                println!("(the token is shown only now; it is stored hashed)");
+            }
+        }
+        PartnerCommand::List { common, json } => {
+            let store = open(&common).await?;
+            let partners = store.list_partners().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&partners)?);
+            } else {
+                println!("{:<18} {:<24} {:<19} brands", "partner_code", "name", "created (UTC)");
+                for p in partners {
+                    let created = giftbiz_core::time::from_millis(p.created_at_ms).format("%Y-%m-%d %H:%M:%S");
+                    println!("{:<18} {:<24} {created} {}", p.partner_code, p.name, p.brand_codes.join(","));
+                }
+            }
         }
     }
     Ok(())

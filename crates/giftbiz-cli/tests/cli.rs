@@ -164,3 +164,41 @@ fn bizmoney_charge_adjust_and_statement() {
     let text = ok(&giftbiz(&db, &["bizmoney", "statement", "--user-id", "acme"]));
     assert!(text.contains("balance: 30000 KRW (2 entries)"), "{text}");
 }
+
+#[test]
+fn partner_create_prints_credentials_once_and_list_never_shows_tokens() {
+    let (_dir, db) = temp_db();
+    let out = giftbiz(&db, &["partner", "create", "--name", "카페 본점", "--brands", "BR00001, BR00002", "--json"]);
+    let created: Value = serde_json::from_str(&ok(&out)).unwrap();
+    let keys: Vec<_> = created.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys.len(), 4, "exactly partner_code, token, name, brands: {created}");
+    let code = created["partner_code"].as_str().unwrap();
+    assert!(code.starts_with("PT") && code.len() == 18 && code[2..].bytes().all(|b| b.is_ascii_hexdigit()), "{code}");
+    let token = created["token"].as_str().unwrap();
+    assert_eq!(token.len(), 24);
+    assert_eq!(created["name"], "카페 본점");
+    assert_eq!(created["brands"], serde_json::json!(["BR00001", "BR00002"]));
+    // An empty catalog: allowed, with a word to the operator.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("BR00001 is not in the catalog"));
+
+    let text = ok(&giftbiz(&db, &["partner", "create", "--name", "편의점", "--brands", "BR00003"]));
+    assert!(text.contains("partner_code = PT") && text.contains("token        = "), "{text}");
+
+    let refused = giftbiz(&db, &["partner", "create", "--name", "x", "--brands", "BR 1"]);
+    assert!(!refused.status.success());
+    let refused = giftbiz(&db, &["partner", "create", "--name", " ", "--brands", "BR1"]);
+    assert!(!refused.status.success());
+
+    let list: Value = serde_json::from_str(&ok(&giftbiz(&db, &["partner", "list", "--json"]))).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "the refused ones wrote nothing");
+    assert_eq!(list[0]["partner_code"], code);
+    assert_eq!(list[0]["brand_codes"], serde_json::json!(["BR00001", "BR00002"]));
+    assert_eq!(list[1]["name"], "편의점");
+    let text = ok(&giftbiz(&db, &["partner", "list"]));
+    assert!(text.contains(code) && text.contains("BR00001,BR00002") && text.contains("편의점"), "{text}");
+    for listed in [serde_json::to_string(&list).unwrap(), text] {
+        assert!(!listed.contains(token), "tokens are never listed");
+        assert!(!listed.contains("token_hash"));
+    }
+}

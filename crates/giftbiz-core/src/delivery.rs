@@ -83,15 +83,22 @@ pub enum ResendError {
 }
 
 impl Coupon {
-    /// Resend rules (0203): an MMS send (gubun N) whose coupon is issued and unexpired.
+    /// Resend rules (0203): see [`check_resendable`].
     pub fn check_resendable(&self, now_ms: i64) -> Result<(), ResendError> {
-        if self.new.gubun != Gubun::Mms {
-            return Err(ResendError::NotFound);
-        }
-        match self.status {
-            PinStatus::Issued if now_ms <= self.new.valid_until_ms => Ok(()),
-            _ => Err(ResendError::NotResendable),
-        }
+        check_resendable(self.new.gubun, self.status, self.new.valid_until_ms, now_ms)
+    }
+}
+
+/// Resend rules (0203): only an MMS send (gubun N; Y and I never had a message) whose coupon is
+/// still issued (not cancelled or used) and unexpired. Stores check this inside their
+/// transaction, from the columns alone.
+pub fn check_resendable(gubun: Gubun, status: PinStatus, valid_until_ms: i64, now_ms: i64) -> Result<(), ResendError> {
+    if gubun != Gubun::Mms {
+        return Err(ResendError::NotFound);
+    }
+    match status {
+        PinStatus::Issued if now_ms <= valid_until_ms => Ok(()),
+        _ => Err(ResendError::NotResendable),
     }
 }
 
@@ -105,5 +112,16 @@ mod tests {
             assert_eq!(MessageKind::parse(k.code()), Some(k));
         }
         assert_eq!(MessageKind::parse("fax"), None);
+    }
+
+    #[test]
+    fn resend_rules() {
+        assert!(check_resendable(Gubun::Mms, PinStatus::Issued, 10, 10).is_ok());
+        assert!(matches!(check_resendable(Gubun::Pin, PinStatus::Issued, 10, 0), Err(ResendError::NotFound)));
+        assert!(matches!(check_resendable(Gubun::Image, PinStatus::Issued, 10, 0), Err(ResendError::NotFound)));
+        for status in [PinStatus::Cancelled, PinStatus::Exchanged, PinStatus::Expired] {
+            assert!(matches!(check_resendable(Gubun::Mms, status, 10, 0), Err(ResendError::NotResendable)));
+        }
+        assert!(matches!(check_resendable(Gubun::Mms, PinStatus::Issued, 10, 11), Err(ResendError::NotResendable)));
     }
 }

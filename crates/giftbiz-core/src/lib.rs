@@ -9,6 +9,7 @@ pub mod catalog_import;
 pub mod coupon;
 pub mod delivery;
 pub mod grade;
+pub mod partner;
 pub mod send;
 pub mod store;
 pub mod time;

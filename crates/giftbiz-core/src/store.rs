@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use crate::account::TokenHash;
 use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailError};
 use crate::delivery::{DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
+use crate::partner::{AuditEntry, AuditRecord, NewPartner, Partner, RedeemError};
 use crate::{Account, Brand, Goods, Grade, NewAccount};
 
 #[derive(Debug, thiserror::Error)]
@@ -127,4 +128,30 @@ pub trait Store: Send + Sync + 'static {
         kind: MessageKind,
         now_ms: i64,
     ) -> Result<(), ResendError>;
+
+    // --- lifecycle: expiry and redemption by partners (교환처) ---
+
+    /// Turns up to `limit` issued (01) coupons whose validity ended before `now_ms` into expired
+    /// (08), and cancels their messages not yet delivered. Returns how many expired. Concurrent
+    /// callers (several servers) never fight over the same coupons.
+    async fn expire_coupons(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError>;
+    async fn create_partner(&self, new: &NewPartner) -> Result<Partner, StoreError>;
+    async fn partner_by_code(&self, partner_code: &str) -> Result<Option<Partner>, StoreError>;
+    /// Every partner, oldest first.
+    async fn list_partners(&self) -> Result<Vec<Partner>, StoreError>;
+    /// The coupon with this PIN, whatever its brand (callers check the partner's brands).
+    async fn coupon_by_pin(&self, pin: &str) -> Result<Option<Coupon>, StoreError>;
+    /// One transaction: the coupon with `pin`, if `partner::check_redeemable` passes, becomes
+    /// exchanged (02), once; and the attempt, redeemed or refused, is audited.
+    async fn redeem(
+        &self,
+        partner_id: i64,
+        pin: &str,
+        brand_codes: &[String],
+        now_ms: i64,
+    ) -> Result<Coupon, RedeemError>;
+    /// Records an attempt that did not go through `redeem` (lookups, refusals before it).
+    async fn audit_redemption(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// The partner's audit trail, oldest first.
+    async fn redemption_audit(&self, partner_id: i64) -> Result<Vec<AuditRecord>, StoreError>;
 }

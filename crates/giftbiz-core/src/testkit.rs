@@ -577,3 +577,6 @@ pub async fn coupon_concurrency(store: Arc<dyn Store>) {
     assert_eq!(ledger.len(), 1 + issued + cancelled + adjustments);
     assert!(issued > 0, "the mix issued nothing: {did:?}");
 }
+
+/// Store scenarios of message delivery.
+pub mod delivery;

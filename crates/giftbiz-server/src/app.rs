@@ -8,11 +8,14 @@ use anyhow::Context;
 use giftbiz_core::time::{Clock, SystemClock};
 use giftbiz_core::Store;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::Settings;
+use crate::delivery::gateway_from_settings;
 use crate::http::{router, AppState};
+use crate::jobs::delivery::DeliveryWorker;
+use crate::jobs::expiry::ExpiryJob;
 use crate::{db, operator};
 
 /// A server running in this process (the `serve` command, tests, benchmarks).
@@ -21,10 +24,16 @@ pub struct RunningServer {
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     handle: JoinHandle<std::io::Result<()>>,
+    /// The delivery worker, unless `delivery_interval_ms` is 0.
+    delivery: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    /// The expiry job, unless `expiry_interval_ms` is 0.
+    expiry: Option<(watch::Sender<bool>, JoinHandle<()>)>,
 }
 
 impl RunningServer {
-    /// Serves `store` on `listener`. An unset public URL becomes the bound address.
+    /// Serves `store` on `listener` and starts the delivery worker (unless
+    /// `delivery_interval_ms` is 0) and the expiry job (unless `expiry_interval_ms` is 0). An
+    /// unset public URL becomes the bound address.
     pub async fn start(
         store: Arc<dyn Store>,
         mut settings: Settings,
@@ -35,7 +44,20 @@ impl RunningServer {
         if settings.public_url.is_none() {
             settings.public_url = Some(format!("http://{addr}"));
         }
+        // Before anything starts: a gateway that cannot work refuses the start.
+        let gateway = (settings.delivery_interval_ms > 0).then(|| gateway_from_settings(&settings)).transpose()?;
         let state = AppState::new(store, settings, clock);
+        let delivery = gateway.map(|gateway| {
+            let worker = DeliveryWorker::new(state.store.clone(), gateway, state.clock.clone(), state.settings.clone());
+            let (stop, stopped) = watch::channel(false);
+            (stop, Arc::new(worker).spawn(stopped))
+        });
+        let expiry = (state.settings.expiry_interval_ms > 0).then(|| {
+            let job = ExpiryJob::new(state.store.clone(), state.clock.clone());
+            let interval = std::time::Duration::from_millis(state.settings.expiry_interval_ms);
+            let (stop, stopped) = watch::channel(false);
+            (stop, Arc::new(job).spawn(interval, stopped))
+        });
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
@@ -45,25 +67,39 @@ impl RunningServer {
                 })
                 .await
         });
-        Ok(RunningServer { addr, state, shutdown: Some(tx), handle })
+        Ok(RunningServer { addr, state, shutdown: Some(tx), handle, delivery, expiry })
     }
 
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting, lets in-flight requests finish, and waits.
+    /// Stops accepting, lets in-flight requests and the delivery round in progress finish,
+    /// and waits.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        if let Some((stop, _)) = &self.delivery {
+            let _ = stop.send(true);
+        }
+        if let Some((stop, _)) = &self.expiry {
+            let _ = stop.send(true);
+        }
         (&mut self.handle).await??;
+        if let Some((_, worker)) = self.delivery.take() {
+            worker.await?;
+        }
+        if let Some((_, job)) = self.expiry.take() {
+            job.await?;
+        }
         Ok(())
     }
 }
 
 /// The `serve` command.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    settings.validate_delivery()?;
     let store = db::open_store(&settings.database_url).await?;
     tracing::info!(engine = store.engine(), database = %db::redact(&settings.database_url), "store ready");
     let listener = TcpListener::bind(&settings.listen)

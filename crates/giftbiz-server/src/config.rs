@@ -32,6 +32,51 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// How messages go out: `log` (a JSON-lines file, the sandbox default) or `webhook` (the
+    /// operator's SMS/MMS adapter).
+    pub gateway: String,
+    /// The log gateway's file, appended to.
+    pub gateway_log_path: String,
+    /// The webhook gateway's adapter URL.
+    pub webhook_url: Option<String>,
+    /// The key of the webhook's HMAC-SHA256 signature.
+    pub webhook_secret: Option<Secret>,
+    /// Pause between delivery rounds; 0 runs no delivery worker in this server (another
+    /// instance on the same database delivers).
+    pub delivery_interval_ms: u64,
+    /// Attempts per message before it is recorded as failed.
+    pub delivery_max_attempts: u32,
+    /// How long a claimed message stays a worker's; after that, another worker may take it.
+    pub delivery_lease_ms: u64,
+    /// Pause between runs of the expiry job (issued coupons past their validity become 08); 0
+    /// runs no expiry job in this server (another instance on the same database does).
+    pub expiry_interval_ms: u64,
+    /// Partner API attempts (lookups and redemptions) each partner may make per minute, in
+    /// bursts of up to as many; 0 sets no limit.
+    pub partner_rate_per_minute: u32,
+}
+
+/// A setting kept out of `Debug` output, so printing the settings never leaks it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Secret {
+        Secret(s.to_owned())
+    }
 }
 
 impl Default for Settings {
@@ -47,6 +92,15 @@ impl Default for Settings {
             page_size_cap: 5000,
             max_body_bytes: 1 << 20,
             log_format: "text".to_owned(),
+            gateway: "log".to_owned(),
+            gateway_log_path: "giftbiz-messages.jsonl".to_owned(),
+            webhook_url: None,
+            webhook_secret: None,
+            delivery_interval_ms: 500,
+            delivery_max_attempts: 8,
+            delivery_lease_ms: 60_000,
+            expiry_interval_ms: 60_000,
+            partner_rate_per_minute: 600,
         }
     }
 }
@@ -107,6 +161,61 @@ impl Settings {
         if let Some(v) = var("GIFTBIZ_LOG_FORMAT") {
             self.log_format = v;
         }
+        if let Some(v) = var("GIFTBIZ_GATEWAY") {
+            self.gateway = v;
+        }
+        if let Some(v) = var("GIFTBIZ_GATEWAY_LOG_PATH") {
+            self.gateway_log_path = v;
+        }
+        if let Some(v) = var("GIFTBIZ_WEBHOOK_URL") {
+            self.webhook_url = Some(v);
+        }
+        if let Some(v) = var("GIFTBIZ_WEBHOOK_SECRET") {
+            self.webhook_secret = Some(Secret(v));
+        }
+        if let Some(v) = var("GIFTBIZ_DELIVERY_INTERVAL_MS") {
+            self.delivery_interval_ms = parsed("GIFTBIZ_DELIVERY_INTERVAL_MS", v)?;
+        }
+        if let Some(v) = var("GIFTBIZ_DELIVERY_MAX_ATTEMPTS") {
+            self.delivery_max_attempts = parsed("GIFTBIZ_DELIVERY_MAX_ATTEMPTS", v)?;
+        }
+        if let Some(v) = var("GIFTBIZ_DELIVERY_LEASE_MS") {
+            self.delivery_lease_ms = parsed("GIFTBIZ_DELIVERY_LEASE_MS", v)?;
+        }
+        if let Some(v) = var("GIFTBIZ_EXPIRY_INTERVAL_MS") {
+            self.expiry_interval_ms = parsed("GIFTBIZ_EXPIRY_INTERVAL_MS", v)?;
+        }
+        if let Some(v) = var("GIFTBIZ_PARTNER_RATE_PER_MINUTE") {
+            self.partner_rate_per_minute = parsed("GIFTBIZ_PARTNER_RATE_PER_MINUTE", v)?;
+        }
+        Ok(())
+    }
+
+    /// The delivery settings make sense together: a known gateway, and the webhook's URL and
+    /// secret when it is chosen (a server that cannot deliver should not start).
+    pub fn validate_delivery(&self) -> anyhow::Result<()> {
+        match self.gateway.as_str() {
+            "log" => {}
+            "webhook" => {
+                let url = self.webhook_url.as_deref().map(str::trim).unwrap_or("");
+                if url.is_empty() {
+                    anyhow::bail!("gateway = \"webhook\" needs webhook_url (GIFTBIZ_WEBHOOK_URL)");
+                }
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    anyhow::bail!("webhook_url {url:?} is not an http:// or https:// URL");
+                }
+                if self.webhook_secret.as_ref().is_none_or(|s| s.expose().is_empty()) {
+                    anyhow::bail!("gateway = \"webhook\" needs webhook_secret (GIFTBIZ_WEBHOOK_SECRET)");
+                }
+            }
+            other => anyhow::bail!("gateway {other:?} is not \"log\" or \"webhook\""),
+        }
+        if self.delivery_max_attempts == 0 {
+            anyhow::bail!("delivery_max_attempts must be at least 1");
+        }
+        if self.delivery_lease_ms == 0 {
+            anyhow::bail!("delivery_lease_ms must be positive");
+        }
         Ok(())
     }
 
@@ -141,6 +250,23 @@ mod tests {
         let err = s.apply_env(|k| (k == "GIFTBIZ_DEMO").then(|| "maybe".to_owned())).unwrap_err();
         assert!(err.to_string().contains("GIFTBIZ_DEMO"));
         assert!(toml::from_str::<Settings>("no_such_setting = 1").is_err());
+    }
+
+    #[test]
+    fn the_webhook_gateway_needs_its_url_and_secret() {
+        assert!(Settings::default().validate_delivery().is_ok());
+        let webhook = Settings { gateway: "webhook".into(), ..Settings::default() };
+        assert!(webhook.validate_delivery().unwrap_err().to_string().contains("webhook_url"));
+        let no_secret = Settings { webhook_url: Some("http://127.0.0.1:9/sms".into()), ..webhook.clone() };
+        assert!(no_secret.validate_delivery().unwrap_err().to_string().contains("webhook_secret"));
+        let ok = Settings { webhook_secret: Some("k".into()), ..no_secret };
+        assert!(ok.validate_delivery().is_ok());
+        assert!(!format!("{ok:?}").contains("\"k\""), "the secret stays out of Debug");
+        let bad = Settings { gateway: "pigeon".into(), ..Settings::default() };
+        assert!(bad.validate_delivery().is_err());
+        let mut s = Settings::default();
+        s.apply_env(|k| (k == "GIFTBIZ_WEBHOOK_SECRET").then(|| "env-secret".to_owned())).unwrap();
+        assert_eq!(s.webhook_secret.unwrap().expose(), "env-secret");
     }
 
     #[test]

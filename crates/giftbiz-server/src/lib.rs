@@ -6,9 +6,11 @@ pub mod catalog_cache;
 pub mod config;
 pub mod coupon_image;
 pub mod db;
+pub mod delivery;
 pub mod demo;
 pub mod http;
 pub mod images;
+pub mod jobs;
 pub mod operator;
 
 pub use app::{serve, RunningServer};

@@ -63,6 +63,38 @@ pub async fn change_bizmoney(
     Ok(store.change_bizmoney(user_id, amount, reason, memo, chrono::Utc::now().timestamp_millis()).await?)
 }
 
+/// A new partner (교환처) and its token, which is shown now and never again.
+pub struct IssuedPartner {
+    pub partner: giftbiz_core::partner::Partner,
+    pub token: AuthToken,
+    /// Brand codes the catalog does not (yet) hold: allowed, since a partner may be set up
+    /// before its brands are imported, but worth telling the operator.
+    pub unknown_brands: Vec<String>,
+}
+
+/// `brands` is a comma-separated list of brand codes (`BR00001,BR00002`).
+pub async fn create_partner(store: &dyn Store, name: &str, brands: &str) -> anyhow::Result<IssuedPartner> {
+    use giftbiz_core::partner::{generate_partner_code, parse_brand_codes, parse_partner_name, NewPartner};
+    let name = parse_partner_name(name)?;
+    let brand_codes = parse_brand_codes(brands)?;
+    let mut unknown_brands = Vec::new();
+    for code in &brand_codes {
+        if store.brand_by_code(code).await?.is_none() {
+            unknown_brands.push(code.clone());
+        }
+    }
+    let token = AuthToken::generate();
+    let new = NewPartner {
+        partner_code: generate_partner_code(),
+        name,
+        token_hash: token.hash(),
+        brand_codes,
+        created_at_ms: chrono::Utc::now().timestamp_millis(),
+    };
+    let partner = store.create_partner(&new).await?;
+    Ok(IssuedPartner { partner, token, unknown_brands })
+}
+
 /// Loads catalog dumps (see `giftbiz_core::catalog_import`) in one transaction: a bad file
 /// changes nothing. `names` label the texts in error messages.
 pub async fn import_catalog_files(

@@ -588,3 +588,18 @@ async fn outbox_rows_and_schema_guards() {
     store.close().await;
     db.drop_schema().await;
 }
+
+use giftbiz_core::testkit::delivery::{concurrent_claims, outbox_delivery};
+
+scenario!(outbox_claims_finishes_and_resends, outbox_delivery);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claimers_take_each_message_once() {
+    let Some(db) = test_db("concurrent_claimers_take_each_message_once") else {
+        return;
+    };
+    let store = db.store().await;
+    concurrent_claims(Arc::new(store.clone())).await;
+    store.close().await;
+    db.drop_schema().await;
+}

@@ -10,3 +10,5 @@ ALTER TABLE outbox ADD COLUMN result_code TEXT;
 ALTER TABLE outbox ADD COLUMN result_message TEXT;
 ALTER TABLE outbox ADD COLUMN finished_at_ms BIGINT;
 CREATE UNIQUE INDEX outbox_by_message_key ON outbox (message_key);
+-- The claim's scan: only pending rows matter, and they are few beside the delivered ones.
+CREATE INDEX outbox_pending_due ON outbox (next_attempt_at_ms, id) WHERE state = 'pending';

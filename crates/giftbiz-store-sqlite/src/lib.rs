@@ -16,6 +16,8 @@ use giftbiz_core::coupon::{
     BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry, LedgerReason, NewCoupon,
     SendFailError,
 };
+use giftbiz_core::delivery::{DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
+use giftbiz_core::partner::{AuditEntry, AuditRecord, NewPartner, Partner, RedeemError};
 use giftbiz_core::grade::UnknownGrade;
 use giftbiz_core::{Account, Brand, CatalogCounts, Goods, Grade, NewAccount, Store, StoreError};
 use sqlx::migrate::{MigrateError, Migrator};
@@ -25,6 +27,8 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 mod coupons;
+mod delivery;
+mod lifecycle;
 mod group_commit;
 mod hot_read;
 
@@ -513,5 +517,73 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> Result<(), SendFailError> {
         self.send_fail_cancel_tx(account_id, tr_id, now_ms).await
+    }
+
+    async fn claim_due_messages(
+        &self,
+        now_ms: i64,
+        limit: u32,
+        lease_ms: i64,
+        worker: &str,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.claim_due_tx(now_ms, limit, lease_ms, worker).await
+    }
+
+    async fn finish_message(
+        &self,
+        id: i64,
+        worker: &str,
+        outcome: &DeliveryOutcome,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.finish_message_tx(id, worker, outcome, now_ms).await
+    }
+
+    async fn enqueue_resend(
+        &self,
+        account_id: i64,
+        tr_id: &str,
+        kind: MessageKind,
+        now_ms: i64,
+    ) -> Result<(), ResendError> {
+        self.enqueue_resend_tx(account_id, tr_id, kind, now_ms).await
+    }
+
+    async fn expire_coupons(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError> {
+        self.expire_coupons_tx(now_ms, limit).await
+    }
+
+    async fn create_partner(&self, new: &NewPartner) -> Result<Partner, StoreError> {
+        self.create_partner_in(new).await
+    }
+
+    async fn partner_by_code(&self, partner_code: &str) -> Result<Option<Partner>, StoreError> {
+        self.partner_by_code_in(partner_code).await
+    }
+
+    async fn list_partners(&self) -> Result<Vec<Partner>, StoreError> {
+        self.list_partners_in().await
+    }
+
+    async fn coupon_by_pin(&self, pin: &str) -> Result<Option<Coupon>, StoreError> {
+        self.coupon_by_pin_in(pin).await
+    }
+
+    async fn redeem(
+        &self,
+        partner_id: i64,
+        pin: &str,
+        brand_codes: &[String],
+        now_ms: i64,
+    ) -> Result<Coupon, RedeemError> {
+        self.redeem_tx(partner_id, pin, brand_codes, now_ms).await
+    }
+
+    async fn audit_redemption(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.audit_redemption_in(entry).await
+    }
+
+    async fn redemption_audit(&self, partner_id: i64) -> Result<Vec<AuditRecord>, StoreError> {
+        self.redemption_audit_of(partner_id).await
     }
 }

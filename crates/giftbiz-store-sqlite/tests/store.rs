@@ -459,3 +459,17 @@ async fn outbox_rows_and_schema_guards() {
     ));
     pool.close().await;
 }
+
+#[tokio::test]
+async fn outbox_claims_finishes_and_resends() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::connect(&url(dir.path())).await.unwrap();
+    giftbiz_core::testkit::delivery::outbox_delivery(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claimers_take_each_message_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::connect(&url(dir.path())).await.unwrap();
+    giftbiz_core::testkit::delivery::concurrent_claims(Arc::new(store)).await;
+}

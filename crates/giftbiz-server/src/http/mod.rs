@@ -1,4 +1,5 @@
-//! The HTTP surface: the `/bizApi` endpoints, the images they link to, and a health check.
+//! The HTTP surface: the `/bizApi` endpoints, the images they link to, the partner API
+//! (`/partner/v1`), and a health check.
 //! Each resource module owns its `router()`.
 
 use std::sync::Arc;
@@ -25,6 +26,8 @@ mod coupons;
 pub mod error;
 mod image_routes;
 pub mod params;
+pub mod partner;
+mod resend;
 mod send;
 
 use catalog::ImageUrls;
@@ -58,11 +61,13 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let api = with_api_layers(Router::new().merge(catalog::router()).merge(send::router()).merge(coupons::router()));
+    let api = with_api_layers(Router::new().merge(catalog::router()).merge(send::router()).merge(coupons::router()).merge(resend::router()));
     Router::new()
         .nest("/bizApi", api)
         .merge(image_routes::router())
         .merge(coupons::image_router())
+        // Outside /bizApi: our own JSON API for partners (교환처), with HTTP statuses.
+        .merge(partner::router(&state.settings))
         .route("/health", get(health))
         .fallback(unknown_path)
         // One span per request at debug level (RUST_LOG=debug): the path only, never the query

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use giftbiz_core::time::ManualClock;
 use giftbiz_core::{Grade, Store};
+use giftbiz_server::delivery::{Gateway, LogGateway};
+use giftbiz_server::jobs::delivery::DeliveryWorker;
 use giftbiz_server::operator::{self, IssuedAccount};
 use giftbiz_server::{RunningServer, Settings};
 use giftbiz_store_postgres::PgStore;
@@ -66,6 +68,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub account: IssuedAccount,
     scratch: Scratch,
+    /// Holds the log gateway's file.
+    log_dir: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -74,15 +78,38 @@ impl TestApp {
         TestApp::spawn_with(engine, Settings::default()).await
     }
 
+    /// Tests deliver messages themselves (`worker(..).run_once()`), so the server runs no
+    /// delivery worker of its own.
     pub async fn spawn_with(engine: Engine, settings: Settings) -> Option<TestApp> {
+        TestApp::spawn_with_worker(engine, Settings { delivery_interval_ms: 0, ..settings }).await
+    }
+
+    /// As `settings` say, the server's own delivery worker included (unless its interval is 0).
+    pub async fn spawn_with_worker(engine: Engine, settings: Settings) -> Option<TestApp> {
         let (store, scratch) = fresh_store(engine).await?;
         operator::seed_demo(store.as_ref()).await.expect("seed demo");
         let account = operator::create_account(store.as_ref(), "acme", Grade::Basic).await.expect("account");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let settings = Settings { public_url: None, ..settings };
+        let log_dir = tempfile::tempdir().expect("temp dir");
+        let log_path = log_dir.path().join("messages.jsonl").display().to_string();
+        let settings = Settings { public_url: None, gateway_log_path: log_path, ..settings };
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let server = RunningServer::start(store.clone(), settings, clock.clone(), listener).await.expect("start server");
-        Some(TestApp { server, clock, store, client: reqwest::Client::new(), account, scratch })
+        Some(TestApp { server, clock, store, client: reqwest::Client::new(), account, scratch, log_dir })
+    }
+
+    /// A delivery worker (with a fresh id) on the server's store, clock and settings.
+    pub fn worker(&self, gateway: Arc<dyn Gateway>) -> DeliveryWorker {
+        DeliveryWorker::new(self.store.clone(), gateway, self.clock.clone(), self.server.state.settings.clone())
+    }
+
+    /// The server's configured `log` gateway file.
+    pub fn log_path(&self) -> std::path::PathBuf {
+        self.log_dir.path().join("messages.jsonl")
+    }
+
+    pub fn log_gateway(&self) -> Arc<dyn Gateway> {
+        Arc::new(LogGateway::new(self.log_path()))
     }
 
     /// Stops the server and drops a PostgreSQL test schema (a failed test keeps its schema for

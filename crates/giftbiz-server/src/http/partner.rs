@@ -1,0 +1,346 @@
+//! The partner API (교환처): `POST /partner/v1/coupons/lookup` and `POST /partner/v1/coupons/redeem`.
+//!
+//! Our own API, not Giftishow's: JSON in and out, HTTP statuses for errors
+//! (`{"error": "...", "message": "..."}`). The partner authenticates with the `X-Partner-Code`
+//! header and `Authorization: Bearer <token>`; the PIN travels in the body (`{"pin": "..."}`),
+//! never in the URL, and never reaches a log line. Every attempt by a known partner is audited
+//! (the SHA-256 of the PIN, never the PIN), refusals and rate-limited ones included; an unknown
+//! partner code has no partner to file it under and is only logged (without the PIN).
+//!
+//! Checks, in order: the partner code and token (401), the partner's rate limit (429), the body
+//! (400), then the coupon: unknown, or of a brand the partner does not serve (404, the same
+//! answer, so other brands' PINs are not revealed); used, cancelled or expired (409, redeem).
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{post, MethodRouter};
+use axum::{Extension, Json, Router};
+use giftbiz_core::coupon::Coupon;
+use giftbiz_core::partner::{
+    check_visible, AuditAction, AuditEntry, AuditOutcome, Partner, PinHash, RedeemError, RedeemRefusal,
+};
+use giftbiz_core::time::{from_millis, kst};
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Serialize;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use super::AppState;
+use crate::config::Settings;
+
+pub const PARTNER_CODE_HEADER: &str = "x-partner-code";
+/// Bodies are a PIN; anything larger is not a partner request.
+const MAX_BODY_BYTES: usize = 4 * 1024;
+/// Longest PIN accepted in a body (ours are 12 digits; room for other issuers' formats).
+const MAX_PIN_LEN: usize = 32;
+
+/// Per-partner limit, keyed by partner code. Only authenticated partners get a key, so the
+/// limiter holds at most one entry per partner.
+#[derive(Clone)]
+pub struct PartnerLimiter(Option<Arc<DefaultKeyedRateLimiter<String>>>);
+
+impl PartnerLimiter {
+    /// `per_minute` attempts a minute, in bursts of up to as many; 0 means no limit.
+    pub fn new(per_minute: u32) -> PartnerLimiter {
+        PartnerLimiter(NonZeroU32::new(per_minute).map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n)))))
+    }
+
+    /// `Err(seconds to wait)` when the partner is over its limit.
+    fn check(&self, partner_code: &str) -> Result<(), u64> {
+        let Some(limiter) = &self.0 else { return Ok(()) };
+        limiter
+            .check_key(&partner_code.to_owned())
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()).as_secs().max(1))
+    }
+}
+
+pub fn router(settings: &Settings) -> Router<AppState> {
+    let limiter = PartnerLimiter::new(settings.partner_rate_per_minute);
+    Router::new()
+        .route("/partner/v1/coupons/lookup", endpoint(post(lookup)))
+        .route("/partner/v1/coupons/redeem", endpoint(post(redeem)))
+        .layer(Extension(limiter))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a partner API handler panicked");
+            PartnerError::internal().into_response()
+        }))
+}
+
+/// POST only; another method gets a JSON 405.
+fn endpoint(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    route.fallback(|| async {
+        PartnerError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "POST only").into_response()
+    })
+}
+
+/// What lookup and redeem answer: the coupon as the partner's counter needs it.
+#[derive(Debug, Serialize)]
+pub struct CouponView {
+    pub goods_code: String,
+    pub goods_name: String,
+    pub brand_code: String,
+    pub brand_name: String,
+    /// `pinStatusCd`: 01 issued, 02 exchanged (used), 07 cancelled, 08 expired.
+    pub status_code: &'static str,
+    pub status_name: &'static str,
+    /// The last valid instant, KST `yyyyMMddHHmmss`.
+    pub valid_until: String,
+    /// When the status last changed (for 02: when it was redeemed), KST `yyyyMMddHHmmss`.
+    pub status_changed_at: String,
+}
+
+fn kst_stamp(ms: i64) -> String {
+    from_millis(ms).with_timezone(&kst()).format("%Y%m%d%H%M%S").to_string()
+}
+
+impl CouponView {
+    fn of(c: &Coupon, now_ms: i64) -> CouponView {
+        let status = c.effective_status(now_ms);
+        CouponView {
+            goods_code: c.new.goods_code.clone(),
+            goods_name: c.new.goods_name.clone(),
+            brand_code: c.new.brand_code.clone(),
+            brand_name: c.new.brand_name.clone(),
+            status_code: status.code(),
+            status_name: status.name(),
+            valid_until: kst_stamp(c.new.valid_until_ms),
+            status_changed_at: kst_stamp(c.status_changed_at_ms),
+        }
+    }
+}
+
+/// An error answer: `{"error": code, "message": text}` with its HTTP status.
+#[derive(Debug)]
+pub struct PartnerError {
+    status: StatusCode,
+    error: &'static str,
+    message: &'static str,
+    retry_after_secs: Option<u64>,
+}
+
+impl PartnerError {
+    fn new(status: StatusCode, error: &'static str, message: &'static str) -> PartnerError {
+        PartnerError { status, error, message, retry_after_secs: None }
+    }
+
+    fn unauthorized() -> PartnerError {
+        PartnerError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unknown partner code or wrong token")
+    }
+
+    fn bad_request() -> PartnerError {
+        PartnerError::new(StatusCode::BAD_REQUEST, "bad_request", "the body must be a JSON object {\"pin\": \"<digits>\"}")
+    }
+
+    fn internal() -> PartnerError {
+        PartnerError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected failure")
+    }
+
+    fn refused(r: RedeemRefusal) -> PartnerError {
+        match r {
+            RedeemRefusal::NotFound => PartnerError::new(StatusCode::NOT_FOUND, "not_found", "no such coupon"),
+            RedeemRefusal::AlreadyUsed => {
+                PartnerError::new(StatusCode::CONFLICT, "already_used", "the coupon was already used")
+            }
+            RedeemRefusal::Cancelled => PartnerError::new(StatusCode::CONFLICT, "cancelled", "the coupon was cancelled"),
+            RedeemRefusal::Expired => PartnerError::new(StatusCode::CONFLICT, "expired", "the coupon has expired"),
+        }
+    }
+}
+
+impl IntoResponse for PartnerError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"error": self.error, "message": self.message});
+        let mut resp = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after_secs {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
+    }
+}
+
+/// The PIN of a body `{"pin": "..."}`: digits, spaces and dashes as printed on a coupon are
+/// dropped. `Err(None)`: no usable body; `Err(Some(pin))`: a PIN that cannot be one.
+fn parse_pin(body: Result<Bytes, BytesRejection>) -> Result<String, Option<String>> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        pin: String,
+    }
+    let body = body.map_err(|_| None)?;
+    let parsed: Body = serde_json::from_slice(&body).map_err(|_| None)?;
+    let pin: String = parsed.pin.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if !pin.is_empty() && pin.len() <= MAX_PIN_LEN && pin.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(pin)
+    } else {
+        Err(Some(pin))
+    }
+}
+
+/// The partner the headers name, if its token matches.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Result<Partner, Partner>, PartnerError> {
+    let code = headers.get(PARTNER_CODE_HEADER).and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or("");
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .unwrap_or("");
+    if code.is_empty() || code.len() > 64 {
+        tracing::warn!("partner API call without a partner code");
+        return Err(PartnerError::unauthorized());
+    }
+    let partner = state.store.partner_by_code(code).await.map_err(|e| {
+        tracing::error!(error = %e, "partner lookup failed");
+        PartnerError::internal()
+    })?;
+    let Some(partner) = partner else {
+        tracing::warn!(partner = code, "partner API call with an unknown partner code");
+        return Err(PartnerError::unauthorized());
+    };
+    Ok(if !token.is_empty() && partner.token_matches(token) { Ok(partner) } else { Err(partner) })
+}
+
+async fn lookup(
+    State(state): State<AppState>,
+    Extension(limiter): Extension<PartnerLimiter>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    handle(&state, &limiter, &headers, body, AuditAction::Lookup).await.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn redeem(
+    State(state): State<AppState>,
+    Extension(limiter): Extension<PartnerLimiter>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    handle(&state, &limiter, &headers, body, AuditAction::Redeem).await.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn handle(
+    state: &AppState,
+    limiter: &PartnerLimiter,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    action: AuditAction,
+) -> Result<Response, PartnerError> {
+    let now = state.clock.now_ms();
+    let pin = parse_pin(body);
+    let pin_hash = match &pin {
+        Ok(p) | Err(Some(p)) => Some(PinHash::of(p)),
+        Err(None) => None,
+    };
+    let audit = |partner: &Partner, outcome: AuditOutcome, coupon_id: Option<i64>| AuditEntry {
+        partner_id: partner.id,
+        pin_hash: pin_hash.clone(),
+        action,
+        outcome,
+        coupon_id,
+        at_ms: now,
+    };
+
+    let partner = match authenticate(state, headers).await? {
+        Ok(partner) => partner,
+        Err(partner) => {
+            record(state, &partner, audit(&partner, AuditOutcome::Unauthorized, None), action).await?;
+            return Err(PartnerError::unauthorized());
+        }
+    };
+    if let Err(wait_secs) = limiter.check(&partner.partner_code) {
+        record(state, &partner, audit(&partner, AuditOutcome::RateLimited, None), action).await?;
+        let mut err = PartnerError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many attempts; retry later");
+        err.retry_after_secs = Some(wait_secs);
+        return Err(err);
+    }
+    let Ok(pin) = pin else {
+        record(state, &partner, audit(&partner, AuditOutcome::BadRequest, None), action).await?;
+        return Err(PartnerError::bad_request());
+    };
+
+    match action {
+        AuditAction::Lookup => {
+            let found = match state.store.coupon_by_pin(&pin).await {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::error!(error = %e, "coupon lookup failed");
+                    let _ = record(state, &partner, audit(&partner, AuditOutcome::Error, None), action).await;
+                    return Err(PartnerError::internal());
+                }
+            };
+            let visible = found.filter(|c| check_visible(&c.new.brand_code, &partner.brand_codes).is_ok());
+            let Some(coupon) = visible else {
+                record(state, &partner, audit(&partner, AuditOutcome::NotFound, None), action).await?;
+                return Err(PartnerError::refused(RedeemRefusal::NotFound));
+            };
+            record(state, &partner, audit(&partner, AuditOutcome::Ok, Some(coupon.id)), action).await?;
+            tracing::info!(partner = %partner.partner_code, order_no = %coupon.order_no, "partner looked a coupon up");
+            Ok(Json(CouponView::of(&coupon, now)).into_response())
+        }
+        AuditAction::Redeem => match state.store.redeem(partner.id, &pin, &partner.brand_codes, now).await {
+            // The store audited the attempt in the redemption's transaction.
+            Ok(coupon) => {
+                tracing::info!(partner = %partner.partner_code, order_no = %coupon.order_no, "coupon redeemed");
+                Ok(Json(CouponView::of(&coupon, now)).into_response())
+            }
+            Err(RedeemError::Refused(r)) => {
+                tracing::info!(partner = %partner.partner_code, outcome = r.outcome().code(), "redemption refused");
+                Err(PartnerError::refused(r))
+            }
+            Err(RedeemError::Store(e)) => {
+                tracing::error!(error = %e, "redemption failed");
+                let _ = record(state, &partner, audit(&partner, AuditOutcome::Error, None), action).await;
+                Err(PartnerError::internal())
+            }
+        },
+    }
+}
+
+/// Audits an attempt; an attempt that cannot be audited is answered as a failure.
+async fn record(state: &AppState, partner: &Partner, entry: AuditEntry, action: AuditAction) -> Result<(), PartnerError> {
+    if entry.outcome != AuditOutcome::Ok {
+        tracing::info!(partner = %partner.partner_code, action = action.code(), outcome = entry.outcome.code(), "partner attempt refused");
+    }
+    state.store.audit_redemption(&entry).await.map_err(|e| {
+        tracing::error!(error = %e, "auditing a partner attempt failed");
+        PartnerError::internal()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins_are_digits_with_print_separators_dropped() {
+        let ok = |s: &str| parse_pin(Ok(Bytes::from(s.to_owned())));
+        assert_eq!(ok(r#"{"pin":"123456789012"}"#), Ok("123456789012".into()));
+        assert_eq!(ok(r#"{"pin":"1234-5678 9012"}"#), Ok("123456789012".into()));
+        assert_eq!(ok(r#"{"pin":"12ab"}"#), Err(Some("12ab".into())));
+        assert_eq!(ok(r#"{"pin":""}"#), Err(Some(String::new())));
+        assert_eq!(ok(r#"{"pin":123}"#), Err(None));
+        assert_eq!(ok("pin=1"), Err(None));
+    }
+
+    #[test]
+    fn the_limiter_refuses_past_the_burst_and_zero_means_no_limit() {
+        let l = PartnerLimiter::new(3);
+        for _ in 0..3 {
+            assert!(l.check("PT1").is_ok());
+        }
+        let wait = l.check("PT1").unwrap_err();
+        assert!((1..=20).contains(&wait), "{wait}");
+        assert!(l.check("PT2").is_ok(), "per partner");
+        let none = PartnerLimiter::new(0);
+        assert!((0..100).all(|_| none.check("PT1").is_ok()));
+    }
+}

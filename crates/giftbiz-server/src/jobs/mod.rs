@@ -1,0 +1,4 @@
+//! Background work a server runs beside the API: delivering messages, expiring coupons.
+
+pub mod delivery;
+pub mod expiry;
