@@ -200,6 +200,20 @@ async fn send_validation_codes(app: &TestApp) {
         let v = send(app, goods_code, tr_id, "Y", &extra).await;
         assert_code(&v, code);
     }
+    // Goods whose fixed validity end has passed are not sold (the coupon would be born expired).
+    let fixed = list["result"]["goodsList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["goodsStateCd"] == "SALE" && g["validPrdTypeCd"] == "02")
+        .unwrap();
+    let fixed_code = fixed["goodsCode"].as_str().unwrap().to_owned();
+    let end = chrono::NaiveDate::parse_from_str(fixed["validPrdDay"].as_str().unwrap(), "%Y%m%d").unwrap();
+    let days_past = (end - app.clock.now_kst().date_naive()).num_days() + 1;
+    app.clock.advance(chrono::Duration::days(days_past));
+    assert_code(&send(app, &fixed_code, "v19", "Y", &[]).await, "ERR0208");
+    app.clock.advance(-chrono::Duration::days(days_past));
+
     // A refused send claims nothing: the tr_id of the unaffordable one works once paid for.
     assert_eq!(balance(app).await, 1_000);
     charge(app, 1_000_000).await;

@@ -84,7 +84,9 @@ async fn issue(state: &AppState, account: &Account, order: SendOrder, now: DateT
     let goods = goods
         .filter(|g| g.state != GoodsState::Withdrawn)
         .ok_or(ApiError::with(ResultCode::InvalidGoodsCode, "goods_code"))?;
-    if !goods.is_on_sale(now) {
+    // Not on sale, or a fixed validity end already past: the coupon would be born expired.
+    let valid_until = goods.valid_until(now);
+    if !goods.is_on_sale(now) || valid_until <= now {
         return Err(ApiError::with(ResultCode::OrderError, "goods_code"));
     }
     let mut new = NewCoupon {
@@ -104,7 +106,7 @@ async fn issue(state: &AppState, account: &Account, order: SendOrder, now: DateT
         mms_title: order.title.as_str().to_owned(),
         mms_msg: order.msg.as_str().to_owned(),
         issued_at_ms: now.timestamp_millis(),
-        valid_until_ms: goods.valid_until(now).timestamp_millis(),
+        valid_until_ms: valid_until.timestamp_millis(),
         reserved_at_ms: order.reserved_at.map(|t| t.timestamp_millis()),
     };
     for _ in 0..PIN_ATTEMPTS {
