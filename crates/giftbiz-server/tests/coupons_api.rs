@@ -19,6 +19,7 @@ both_engines!(
     bizmoney_shows_the_balance_in_both_places,
     one_tr_id_sent_fifty_times_at_once_charges_once,
     concurrent_sends_spend_exactly_the_balance,
+    random_send_cancel_interleavings_keep_the_ledger_whole,
 );
 
 const PHONE: &str = "01012345678";
@@ -296,5 +297,58 @@ async fn concurrent_sends_spend_exactly_the_balance(app: &TestApp) {
     let poor = results.iter().filter(|v| v["code"] == "E0010").count();
     assert_eq!((ok, poor), (7, 13), "exactly the affordable number succeed");
     assert_eq!(balance(app).await, price / 2, "the remainder, exactly");
+    assert_ledger_balances(app).await;
+}
+
+/// Sends, cancels (0202) and sendFail cancels (0205) racing over a few tr_ids, in a seeded
+/// random order: whatever wins, every tr_id ends with nothing charged and nothing issued, or one
+/// coupon charged once (and, if cancelled, refunded once), and the ledger adds up.
+async fn random_send_cancel_interleavings_keep_the_ledger_whole(app: &TestApp) {
+    charge(app, 10_000_000).await;
+    let (goods, price) = on_sale_goods(app).await;
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let tr_ids: Vec<String> = (0..8).map(|i| format!("mix_{i}")).collect();
+    let mut calls = Vec::new();
+    for _ in 0..60 {
+        let tr_id = tr_ids[(next() % 8) as usize].clone();
+        calls.push((next() % 3, tr_id));
+    }
+    let goods = goods.as_str();
+    let outcomes = futures_util::future::join_all(calls.iter().map(|(op, tr_id)| async move {
+        match op {
+            0 => send(app, goods, tr_id, "Y", &[]).await,
+            1 => app.call("/bizApi/cancel", "0202", &[("tr_id", tr_id), ("user_id", "acme")]).await,
+            _ => app.call("/bizApi/sendFail/cancel", "0205", &[("tr_id", tr_id), ("user_id", "acme")]).await,
+        }
+    }))
+    .await;
+    let allowed = ["0000", "ERR0215", "ERR0214", "ERR0808", "ERR0805"];
+    for v in &outcomes {
+        assert!(allowed.contains(&v["code"].as_str().unwrap()), "unexpected answer {v}");
+    }
+    let ledger = app.store.ledger(app.account.account.id).await.unwrap();
+    let mut spent = 0;
+    for tr_id in &tr_ids {
+        let sends = ledger.iter().filter(|e| e.reason == LedgerReason::Send && e.tr_id.as_deref() == Some(tr_id.as_str())).count();
+        let refunds = ledger.iter().filter(|e| e.reason == LedgerReason::CancelRefund && e.tr_id.as_deref() == Some(tr_id.as_str())).count();
+        let coupon = app.store.coupon_by_tr_id(app.account.account.id, tr_id).await.unwrap();
+        match coupon {
+            None => assert_eq!((sends, refunds), (0, 0), "{tr_id}: no coupon, no charge"),
+            Some(c) if c.status == giftbiz_core::coupon::PinStatus::Cancelled => {
+                assert_eq!((sends, refunds), (1, 1), "{tr_id}: charged once, refunded once")
+            }
+            Some(_) => {
+                assert_eq!((sends, refunds), (1, 0), "{tr_id}: charged once");
+                spent += price;
+            }
+        }
+    }
+    assert_eq!(balance(app).await, 10_000_000 - spent);
     assert_ledger_balances(app).await;
 }
