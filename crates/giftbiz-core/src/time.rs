@@ -56,3 +56,60 @@ impl Clock for ManualClock {
         from_millis(self.now_ms.load(std::sync::atomic::Ordering::SeqCst))
     }
 }
+
+/// Another clock moved forward by an offset that only grows: the sandbox clock. It follows its
+/// base (real time in `serve`, a manual clock in tests) and an operator's advance moves it
+/// ahead, so reservations and expiry fire on the jobs' next run.
+pub struct OffsetClock {
+    base: std::sync::Arc<dyn Clock>,
+    offset_ms: std::sync::atomic::AtomicI64,
+}
+
+impl OffsetClock {
+    pub fn new(base: std::sync::Arc<dyn Clock>) -> OffsetClock {
+        OffsetClock { base, offset_ms: std::sync::atomic::AtomicI64::new(0) }
+    }
+
+    /// Moves the clock forward by `by` (a negative duration is ignored: time never runs back);
+    /// returns the offset now in force.
+    pub fn advance(&self, by: chrono::Duration) -> chrono::Duration {
+        let add = by.num_milliseconds().max(0);
+        let before = self
+            .offset_ms
+            .fetch_update(std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst, |o| {
+                Some(o.saturating_add(add))
+            })
+            .unwrap_or_default();
+        chrono::Duration::milliseconds(before.saturating_add(add))
+    }
+
+    /// How far ahead of its base the clock runs.
+    pub fn offset(&self) -> chrono::Duration {
+        chrono::Duration::milliseconds(self.offset_ms.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        let base = self.base.now_ms();
+        from_millis(base.saturating_add(self.offset_ms.load(std::sync::atomic::Ordering::SeqCst)))
+    }
+}
+
+#[cfg(test)]
+mod offset_clock_tests {
+    use super::*;
+
+    #[test]
+    fn follows_its_base_plus_the_advances() {
+        let start = from_millis(1_800_000_000_000);
+        let base = std::sync::Arc::new(ManualClock::new(start));
+        let clock = OffsetClock::new(base.clone());
+        assert_eq!(clock.now(), start);
+        assert_eq!(clock.advance(chrono::Duration::hours(2)), chrono::Duration::hours(2));
+        base.advance(chrono::Duration::seconds(5));
+        assert_eq!(clock.now_ms(), start.timestamp_millis() + 7_200_000 + 5_000);
+        clock.advance(chrono::Duration::seconds(-100));
+        assert_eq!(clock.offset(), chrono::Duration::hours(2), "never backwards");
+    }
+}

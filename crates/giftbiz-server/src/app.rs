@@ -44,7 +44,15 @@ impl RunningServer {
         if settings.public_url.is_none() {
             settings.public_url = Some(format!("http://{addr}"));
         }
-        // Before anything starts: a gateway that cannot work refuses the start.
+        // Before anything starts: a sandbox without its admin token, or a gateway that cannot
+        // work, refuses the start.
+        settings.validate_sandbox()?;
+        if settings.sandbox {
+            tracing::warn!(
+                "SANDBOX MODE: fault injection (tr_id prefixes FD_/FW<N>_/FE_/FG_, header X-Giftbiz-Fault) \
+                 and an advanceable clock are ON; never run a production server with sandbox = true"
+            );
+        }
         let gateway = (settings.delivery_interval_ms > 0).then(|| gateway_from_settings(&settings)).transpose()?;
         let state = AppState::new(store, settings, clock);
         let delivery = gateway.map(|gateway| {
@@ -100,6 +108,10 @@ impl RunningServer {
 /// The `serve` command.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     settings.validate_delivery()?;
+    settings.validate_sandbox()?;
+    if settings.sandbox {
+        eprintln!("WARNING: sandbox = true: fault injection and the sandbox clock are on. Never in production.");
+    }
     let store = db::open_store(&settings.database_url).await?;
     tracing::info!(engine = store.engine(), database = %db::redact(&settings.database_url), "store ready");
     let listener = TcpListener::bind(&settings.listen)

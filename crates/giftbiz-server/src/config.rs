@@ -54,6 +54,13 @@ pub struct Settings {
     /// Partner API attempts (lookups and redemptions) each partner may make per minute, in
     /// bursts of up to as many; 0 sets no limit.
     pub partner_rate_per_minute: u32,
+    /// Sandbox faults for integrators (README "Sandbox"): failures chosen per request by a
+    /// tr_id prefix or the `X-Giftbiz-Fault` header, a gateway that fails `FG_` messages, and
+    /// a clock the operator advances. Never on in production.
+    pub sandbox: bool,
+    /// The `X-Giftbiz-Admin-Token` of the sandbox admin calls (`/sandbox/...`); required when
+    /// `sandbox` is on.
+    pub admin_token: Option<Secret>,
 }
 
 /// A setting kept out of `Debug` output, so printing the settings never leaks it.
@@ -101,6 +108,8 @@ impl Default for Settings {
             delivery_lease_ms: 60_000,
             expiry_interval_ms: 60_000,
             partner_rate_per_minute: 600,
+            sandbox: false,
+            admin_token: None,
         }
     }
 }
@@ -188,6 +197,12 @@ impl Settings {
         if let Some(v) = var("GIFTBIZ_PARTNER_RATE_PER_MINUTE") {
             self.partner_rate_per_minute = parsed("GIFTBIZ_PARTNER_RATE_PER_MINUTE", v)?;
         }
+        if let Some(v) = var("GIFTBIZ_SANDBOX") {
+            self.sandbox = flag("GIFTBIZ_SANDBOX", v)?;
+        }
+        if let Some(v) = var("GIFTBIZ_ADMIN_TOKEN") {
+            self.admin_token = Some(Secret(v));
+        }
         Ok(())
     }
 
@@ -215,6 +230,14 @@ impl Settings {
         }
         if self.delivery_lease_ms == 0 {
             anyhow::bail!("delivery_lease_ms must be positive");
+        }
+        Ok(())
+    }
+
+    /// A sandbox needs its admin token (the clock can only be advanced with it).
+    pub fn validate_sandbox(&self) -> anyhow::Result<()> {
+        if self.sandbox && self.admin_token.as_ref().is_none_or(|t| t.expose().trim().is_empty()) {
+            anyhow::bail!("sandbox = true needs admin_token (GIFTBIZ_ADMIN_TOKEN)");
         }
         Ok(())
     }
@@ -267,6 +290,22 @@ mod tests {
         let mut s = Settings::default();
         s.apply_env(|k| (k == "GIFTBIZ_WEBHOOK_SECRET").then(|| "env-secret".to_owned())).unwrap();
         assert_eq!(s.webhook_secret.unwrap().expose(), "env-secret");
+    }
+
+    #[test]
+    fn the_sandbox_is_off_by_default_and_needs_an_admin_token() {
+        let s = Settings::default();
+        assert!(!s.sandbox);
+        assert!(s.validate_sandbox().is_ok());
+        let mut s = Settings::default();
+        s.apply_env(|k| (k == "GIFTBIZ_SANDBOX").then(|| "true".to_owned())).unwrap();
+        assert!(s.sandbox);
+        assert!(s.validate_sandbox().unwrap_err().to_string().contains("admin_token"));
+        s.apply_env(|k| (k == "GIFTBIZ_ADMIN_TOKEN").then(|| "t0ken".to_owned())).unwrap();
+        assert!(s.validate_sandbox().is_ok());
+        assert!(!format!("{s:?}").contains("t0ken"), "the token stays out of Debug");
+        let from_file: Settings = toml::from_str("sandbox = true\nadmin_token = \"x\"\n").unwrap();
+        assert!(from_file.sandbox && from_file.validate_sandbox().is_ok());
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::http::catalog::ImageUrls;
 
 pub mod log;
+pub mod sandbox;
 pub mod webhook;
 
 pub use log::LogGateway;
@@ -61,17 +62,19 @@ pub trait Gateway: Send + Sync + 'static {
     async fn deliver(&self, message: &Message) -> GatewayAnswer;
 }
 
-/// The gateway `settings` choose (after `Settings::validate_delivery`).
+/// The gateway `settings` choose (after `Settings::validate_delivery`), wrapped in the
+/// sandbox's fault decorator when `sandbox` is on.
 pub fn gateway_from_settings(settings: &Settings) -> anyhow::Result<Arc<dyn Gateway>> {
     settings.validate_delivery()?;
-    Ok(match settings.gateway.as_str() {
+    let gateway: Arc<dyn Gateway> = match settings.gateway.as_str() {
         "webhook" => {
             let url = settings.webhook_url.as_deref().unwrap_or_default().trim();
             let secret = settings.webhook_secret.as_ref().map(|s| s.expose()).unwrap_or_default();
             Arc::new(WebhookGateway::new(url, secret.as_bytes())?)
         }
         _ => Arc::new(LogGateway::new(&settings.gateway_log_path)),
-    })
+    };
+    Ok(if settings.sandbox { Arc::new(sandbox::SandboxGateway::new(gateway)) } else { gateway })
 }
 
 /// The outgoing message of an outbox row: an MMS is the send's title and text with the coupon

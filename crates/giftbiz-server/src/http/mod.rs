@@ -28,6 +28,7 @@ mod image_routes;
 pub mod params;
 pub mod partner;
 mod resend;
+pub mod sandbox;
 mod send;
 
 use catalog::ImageUrls;
@@ -43,13 +44,18 @@ pub struct AppState {
     pub catalog: Arc<CatalogCache>,
     pub images: Arc<ImageCache>,
     pub urls: Arc<ImageUrls>,
+    /// Present when `sandbox` is on: `clock` is then its clock, which the operator advances.
+    pub sandbox: Option<Arc<sandbox::Sandbox>>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: Settings, clock: Arc<dyn Clock>) -> AppState {
         let urls = Arc::new(ImageUrls::new(settings.public_base()));
+        let sandbox = sandbox::Sandbox::new(settings.sandbox, clock.clone());
+        let clock = sandbox.as_ref().map_or(clock, |s| s.clock.clone() as Arc<dyn Clock>);
         AppState {
             clock,
+            sandbox,
             coupon_images: Arc::new(CouponImageCache::default()),
             catalog: Arc::new(CatalogCache::new(store.clone(), urls.clone())),
             images: Arc::new(ImageCache::new()),
@@ -62,12 +68,16 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     let api = with_api_layers(Router::new().merge(catalog::router()).merge(send::router()).merge(coupons::router()).merge(resend::router()));
+    // Sandbox faults (only when `sandbox` is on; otherwise `api` as it is).
+    let api = sandbox::fault_layer(api, &state);
     Router::new()
         .nest("/bizApi", api)
         .merge(image_routes::router())
         .merge(coupons::image_router())
         // Outside /bizApi: our own JSON API for partners (교환처), with HTTP statuses.
         .merge(partner::router(&state.settings))
+        // The sandbox's admin calls (an empty router when `sandbox` is off).
+        .merge(sandbox::admin_router(&state))
         .route("/health", get(health))
         .fallback(unknown_path)
         // One span per request at debug level (RUST_LOG=debug): the path only, never the query
