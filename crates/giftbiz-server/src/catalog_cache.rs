@@ -7,12 +7,20 @@
 //! the smallest form to hold: the parsed goods are not kept. The snapshot is keyed by the
 //! store's catalog revision, which every API call reads with its auth lookup, so an import by
 //! another process (the operator CLI) shows on the very next request.
+//!
+//! A send (0204) finds its goods here too, by code ([`CatalogSnapshot::goods_for_send`]): the
+//! fragment already holds every field a send reads, so the snapshot keeps only a sorted index
+//! of the codes beside it, and a send saves a database round trip.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
-use giftbiz_core::{Brand, Goods, Grade, GradePrices, Store, StoreError};
+use chrono::{DateTime, Utc};
+use giftbiz_core::catalog::{GoodsImages, Validity};
+use giftbiz_core::{Brand, Goods, GoodsState, Grade, GradePrice, GradePrices, Store, StoreError};
+use giftbiz_wire::catalog::GoodsListItem;
 
 use crate::http::catalog::{goods_list_item, ImageUrls};
 
@@ -27,6 +35,9 @@ struct GoodsFragment {
     json: Box<str>,
     rate_at: u32,
     price_at: u32,
+    /// Where the goods code is in `json`, as its JSON string (quotes and escapes included).
+    code_at: u32,
+    code_len: u32,
     prices: GradePrices,
 }
 
@@ -47,7 +58,49 @@ impl GoodsFragment {
             &text[price_at + price.len()..]
         );
         let price_at = price_at - rate.len();
-        Ok(GoodsFragment { json: json.into(), rate_at: rate_at as u32, price_at: price_at as u32, prices: goods.prices })
+        // No string value can hold this pattern: inside one, every quote is escaped.
+        let key = format!("\"goodsCode\":{}", json_string(&goods.goods_code));
+        let code_at = json.find(&key).ok_or_else(corrupt)? + "\"goodsCode\":".len();
+        let code_len = key.len() - "\"goodsCode\":".len();
+        Ok(GoodsFragment {
+            json: json.into(),
+            rate_at: rate_at as u32,
+            price_at: price_at as u32,
+            code_at: code_at as u32,
+            code_len: code_len as u32,
+            prices: goods.prices,
+        })
+    }
+
+    /// The goods code as a JSON string, e.g. `"G0001"`.
+    fn code_json(&self) -> &str {
+        let at = self.code_at as usize;
+        &self.json[at..at + self.code_len as usize]
+    }
+
+    /// The fields a send reads, decoded from the fragment.
+    fn goods_for_send(&self) -> Result<GoodsForSend, StoreError> {
+        let mut bytes = Vec::with_capacity(self.json.len() + 40);
+        self.write(Grade::Basic, &mut bytes);
+        let item: GoodsListItem = serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("cached goods: {e}")))?;
+        let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("cached goods {}: {what} {value:?}", item.goods_code));
+        let validity = match item.valid_prd_type_cd.as_str() {
+            "01" => Validity::Days { days: item.limit_day },
+            "02" => Validity::Until { date: item.valid_prd_day.clone() },
+            other => return Err(corrupt("validPrdTypeCd", other)),
+        };
+        let state = GoodsState::parse(&item.goods_state_cd).ok_or_else(|| corrupt("goodsStateCd", &item.goods_state_cd))?;
+        Ok(GoodsForSend::from_fields(SendFields {
+            goods_code: item.goods_code,
+            goods_name: item.goods_name,
+            brand_code: item.brand_code,
+            brand_name: item.brand_name,
+            sale_price: item.sale_price,
+            prices: self.prices,
+            validity,
+            end_date: item.end_date,
+            state,
+        }))
     }
 
     fn write(&self, grade: Grade, out: &mut Vec<u8>) {
@@ -62,17 +115,155 @@ impl GoodsFragment {
     }
 }
 
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).expect("a string always serializes")
+}
+
+/// What a send reads of a goods: its code, names, prices, validity and whether it is on sale.
+/// Built from the store's [`Goods`] or from a snapshot's fragment, with the same answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoodsForSend {
+    /// Only the fields of [`SendFields`] are filled (the others empty), so the send rules stay
+    /// [`Goods`]' own methods; the accessors below are all a send can reach.
+    goods: Goods,
+}
+
+struct SendFields {
+    goods_code: String,
+    goods_name: String,
+    brand_code: String,
+    brand_name: String,
+    sale_price: i64,
+    prices: GradePrices,
+    validity: Validity,
+    end_date: String,
+    state: GoodsState,
+}
+
+impl GoodsForSend {
+    fn from_fields(f: SendFields) -> GoodsForSend {
+        GoodsForSend {
+            goods: Goods {
+                goods_code: f.goods_code,
+                goods_name: f.goods_name,
+                brand_code: f.brand_code,
+                brand_name: f.brand_name,
+                sale_price: f.sale_price,
+                prices: f.prices,
+                validity: f.validity,
+                end_date: f.end_date,
+                state: f.state,
+                goods_no: 0,
+                content: String::new(),
+                content_add_desc: String::new(),
+                goods_type_cd: String::new(),
+                goods_type_nm: String::new(),
+                goods_type_dtl_nm: String::new(),
+                category1_seq: 0,
+                category_name1: String::new(),
+                images: GoodsImages::default(),
+                real_price: 0,
+                srch_keyword: String::new(),
+                goods_com_id: String::new(),
+                goods_com_name: String::new(),
+                affiliate_id: String::new(),
+                affiliate: String::new(),
+                exh_gender_cd: String::new(),
+                exh_age_cd: String::new(),
+                mms_reserve_flag: String::new(),
+                mms_barcd_create_yn: String::new(),
+                rm_cnt_flag: String::new(),
+                sale_date_flag_cd: String::new(),
+                sale_date_flag: String::new(),
+                rm_id_buy_cnt_flag_cd: String::new(),
+                md_code: String::new(),
+                popular: 0,
+            },
+        }
+    }
+
+    pub fn goods_code(&self) -> &str {
+        &self.goods.goods_code
+    }
+
+    pub fn goods_name(&self) -> &str {
+        &self.goods.goods_name
+    }
+
+    pub fn brand_code(&self) -> &str {
+        &self.goods.brand_code
+    }
+
+    pub fn brand_name(&self) -> &str {
+        &self.goods.brand_name
+    }
+
+    pub fn sale_price(&self) -> i64 {
+        self.goods.sale_price
+    }
+
+    pub fn state(&self) -> GoodsState {
+        self.goods.state
+    }
+
+    pub fn price_for(&self, grade: Grade) -> GradePrice {
+        self.goods.price_for(grade)
+    }
+
+    pub fn valid_until(&self, issued_at: DateTime<Utc>) -> DateTime<Utc> {
+        self.goods.valid_until(issued_at)
+    }
+
+    pub fn is_on_sale(&self, now: DateTime<Utc>) -> bool {
+        self.goods.is_on_sale(now)
+    }
+}
+
+impl From<Goods> for GoodsForSend {
+    fn from(g: Goods) -> GoodsForSend {
+        GoodsForSend::from_fields(SendFields {
+            goods_code: g.goods_code,
+            goods_name: g.goods_name,
+            brand_code: g.brand_code,
+            brand_name: g.brand_name,
+            sale_price: g.sale_price,
+            prices: g.prices,
+            validity: g.validity,
+            end_date: g.end_date,
+            state: g.state,
+        })
+    }
+}
+
 pub struct CatalogSnapshot {
     pub revision: i64,
     /// Listed goods (not withdrawn) in the list's stable order.
     goods: Vec<GoodsFragment>,
+    /// Indexes into `goods`, in the byte order of their codes' JSON strings.
+    by_code: Vec<u32>,
     pub brands: Vec<Brand>,
     brand_index: HashMap<String, usize>,
 }
 
 impl CatalogSnapshot {
+    fn new(revision: i64, goods: Vec<GoodsFragment>, brands: Vec<Brand>) -> CatalogSnapshot {
+        let mut by_code: Vec<u32> = (0..goods.len() as u32).collect();
+        by_code.sort_unstable_by(|&a, &b| goods[a as usize].code_json().cmp(goods[b as usize].code_json()));
+        let brand_index = brands.iter().enumerate().map(|(i, b)| (b.brand_code.clone(), i)).collect();
+        CatalogSnapshot { revision, goods, by_code, brands, brand_index }
+    }
+
     pub fn goods_count(&self) -> usize {
         self.goods.len()
+    }
+
+    /// A listed (not withdrawn) goods, as a send reads it; `None` if there is none by that code.
+    pub fn goods_for_send(&self, goods_code: &str) -> Result<Option<GoodsForSend>, StoreError> {
+        let key = json_string(goods_code);
+        match self.by_code.binary_search_by(|&i| self.goods[i as usize].code_json().cmp(&key)) {
+            Ok(at) => self.goods[self.by_code[at] as usize].goods_for_send().map(Some),
+            Err(_) => Ok(None),
+        }
     }
 
     pub fn brand(&self, brand_code: &str) -> Option<&Brand> {
@@ -141,11 +332,38 @@ pub struct CatalogCache {
     current: RwLock<Option<Arc<CatalogSnapshot>>>,
     /// One reload at a time; the others wait and then take its result.
     reload: tokio::sync::Mutex<()>,
+    /// A background reload ([`CatalogCache::snapshot_if_loaded`]) is under way.
+    loading: AtomicBool,
 }
 
 impl CatalogCache {
     pub fn new(store: Arc<dyn Store>, urls: Arc<ImageUrls>) -> CatalogCache {
-        CatalogCache { store, urls, current: RwLock::new(None), reload: tokio::sync::Mutex::new(()) }
+        CatalogCache {
+            store,
+            urls,
+            current: RwLock::new(None),
+            reload: tokio::sync::Mutex::new(()),
+            loading: AtomicBool::new(false),
+        }
+    }
+
+    /// A snapshot at least as new as `revision` if one is loaded, without waiting. If none is,
+    /// starts loading it in the background (once) and returns `None`: the caller reads what it
+    /// needs from the store meanwhile, rather than waiting seconds for a large catalog.
+    pub fn snapshot_if_loaded(self: &Arc<Self>, revision: i64) -> Option<Arc<CatalogSnapshot>> {
+        if let Some(snap) = self.cached(revision) {
+            return Some(snap);
+        }
+        if !self.loading.swap(true, Ordering::AcqRel) {
+            let cache = Arc::clone(self);
+            tokio::spawn(async move {
+                if let Err(e) = cache.snapshot(revision).await {
+                    tracing::warn!(error = %e, "loading the catalog snapshot failed");
+                }
+                cache.loading.store(false, Ordering::Release);
+            });
+        }
+        None
     }
 
     /// A snapshot at least as new as `revision` (read from the store by the caller).
@@ -190,8 +408,7 @@ impl CatalogCache {
         }
         goods.shrink_to_fit();
         let brands = self.store.all_brands().await?;
-        let brand_index = brands.iter().enumerate().map(|(i, b)| (b.brand_code.clone(), i)).collect();
-        Ok(CatalogSnapshot { revision, goods, brands, brand_index })
+        Ok(CatalogSnapshot::new(revision, goods, brands))
     }
 }
 
@@ -204,7 +421,44 @@ mod tests {
 
     fn snapshot(goods: &[Goods], urls: &ImageUrls) -> Arc<CatalogSnapshot> {
         let goods = goods.iter().map(|g| GoodsFragment::new(g, urls).unwrap()).collect();
-        Arc::new(CatalogSnapshot { revision: 1, goods, brands: Vec::new(), brand_index: HashMap::new() })
+        Arc::new(CatalogSnapshot::new(1, goods, Vec::new()))
+    }
+
+    /// A send reads the same goods from the snapshot as from the store, and the same answers.
+    #[test]
+    fn goods_for_send_from_the_snapshot_equal_the_stores() {
+        use chrono::TimeZone;
+        let (_, mut goods) = demo_catalog(60);
+        // Codes and names that JSON escapes, both kinds of validity, past and unparsable ends.
+        goods[0].goods_code = "G\"quoted\\code".into();
+        goods[0].goods_name = "이름 \"따옴표\" \u{1}".into();
+        goods[1].validity = Validity::Until { date: "20300101".into() };
+        goods[2].validity = Validity::Days { days: 30 };
+        goods[3].end_date = "2001-01-01T00:00:00.000+0000".into();
+        goods[4].end_date = "someday".into();
+        goods[5].state = GoodsState::Suspended;
+        let urls = ImageUrls::new("http://x".into());
+        let listed: Vec<Goods> = goods.iter().filter(|g| g.is_listed()).cloned().collect();
+        let snap = snapshot(&listed, &urls);
+        let nows = [Utc.with_ymd_and_hms(2026, 11, 29, 3, 0, 0).unwrap(), Utc.with_ymd_and_hms(2026, 11, 29, 16, 0, 0).unwrap()];
+        for g in &goods {
+            if !g.is_listed() {
+                assert_eq!(snap.goods_for_send(&g.goods_code).unwrap(), None, "{}", g.goods_code);
+                continue;
+            }
+            let cached = snap.goods_for_send(&g.goods_code).unwrap().expect("listed goods found");
+            let stored = GoodsForSend::from(g.clone());
+            assert_eq!(cached, stored, "{}", g.goods_code);
+            for now in nows {
+                assert_eq!(cached.valid_until(now), g.valid_until(now));
+                assert_eq!(cached.is_on_sale(now), g.is_on_sale(now));
+            }
+            for grade in Grade::ALL {
+                assert_eq!(cached.price_for(grade), g.price_for(grade));
+            }
+        }
+        assert_eq!(snap.goods_for_send("no such goods").unwrap(), None);
+        assert_eq!(snap.goods_for_send("").unwrap(), None);
     }
 
     /// The hand-assembled page is exactly what serializing the wire types would give.

@@ -38,6 +38,8 @@ const USER_ID_UNIQUE: &str = "accounts_user_id_key";
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Admission to the send transaction, per account (see [`coupons::SendGates`]).
+    send_gates: Arc<coupons::SendGates>,
 }
 
 impl PgStore {
@@ -75,12 +77,29 @@ impl PgStore {
     /// different schemas too) take turns instead of failing.
     async fn migrated(pool: PgPool) -> Result<PgStore, StoreError> {
         MIGRATOR.run(&pool).await.map_err(backend)?;
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, send_gates: Arc::new(coupons::SendGates::new()) })
     }
 }
 
+/// A connection idle for longer than this is pinged before use (see [`pool_options`]).
+const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// sqlx pings every pooled connection on every acquire by default: one extra round trip per
+/// statement, which doubled a send's round trips (three statements, three pings). A connection
+/// that was just in use is known to be alive; only one that sat idle for a while (a server
+/// restart, a firewall dropping idle sockets) is worth a ping.
 fn pool_options() -> PgPoolOptions {
-    PgPoolOptions::new().max_connections(16)
+    PgPoolOptions::new()
+        .max_connections(16)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_IF_IDLE_FOR {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// `name` as a quoted identifier, so any schema name is safe to splice into SQL.

@@ -555,7 +555,7 @@ async fn outbox_rows_and_schema_guards() {
     for sql in [
         "UPDATE ledger SET amount = 0",
         "DELETE FROM ledger",
-        "UPDATE accounts SET balance = -1",
+        "UPDATE account_balances SET balance = -1",
     ] {
         assert!(raw.execute(sql).await.is_err(), "{sql}");
     }

@@ -8,11 +8,12 @@ use chrono::{DateTime, Utc};
 use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
 use giftbiz_core::send::{parse_reservation, CallbackNo, Gubun, Invalid, MmsMsg, MmsTitle, PhoneNo, TrId};
 use giftbiz_core::{Account, GoodsState};
+use crate::catalog_cache::GoodsForSend;
 use giftbiz_wire::coupon::SendResult;
 use giftbiz_wire::{params, ApiCode, Envelope, ResultCode};
 use rand::{Rng, RngCore};
 
-use super::auth::{authenticate, require_own_user_id};
+use super::auth::{authenticate, require_own_user_id, Caller};
 use super::error::{envelope_response, ApiError, ApiResult};
 use super::params::Params;
 use super::{api_route, AppState};
@@ -70,7 +71,7 @@ async fn send(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     require_own_user_id(&p, &caller.account)?;
     let now = state.clock.now();
     let order = parse_order(&state, &p, now)?;
-    let coupon = issue(&state, &caller.account, order, now).await?;
+    let coupon = issue(&state, &caller, order, now).await?;
     let result = SendResult {
         order_no: coupon.order_no.clone(),
         pin_no: (coupon.new.gubun != Gubun::Mms).then(|| coupon.new.pin.clone()),
@@ -79,10 +80,20 @@ async fn send(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     Ok(envelope_response(&Envelope::ok(Envelope::ok(result))))
 }
 
-async fn issue(state: &AppState, account: &Account, order: SendOrder, now: DateTime<Utc>) -> ApiResult<Coupon> {
-    let goods = state.store.goods_by_code(&order.goods_code).await?;
-    let goods = goods
-        .filter(|g| g.state != GoodsState::Withdrawn)
+/// The goods to send, from the catalog snapshot when one as new as the caller's revision is
+/// loaded (no database round trip), else from the store.
+async fn find_goods(state: &AppState, caller: &Caller, goods_code: &str) -> ApiResult<Option<GoodsForSend>> {
+    if let Some(snap) = state.catalog.snapshot_if_loaded(caller.catalog_revision) {
+        return Ok(snap.goods_for_send(goods_code)?);
+    }
+    let goods = state.store.goods_by_code(goods_code).await?;
+    Ok(goods.filter(|g| g.state != GoodsState::Withdrawn).map(GoodsForSend::from))
+}
+
+async fn issue(state: &AppState, caller: &Caller, order: SendOrder, now: DateTime<Utc>) -> ApiResult<Coupon> {
+    let account: &Account = &caller.account;
+    let goods = find_goods(state, caller, &order.goods_code)
+        .await?
         .ok_or(ApiError::with(ResultCode::InvalidGoodsCode, "goods_code"))?;
     // Not on sale, or a fixed validity end already past: the coupon would be born expired.
     let valid_until = goods.valid_until(now);
@@ -94,11 +105,11 @@ async fn issue(state: &AppState, account: &Account, order: SendOrder, now: DateT
         tr_id: order.tr_id.as_str().to_owned(),
         pin: new_pin(),
         image_token: new_image_token(),
-        goods_code: goods.goods_code.clone(),
-        goods_name: goods.goods_name.clone(),
-        brand_code: goods.brand_code.clone(),
-        brand_name: goods.brand_name.clone(),
-        sale_price: goods.sale_price,
+        goods_code: goods.goods_code().to_owned(),
+        goods_name: goods.goods_name().to_owned(),
+        brand_code: goods.brand_code().to_owned(),
+        brand_name: goods.brand_name().to_owned(),
+        sale_price: goods.sale_price(),
         price: goods.price_for(account.grade).price,
         gubun: order.gubun,
         phone_no: order.phone.as_str().to_owned(),
