@@ -226,8 +226,7 @@ const SEND_GATE_PERMITS: usize = 3;
 
 impl SendGates {
     pub(crate) fn new() -> SendGates {
-        let k = std::env::var("XX_PERMITS").ok().and_then(|v| v.parse().ok()).unwrap_or(SEND_GATE_PERMITS); // XXX temp
-        SendGates { gates: (0..SEND_GATES).map(|_| tokio::sync::Semaphore::new(k)).collect() }
+        SendGates { gates: (0..SEND_GATES).map(|_| tokio::sync::Semaphore::new(SEND_GATE_PERMITS)).collect() }
     }
 
     async fn enter(&self, account_id: i64) -> tokio::sync::SemaphorePermit<'_> {
