@@ -1,17 +1,21 @@
-//! `giftbiz`: the platform server, its operator commands and benchmarks.
+//! `giftbiz`: the platform server, its operator commands, the API client commands for
+//! integrators (live service or a giftbiz server) and benchmarks.
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use giftbiz_core::Grade;
-use giftbiz_server::{db, operator, Settings};
+use giftbiz_server::Settings;
 
+mod api;
 mod bench;
 mod bench_send;
+mod client_args;
+mod local_catalog;
+mod operator;
+mod reconcile;
 
 #[derive(Parser)]
-#[command(name = "giftbiz", version, about = "Giftishow Biz API platform: server, operator tools and benchmarks")]
+#[command(name = "giftbiz", version, about = "Giftishow Biz API: platform server, operator tools, API client and benchmarks")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -56,142 +60,37 @@ enum Command {
     },
     /// Manage accounts (구매사) and their API credentials.
     #[command(subcommand)]
-    Account(AccountCommand),
+    Account(operator::AccountCommand),
     /// Manage partners (교환처) that look up and redeem coupons through the partner API.
     #[command(subcommand)]
-    Partner(PartnerCommand),
-    /// Import or export the catalog.
+    Partner(operator::PartnerCommand),
+    /// The catalog: import/export a platform's (operator), sync/search a local copy (client).
     #[command(subcommand)]
-    Catalog(CatalogCommand),
+    Catalog(operator::CatalogCommand),
     /// Charge, adjust and read an account's bizmoney (every change is a ledger entry).
     #[command(subcommand)]
-    Bizmoney(BizmoneyCommand),
+    Bizmoney(operator::BizmoneyCommand),
+    /// The goods list (0101) and one goods with every grade's price (0111).
+    #[command(subcommand)]
+    Goods(api::GoodsCommand),
+    /// The brands (0102) and one brand (0112).
+    #[command(subcommand)]
+    Brands(api::BrandsCommand),
+    /// Send a coupon (0204) safely: a timeout is chased with cancels until the outcome is known.
+    Send(api::SendArgs),
+    /// A send's coupons with their PIN and delivery status (0201).
+    Coupon(api::TrIdArgs),
+    /// Cancel a send and refund it (0202).
+    Cancel(api::TrIdArgs),
+    /// Send a coupon's MMS again, or an SMS with its PIN (0203).
+    Resend(api::ResendArgs),
+    /// The bizmoney balance (0301).
+    Balance(api::BalanceArgs),
+    /// Settle the journal's unsettled sends and compare it with 0201 and 0301.
+    Reconcile(reconcile::ReconcileArgs),
     /// Benchmarks (figures printed, nothing asserted).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
-}
-
-#[derive(Subcommand)]
-enum AccountCommand {
-    /// Create an account and print its custom_auth_code and custom_auth_token.
-    Create {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        user_id: String,
-        #[arg(long, default_value = "basic")]
-        grade: Grade,
-        /// Print one JSON object (user_id, custom_auth_code, custom_auth_token).
-        #[arg(long)]
-        json: bool,
-    },
-    /// List accounts (never tokens).
-    List {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Change an account's grade (the price it pays).
-    SetGrade {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        user_id: String,
-        #[arg(long)]
-        grade: Grade,
-    },
-    /// Issue a new token; the old one stops working at once.
-    RotateToken {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        user_id: String,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum PartnerCommand {
-    /// Create a partner and print its partner_code and token (shown only now).
-    Create {
-        #[command(flatten)]
-        common: Common,
-        /// The partner's name, e.g. the store chain.
-        #[arg(long)]
-        name: String,
-        /// Brand codes whose coupons it may redeem, comma-separated (BR00001,BR00002).
-        #[arg(long)]
-        brands: String,
-        /// Print one JSON object (partner_code, token, name, brands).
-        #[arg(long)]
-        json: bool,
-    },
-    /// List partners (never tokens).
-    List {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum BizmoneyCommand {
-    /// Add bizmoney to an account.
-    Charge {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        user_id: String,
-        /// Whole KRW, positive.
-        #[arg(long)]
-        amount: i64,
-        #[arg(long, default_value = "")]
-        memo: String,
-    },
-    /// Correct an account's bizmoney by a signed amount (never below zero).
-    Adjust {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        user_id: String,
-        /// Whole KRW, either sign.
-        #[arg(long, allow_hyphen_values = true)]
-        amount: i64,
-        #[arg(long)]
-        memo: String,
-    },
-    /// Print an account's ledger and balance.
-    Statement {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        user_id: String,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum CatalogCommand {
-    /// Load goods and brands from JSON in the live 0101/0102 response shape (upsert by code).
-    Import {
-        #[command(flatten)]
-        common: Common,
-        /// One or more files; all are loaded in one transaction or none is.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-    },
-    /// Write the catalog as {"goods": <0101 response>, "brands": <0102 response>}.
-    Export {
-        #[command(flatten)]
-        common: Common,
-        /// Output file [default: standard output]
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -239,175 +138,19 @@ async fn run(command: Command) -> anyhow::Result<()> {
             init_logging(&settings, "info");
             giftbiz_server::serve(settings).await
         }
-        Command::Account(cmd) => account(cmd).await,
-        Command::Partner(cmd) => partner(cmd).await,
-        Command::Catalog(cmd) => catalog(cmd).await,
-        Command::Bizmoney(cmd) => bizmoney(cmd).await,
+        Command::Account(cmd) => operator::account(cmd).await,
+        Command::Partner(cmd) => operator::partner(cmd).await,
+        Command::Catalog(cmd) => operator::catalog(cmd).await,
+        Command::Bizmoney(cmd) => operator::bizmoney(cmd).await,
+        Command::Goods(cmd) => api::goods(cmd).await,
+        Command::Brands(cmd) => api::brands(cmd).await,
+        Command::Send(args) => api::send(args).await,
+        Command::Coupon(args) => api::coupon(args).await,
+        Command::Cancel(args) => api::cancel(args).await,
+        Command::Resend(args) => api::resend(args).await,
+        Command::Balance(args) => api::balance(args).await,
+        Command::Reconcile(args) => reconcile::run(args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
     }
 }
 
-async fn open(common: &Common) -> anyhow::Result<std::sync::Arc<dyn giftbiz_core::Store>> {
-    let settings = common.settings()?;
-    init_logging(&settings, "warn");
-    db::open_store(&settings.database_url).await
-}
-
-fn print_credentials(issued: &operator::IssuedAccount, json: bool) {
-    let a = &issued.account;
-    if json {
-        let v = serde_json::json!({
-            "user_id": a.user_id,
-            "custom_auth_code": a.auth_code,
-            "custom_auth_token": issued.token.expose(),
-        });
-        println!("{v}");
-    } else {
-        println!("user_id           = {}", a.user_id);
-        println!("grade             = {}", a.grade);
-        println!("custom_auth_code  = {}", a.auth_code);
-        println!("custom_auth_token = {}", issued.token.expose());
-        println!("(the token is shown only now; it is stored hashed)");
-    }
-}
-
-async fn account(cmd: AccountCommand) -> anyhow::Result<()> {
-    match cmd {
-        AccountCommand::Create { common, user_id, grade, json } => {
-            let store = open(&common).await?;
-            let issued = operator::create_account(store.as_ref(), &user_id, grade).await?;
-            print_credentials(&issued, json);
-        }
-        AccountCommand::List { common, json } => {
-            let store = open(&common).await?;
-            let accounts = store.list_accounts().await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&accounts)?);
-            } else {
-                println!("{:<24} {:<9} {:<36} created (UTC)", "user_id", "grade", "custom_auth_code");
-                for a in accounts {
-                    let created = giftbiz_core::time::from_millis(a.created_at_ms).format("%Y-%m-%d %H:%M:%S");
-                    println!("{:<24} {:<9} {:<36} {created}", a.user_id, a.grade, a.auth_code);
-                }
-            }
-        }
-        AccountCommand::SetGrade { common, user_id, grade } => {
-            let store = open(&common).await?;
-            operator::set_grade(store.as_ref(), &user_id, grade).await?;
-            println!("{user_id}: grade is now {grade}");
-        }
-        AccountCommand::RotateToken { common, user_id, json } => {
-            let store = open(&common).await?;
-            let issued = operator::rotate_token(store.as_ref(), &user_id).await?;
-            print_credentials(&issued, json);
-        }
-    }
-    Ok(())
-}
-
-async fn partner(cmd: PartnerCommand) -> anyhow::Result<()> {
-    match cmd {
-        PartnerCommand::Create { common, name, brands, json } => {
-            let store = open(&common).await?;
-            let issued = operator::create_partner(store.as_ref(), &name, &brands).await?;
-            let p = &issued.partner;
-            for code in &issued.unknown_brands {
-                eprintln!("warning: brand {code} is not in the catalog (yet)");
-            }
-            if json {
-                let v = serde_json::json!({
-                    "partner_code": p.partner_code,
-                    "token": issued.token.expose(),
-                    "name": p.name,
-                    "brands": p.brand_codes,
-                });
-                println!("{v}");
-            } else {
-                println!("name         = {}", p.name);
-                println!("brands       = {}", p.brand_codes.join(","));
-                println!("partner_code = {}", p.partner_code);
-                println!("token        = {}", issued.token.expose());
-                println!("(the token is shown only now; it is stored hashed)");
-            }
-        }
-        PartnerCommand::List { common, json } => {
-            let store = open(&common).await?;
-            let partners = store.list_partners().await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&partners)?);
-            } else {
-                println!("{:<18} {:<24} {:<19} brands", "partner_code", "name", "created (UTC)");
-                for p in partners {
-                    let created = giftbiz_core::time::from_millis(p.created_at_ms).format("%Y-%m-%d %H:%M:%S");
-                    println!("{:<18} {:<24} {created} {}", p.partner_code, p.name, p.brand_codes.join(","));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn catalog(cmd: CatalogCommand) -> anyhow::Result<()> {
-    match cmd {
-        CatalogCommand::Import { common, files } => {
-            let store = open(&common).await?;
-            let mut texts = Vec::new();
-            for f in &files {
-                texts.push(std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?);
-            }
-            let counts = operator::import_catalog_files(store.as_ref(), &files, &texts).await?;
-            println!("imported {} brands and {} goods", counts.brands, counts.goods);
-        }
-        CatalogCommand::Export { common, out } => {
-            let store = open(&common).await?;
-            let doc = operator::export_catalog(store.as_ref()).await?;
-            let text = serde_json::to_string_pretty(&doc)?;
-            match out {
-                Some(path) => std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?,
-                None => println!("{text}"),
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn bizmoney(cmd: BizmoneyCommand) -> anyhow::Result<()> {
-    use giftbiz_core::coupon::LedgerReason;
-    match cmd {
-        BizmoneyCommand::Charge { common, user_id, amount, memo } => {
-            let store = open(&common).await?;
-            let balance = operator::change_bizmoney(store.as_ref(), &user_id, amount, LedgerReason::Charge, &memo).await?;
-            println!("{user_id}: charged {amount} KRW, balance {balance} KRW");
-        }
-        BizmoneyCommand::Adjust { common, user_id, amount, memo } => {
-            let store = open(&common).await?;
-            let balance = operator::change_bizmoney(store.as_ref(), &user_id, amount, LedgerReason::Adjustment, &memo).await?;
-            println!("{user_id}: adjusted by {amount} KRW, balance {balance} KRW");
-        }
-        BizmoneyCommand::Statement { common, user_id, json } => {
-            let store = open(&common).await?;
-            let account = store.account_by_user_id(&user_id).await?.with_context(|| format!("no account with user id {user_id:?}"))?;
-            let entries = store.ledger(account.id).await?;
-            let balance = store.bizmoney_balance(account.id).await?;
-            if json {
-                println!("{}", serde_json::json!({"user_id": user_id, "balance": balance, "entries": entries}));
-                return Ok(());
-            }
-            println!("{:<19} {:<16} {:>12} {:>12}  {:<25} memo", "time (KST)", "reason", "amount", "balance", "tr_id");
-            for e in &entries {
-                let at = giftbiz_core::time::from_millis(e.created_at_ms).with_timezone(&giftbiz_core::time::kst());
-                println!(
-                    "{:<19} {:<16} {:>12} {:>12}  {:<25} {}",
-                    at.format("%Y-%m-%d %H:%M:%S"),
-                    e.reason.code(),
-                    e.amount,
-                    e.balance_after,
-                    e.tr_id.as_deref().unwrap_or("-"),
-                    e.memo
-                );
-            }
-            println!("balance: {balance} KRW ({} entries)", entries.len());
-        }
-    }
-    Ok(())
-}

@@ -21,7 +21,7 @@ pub const ENV_BASE_URL: &str = "GIFTBIZ_BASE_URL";
 /// The profile [`Config::load`] reads when none is named (else `default`).
 pub const ENV_PROFILE: &str = "GIFTBIZ_PROFILE";
 /// The config file [`Config::load`] reads when no path is given.
-pub const ENV_CONFIG: &str = "GIFTBIZ_CONFIG";
+pub const ENV_CONFIG: &str = "GIFTBIZ_CLIENT_CONFIG";
 
 /// A secret kept out of `Debug` output, so printing a config never leaks it.
 #[derive(Clone, PartialEq, Eq)]
