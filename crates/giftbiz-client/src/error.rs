@@ -84,6 +84,15 @@ pub enum Error {
         #[source]
         source: DecodeError,
     },
+    /// A send's answer was lost and chasing it with cancels gave up before the service said
+    /// what became of it (see [`Client::settle`](crate::Client::settle)). The tr_id must be
+    /// settled later; until then a coupon may exist and be charged.
+    #[error("tr_id {tr_id}: send not settled after {attempts} cancel attempts: {last}")]
+    Unsettled { tr_id: String, attempts: u32, last: Box<Error> },
+    /// The send journal (feature `journal`) could not be read or written; for a send, nothing
+    /// was sent when this happens before the call.
+    #[error("journal: {0}")]
+    Journal(String),
     /// The client is not configured for this call.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -108,9 +117,9 @@ impl Error {
     /// this is when the tr_id must be cancelled (or looked up) before giving up.
     pub fn is_ambiguous(&self) -> bool {
         match self {
-            Error::Timeout { .. } | Error::Decode { .. } => true,
+            Error::Timeout { .. } | Error::Decode { .. } | Error::Unsettled { .. } => true,
             Error::Transport { maybe_delivered, .. } => *maybe_delivered,
-            Error::Api { .. } | Error::Config(_) => false,
+            Error::Api { .. } | Error::Config(_) | Error::Journal(_) => false,
         }
     }
 

@@ -42,7 +42,12 @@ mod client;
 mod config;
 mod decode;
 mod error;
+#[cfg(feature = "journal")]
+pub mod journal;
 pub mod lenient;
+#[cfg(feature = "local-catalog")]
+pub mod local_catalog;
+mod safe_send;
 mod send;
 mod tr_id;
 
@@ -52,6 +57,11 @@ pub use config::{
     ENV_BASE_URL, ENV_CONFIG, ENV_PROFILE, ENV_USER_ID,
 };
 pub use error::{Code, ConfigError, Error};
+#[cfg(feature = "local-catalog")]
+pub use local_catalog::{LocalCatalog, LocalCatalogError, LocalGoods, SearchQuery, SortOrder, SyncProgress, SyncReport};
+pub use safe_send::{ChasePolicy, SendOutcome};
+#[cfg(feature = "journal")]
+pub use journal::{Journal, JournalEntry};
 pub use send::{Gubun, Pin, Reservation, ResendVia, SendRequest, Sent};
 pub use tr_id::{TrId, TrIdGenerator, DEFAULT_MAX_LEN as TR_ID_DEFAULT_MAX_LEN, MIN_RANDOM as TR_ID_MIN_RANDOM};
 
