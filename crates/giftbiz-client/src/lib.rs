@@ -44,6 +44,8 @@ mod decode;
 mod error;
 #[cfg(feature = "journal")]
 pub mod journal;
+#[cfg(feature = "journal")]
+mod reconcile;
 pub mod lenient;
 #[cfg(feature = "local-catalog")]
 pub mod local_catalog;
@@ -62,6 +64,8 @@ pub use local_catalog::{LocalCatalog, LocalCatalogError, LocalGoods, SearchQuery
 pub use safe_send::{ChasePolicy, SendOutcome};
 #[cfg(feature = "journal")]
 pub use journal::{Journal, JournalEntry};
+#[cfg(feature = "journal")]
+pub use reconcile::{CouponDrift, ReconcileReport};
 pub use send::{Gubun, Pin, Reservation, ResendVia, SendRequest, Sent};
 pub use tr_id::{TrId, TrIdGenerator, DEFAULT_MAX_LEN as TR_ID_DEFAULT_MAX_LEN, MIN_RANDOM as TR_ID_MIN_RANDOM};
 

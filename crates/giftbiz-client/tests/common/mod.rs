@@ -26,6 +26,16 @@ impl Server {
     /// The server with its own delivery worker (every 50 ms, into a log file), and an account
     /// `acme` of `grade` holding `bizmoney` KRW.
     pub async fn start(grade: Grade, bizmoney: i64) -> Server {
+        Server::start_with(grade, bizmoney, false).await
+    }
+
+    /// [`Server::start`] with the sandbox's faults on (tr_id prefixes `FD_`, `FW<N>_`, `FE_`,
+    /// `FG_`).
+    pub async fn start_sandbox(grade: Grade, bizmoney: i64) -> Server {
+        Server::start_with(grade, bizmoney, true).await
+    }
+
+    async fn start_with(grade: Grade, bizmoney: i64, sandbox: bool) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("giftbiz.db").display());
         let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url).await.expect("open sqlite"));
@@ -39,6 +49,8 @@ impl Server {
             gateway_log_path: dir.path().join("messages.jsonl").display().to_string(),
             delivery_interval_ms: 50,
             expiry_interval_ms: 0,
+            sandbox,
+            admin_token: sandbox.then(|| "test-admin-token".into()),
             ..Settings::default()
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
