@@ -31,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::VecDeque;
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -60,17 +61,15 @@ CREATE TABLE goods (
     state          TEXT NOT NULL,
     -- FNV-1a 64 of `wire`
     hash           INTEGER NOT NULL,
-    -- the last sync run that listed the goods, and the last that added or changed it
+    -- the last sync run that listed the goods, and its pass (run_id * 16 + pass), and the
+    -- last run that added or changed it
     seen_run       INTEGER NOT NULL,
+    seen_pass      INTEGER NOT NULL,
     change_run     INTEGER NOT NULL,
-    change_kind    TEXT NOT NULL,
-    -- the goods' 0101 JSON
-    wire           TEXT NOT NULL
+    change_kind    TEXT NOT NULL
 );
-CREATE INDEX goods_by_no ON goods (goods_no);
-CREATE INDEX goods_by_brand ON goods (brand_code);
-CREATE INDEX goods_by_price ON goods (sale_price);
-CREATE INDEX goods_by_change ON goods (change_run);
+-- the goods' 0101 JSON, apart so the rows a sync touches and a search scans stay small
+CREATE TABLE goods_wire (id INTEGER PRIMARY KEY, wire TEXT NOT NULL);
 CREATE VIRTUAL TABLE goods_fts USING fts5 (
     goods_name, brand_name, content = 'goods', content_rowid = 'id', tokenize = 'trigram'
 );
@@ -101,7 +100,11 @@ CREATE TABLE sync_state (
     page_size   INTEGER NOT NULL,
     next_page   INTEGER NOT NULL,
     pages       INTEGER NOT NULL,
+    -- of the current pass: distinct goods seen, listNum of its first page (-1 before it), and
+    -- whether a later page announced another
     seen        INTEGER NOT NULL,
+    pass_list_num INTEGER NOT NULL,
+    pass_moved  INTEGER NOT NULL,
     list_num    INTEGER NOT NULL,
     passes      INTEGER NOT NULL,
     started_ms  INTEGER NOT NULL,
@@ -109,9 +112,15 @@ CREATE TABLE sync_state (
 );
 ";
 
-/// Extra passes over the list when fewer goods were seen than it announced (goods inserted while
+/// Extra passes over the list when a pass may have missed goods: its pages announced different
+/// totals, or it saw fewer goods than announced (a goods withdrawn while the sync paged shifts
+/// later ones to pages already read). Removed goods come from the last pass if it was clean,
+/// else only goods no pass of the run saw are removed.
 /// the sync paged shift later ones to pages already read).
 const MAX_EXTRA_PASSES: i64 = 2;
+
+/// Pages fetched and decoded ahead of the one being written (each on the runtime's threads).
+const PREFETCH: usize = 2;
 
 /// What can go wrong with the local catalog.
 #[derive(Debug, thiserror::Error)]
@@ -143,7 +152,8 @@ pub struct SyncProgress {
     pub page_size: u32,
     /// Pages stored in this run, including those before an interruption.
     pub pages_done: u32,
-    /// Distinct goods seen in this run.
+    /// Distinct goods seen in this pass over the list (a run makes another pass when the list
+    /// changed while it paged).
     pub goods_done: u64,
     /// The total the list announces (`listNum`).
     pub goods_total: u64,
@@ -186,8 +196,22 @@ struct Run {
     next_page: u32,
     pages: u32,
     seen: u64,
+    pass_list_num: i64,
+    pass_moved: bool,
     list_num: u64,
     passes: i64,
+}
+
+impl Run {
+    /// Marks the goods seen in the current pass.
+    fn pass_token(&self) -> i64 {
+        self.id * 16 + self.passes
+    }
+
+    /// The current pass saw every goods the list holds (as far as the list can tell).
+    fn pass_is_clean(&self) -> bool {
+        !self.pass_moved && (self.list_num == 0 || self.seen == self.list_num)
+    }
 }
 
 /// A fetched page, each goods with its JSON and hash.
@@ -201,10 +225,15 @@ impl LocalCatalog {
     pub fn open(path: impl AsRef<Path>) -> Result<LocalCatalog, LocalCatalogError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version == 0 {
+            // Goods' JSON runs to ~2 KB: 4 KB pages would hold one each. (Only a new file takes
+            // it, and only before WAL.)
+            conn.pragma_update(None, "page_size", 16384)?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // A lost page after a power cut is read again by the next sync.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         match version {
             0 => {
                 conn.execute_batch(&format!("BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))?;
@@ -233,7 +262,8 @@ impl LocalCatalog {
     /// began with (`page_size` is then ignored); its report counts every page of the run.
     /// Removed goods are computed only when a run has read the whole list.
     ///
-    /// The next page is fetched (on the tokio runtime) while the current one is written.
+    /// The next pages are fetched and decoded (on the tokio runtime) while one is written, so
+    /// it must be called within a tokio runtime (as every call of the client is).
     pub async fn sync(
         &mut self,
         client: &Client,
@@ -241,11 +271,10 @@ impl LocalCatalog {
         mut progress: impl FnMut(&SyncProgress) -> ControlFlow<()>,
     ) -> Result<SyncReport, LocalCatalogError> {
         let (mut run, resumed) = self.begin_or_resume(page_size.max(1))?;
-        let mut fetch = Some(spawn_fetch(client, run.next_page, run.page_size));
+        let mut ahead = Prefetch::new(client, run.page_size, run.next_page);
         let mut first_code_of_previous: Option<String> = None;
-        while let Some(handle) = fetch.take() {
-            let page_no = run.next_page;
-            let page = handle.page().await?;
+        while let Some((page_no, fetch)) = ahead.pop() {
+            let page = fetch.page().await?;
             let n = page.goods.len();
             let first = page.goods.first().map(|g| g.0.goods_code.clone());
             // A server that ignores `start` would hand out the same page forever.
@@ -253,14 +282,17 @@ impl LocalCatalog {
             let last = n < run.page_size as usize
                 || repeated
                 || (page.list_num > 0 && page_no as u64 * run.page_size as u64 >= page.list_num);
-            if !last {
-                fetch = Some(spawn_fetch(client, page_no + 1, run.page_size));
+            if last {
+                ahead.clear();
+            } else {
+                let end = (page.list_num.div_ceil(run.page_size as u64) as u32).max(page_no + 1);
+                ahead.fill(end);
             }
             // The page and the run's new position commit together.
             let restarted = self.store_page(&mut run, page_no, &page, repeated, last)?;
             if restarted {
                 // The list moved under us: read it again; goods already seen cost little.
-                fetch = Some(spawn_fetch(client, 1, run.page_size));
+                ahead = Prefetch::new(client, run.page_size, 1);
                 first_code_of_previous = None;
             } else {
                 first_code_of_previous = first;
@@ -287,7 +319,8 @@ impl LocalCatalog {
         let pending = self
             .conn
             .query_row(
-                "SELECT run_id, page_size, next_page, pages, seen, list_num, passes FROM sync_state
+                "SELECT run_id, page_size, next_page, pages, seen, pass_list_num, pass_moved, list_num, passes
+                 FROM sync_state
                  WHERE finished_ms IS NULL ORDER BY run_id DESC LIMIT 1",
                 [],
                 |r| {
@@ -297,8 +330,10 @@ impl LocalCatalog {
                         next_page: r.get(2)?,
                         pages: r.get(3)?,
                         seen: r.get::<_, i64>(4)? as u64,
-                        list_num: r.get::<_, i64>(5)? as u64,
-                        passes: r.get(6)?,
+                        pass_list_num: r.get(5)?,
+                        pass_moved: r.get(6)?,
+                        list_num: r.get::<_, i64>(7)? as u64,
+                        passes: r.get(8)?,
                     })
                 },
             )
@@ -307,12 +342,13 @@ impl LocalCatalog {
             return Ok((run, true));
         }
         self.conn.execute(
-            "INSERT INTO sync_state (page_size, next_page, pages, seen, list_num, passes, started_ms)
-             VALUES (?1, 1, 0, 0, 0, 0, ?2)",
+            "INSERT INTO sync_state (page_size, next_page, pages, seen, pass_list_num, pass_moved, list_num, passes, started_ms)
+             VALUES (?1, 1, 0, 0, -1, 0, 0, 0, ?2)",
             params![page_size, now_ms()],
         )?;
         let id = self.conn.last_insert_rowid();
-        Ok((Run { id, page_size, next_page: 1, pages: 0, seen: 0, list_num: 0, passes: 0 }, false))
+        let run = Run { id, page_size, next_page: 1, pages: 0, seen: 0, pass_list_num: -1, pass_moved: false, list_num: 0, passes: 0 };
+        Ok((run, false))
     }
 
     /// Stores page `page_no` (unless it `repeated` the previous one) and the run's new position
@@ -321,39 +357,42 @@ impl LocalCatalog {
     fn store_page(&mut self, run: &mut Run, page_no: u32, page: &Page, repeated: bool, last: bool) -> Result<bool, LocalCatalogError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut newly_seen = 0;
+        let token = run.pass_token();
         let goods: &[(GoodsListItem, String, i64)] = if repeated { &[] } else { &page.goods };
         let run_id = run.id;
         {
             let mut find = tx.prepare_cached(
-                "SELECT id, hash, seen_run, change_run, change_kind FROM goods WHERE goods_code = ?1",
+                "SELECT id, hash, seen_pass, change_run, change_kind FROM goods WHERE goods_code = ?1",
             )?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO goods (goods_code, goods_no, goods_name, brand_code, brand_name, category_seq,
-                    sale_price, discount_price, state, hash, seen_run, change_run, change_kind, wire)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, 'added', ?12)",
+                    sale_price, discount_price, state, hash, seen_run, seen_pass, change_run, change_kind)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?11, 'added')",
             )?;
+            let mut insert_wire = tx.prepare_cached("INSERT OR REPLACE INTO goods_wire (id, wire) VALUES (?1, ?2)")?;
             let mut update = tx.prepare_cached(
                 "UPDATE goods SET goods_no = ?2, goods_name = ?3, brand_code = ?4, brand_name = ?5,
                     category_seq = ?6, sale_price = ?7, discount_price = ?8, state = ?9, hash = ?10,
-                    seen_run = ?11, change_run = ?11, change_kind = ?12, wire = ?13
+                    seen_run = ?11, seen_pass = ?12, change_run = ?11, change_kind = ?13
                  WHERE id = ?1",
             )?;
-            let mut touch = tx.prepare_cached("UPDATE goods SET seen_run = ?2 WHERE id = ?1")?;
+            let mut touch = tx.prepare_cached("UPDATE goods SET seen_run = ?2, seen_pass = ?3 WHERE id = ?1")?;
             for (g, wire, hash) in goods {
                 let found = find
                     .query_row([&g.goods_code], |r| {
                         Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?, r.get::<_, String>(4)?))
                     })
                     .optional()?;
-                let Some((id, stored_hash, seen_run, change_run, kind)) = found else {
-                    insert.execute(params![
+                let Some((id, stored_hash, seen_pass, change_run, kind)) = found else {
+                    let id = insert.insert(params![
                         g.goods_code, g.goods_no, g.goods_name, g.brand_code, g.brand_name, g.category1_seq,
-                        g.sale_price, g.discount_price, g.goods_state_cd, hash, run_id, wire
+                        g.sale_price, g.discount_price, g.goods_state_cd, hash, run_id, token
                     ])?;
+                    insert_wire.execute(params![id, wire])?;
                     newly_seen += 1;
                     continue;
                 };
-                if seen_run != run_id {
+                if seen_pass != token {
                     newly_seen += 1;
                 }
                 if stored_hash != *hash {
@@ -361,25 +400,45 @@ impl LocalCatalog {
                     let kind = if change_run == run_id && kind == "added" { "added" } else { "changed" };
                     update.execute(params![
                         id, g.goods_no, g.goods_name, g.brand_code, g.brand_name, g.category1_seq,
-                        g.sale_price, g.discount_price, g.goods_state_cd, hash, run_id, kind, wire
+                        g.sale_price, g.discount_price, g.goods_state_cd, hash, run_id, token, kind
                     ])?;
-                } else if seen_run != run_id {
-                    touch.execute(params![id, run_id])?;
+                    insert_wire.execute(params![id, wire])?;
+                } else if seen_pass != token {
+                    touch.execute(params![id, run_id, token])?;
                 }
             }
         }
         run.seen += newly_seen;
+        if run.pass_list_num < 0 {
+            run.pass_list_num = page.list_num as i64;
+        } else if run.pass_list_num != page.list_num as i64 {
+            run.pass_moved = true;
+        }
         run.list_num = page.list_num;
         run.pages += 1;
         run.next_page = page_no + 1;
-        let restart = last && run.seen < run.list_num && run.passes < MAX_EXTRA_PASSES;
+        let restart = last && !run.pass_is_clean() && run.passes < MAX_EXTRA_PASSES;
         if restart {
             run.passes += 1;
             run.next_page = 1;
+            run.seen = 0;
+            run.pass_list_num = -1;
+            run.pass_moved = false;
         }
         tx.execute(
-            "UPDATE sync_state SET next_page = ?2, pages = ?3, seen = ?4, list_num = ?5, passes = ?6 WHERE run_id = ?1",
-            params![run.id, run.next_page, run.pages, run.seen as i64, run.list_num as i64, run.passes],
+            "UPDATE sync_state SET next_page = ?2, pages = ?3, seen = ?4, pass_list_num = ?5, pass_moved = ?6,
+                list_num = ?7, passes = ?8
+             WHERE run_id = ?1",
+            params![
+                run.id,
+                run.next_page,
+                run.pages,
+                run.seen as i64,
+                run.pass_list_num,
+                run.pass_moved,
+                run.list_num as i64,
+                run.passes
+            ],
         )?;
         tx.commit()?;
         Ok(restart)
@@ -410,10 +469,20 @@ impl LocalCatalog {
             let rows = stmt.query_map([run.id], |r| r.get(0))?;
             rows.collect()
         };
+        // A clean last pass saw the whole list; otherwise keep whatever any pass saw.
+        let (gone, mark) = if run.pass_is_clean() { ("seen_pass != ?1", run.pass_token()) } else { ("seen_run != ?1", run.id) };
+        let mut removed = Vec::new();
+        {
+            let mut stmt = tx.prepare(&format!("SELECT goods_code FROM goods WHERE {gone} ORDER BY goods_no, goods_code"))?;
+            for code in stmt.query_map([mark], |r| r.get(0))? {
+                removed.push(code?);
+            }
+        }
+        tx.execute(&format!("DELETE FROM goods_wire WHERE id IN (SELECT id FROM goods WHERE {gone})"), [mark])?;
+        tx.execute(&format!("DELETE FROM goods WHERE {gone}"), [mark])?;
+        // (After the deletion: a goods changed and then withdrawn during the run is only removed.)
         let added = codes("SELECT goods_code FROM goods WHERE change_run = ?1 AND change_kind = 'added' ORDER BY goods_no, goods_code")?;
         let changed = codes("SELECT goods_code FROM goods WHERE change_run = ?1 AND change_kind = 'changed' ORDER BY goods_no, goods_code")?;
-        let removed = codes("SELECT goods_code FROM goods WHERE seen_run != ?1 ORDER BY goods_no, goods_code")?;
-        tx.execute("DELETE FROM goods WHERE seen_run != ?1", [run.id])?;
         let goods: i64 = tx.query_row("SELECT count(*) FROM goods", [], |r| r.get(0))?;
         tx.execute("UPDATE sync_state SET finished_ms = ?2 WHERE run_id = ?1", params![run.id, now_ms()])?;
         tx.commit()?;
@@ -429,6 +498,38 @@ impl LocalCatalog {
             pages: run.pages,
             resumed,
         })
+    }
+}
+
+/// Pages fetched ahead of the writer (at most [`PREFETCH`] at a time), in page order.
+struct Prefetch<'a> {
+    client: &'a Client,
+    size: u32,
+    queue: VecDeque<(u32, Fetch)>,
+    next: u32,
+}
+
+impl<'a> Prefetch<'a> {
+    fn new(client: &'a Client, size: u32, first: u32) -> Prefetch<'a> {
+        let mut p = Prefetch { client, size, queue: VecDeque::new(), next: first };
+        p.fill(first);
+        p
+    }
+
+    /// Starts fetches of the pages up to `last`, keeping at most `PREFETCH` in flight.
+    fn fill(&mut self, last: u32) {
+        while self.queue.len() < PREFETCH && self.next <= last {
+            self.queue.push_back((self.next, spawn_fetch(self.client, self.next, self.size)));
+            self.next += 1;
+        }
+    }
+
+    fn pop(&mut self) -> Option<(u32, Fetch)> {
+        self.queue.pop_front()
+    }
+
+    fn clear(&mut self) {
+        self.queue.clear();
     }
 }
 

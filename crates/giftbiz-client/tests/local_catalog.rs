@@ -169,6 +169,55 @@ async fn sync_reports_changes_and_resumes() {
     server.stop().await;
 }
 
+/// Goods withdrawn and added while a sync pages shift the list under it: the goods that moved
+/// to a page already read are not missed (nor reported removed), thanks to another pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_that_moves_during_the_sync_is_read_again() {
+    let server = Server::start(Grade::Basic, 0).await;
+    let (brands, goods) = demo_catalog(GOODS);
+    server.store.upsert_catalog(&brands, &goods).await.unwrap();
+    let client = server.client();
+    let listed = client.goods_list_all(1000).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut catalog = LocalCatalog::open(dir.path().join("catalog.db")).unwrap();
+    catalog.sync(&client, PAGE, keep_going).await.unwrap();
+
+    // Once page 1 is stored: withdraw three of its goods, and add two that list first.
+    let withdrawn: Vec<String> = listed[10..13].iter().map(|g| g.goods_code.clone()).collect();
+    let mut change: Vec<Goods> = Vec::new();
+    for code in &withdrawn {
+        let mut g = goods.iter().find(|g| &g.goods_code == code).unwrap().clone();
+        g.state = GoodsState::Withdrawn;
+        change.push(g);
+    }
+    for i in 0..2 {
+        let mut g = goods[i].clone();
+        g.goods_code = format!("G8{:010}", i);
+        g.goods_no = 100 + i as i64;
+        change.push(g);
+    }
+    let store = server.store.clone();
+    let mut done = false;
+    let report = catalog
+        .sync(&client, PAGE, |p| {
+            if !done && p.page == 1 {
+                done = true;
+                let handle = tokio::runtime::Handle::current();
+                tokio::task::block_in_place(|| handle.block_on(store.upsert_catalog(&[], &change))).unwrap();
+            }
+            ControlFlow::Continue(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(codes(&report.removed), codes(&withdrawn));
+    assert_eq!(report.added, vec!["G80000000000".to_owned(), "G80000000001".to_owned()]);
+    assert!(report.changed.is_empty(), "{:?}", report.changed);
+    let pages = listed.len().div_ceil(PAGE as usize) as u32;
+    assert!(report.pages > pages, "another pass: {} pages", report.pages);
+    assert_eq!(contents(&catalog), client.goods_list_all(1000).await.unwrap());
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hangul_search_filters_and_sorts() {
     let server = Server::start(Grade::Basic, 0).await;
