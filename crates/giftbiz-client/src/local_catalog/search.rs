@@ -159,7 +159,7 @@ impl LocalCatalog {
     /// ```
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<LocalGoods>, LocalCatalogError> {
         let mut sql = String::from(
-            "SELECT g.wire, c.category_name FROM goods g
+            "SELECT w.wire, c.category_name FROM goods g JOIN goods_wire w ON w.id = g.id
              LEFT JOIN categories c ON c.category_seq = g.category_seq WHERE 1 = 1",
         );
         let mut args: Vec<Value> = Vec::new();
