@@ -190,8 +190,8 @@ async fn a_list_that_moves_during_the_sync_is_read_again() {
         g.state = GoodsState::Withdrawn;
         change.push(g);
     }
-    for i in 0..2 {
-        let mut g = goods[i].clone();
+    for (i, g) in goods[..2].iter().enumerate() {
+        let mut g = g.clone();
         g.goods_code = format!("G8{:010}", i);
         g.goods_no = 100 + i as i64;
         change.push(g);
