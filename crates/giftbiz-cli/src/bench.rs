@@ -12,6 +12,10 @@ use giftbiz_core::Grade;
 use giftbiz_server::demo::catalog::demo_catalog;
 use giftbiz_server::{db, operator};
 
+// Declared here rather than in main.rs, which the bench commands otherwise leave alone.
+#[path = "bench_sync.rs"]
+mod catalog_sync;
+
 #[derive(Subcommand)]
 pub enum BenchCommand {
     /// 0101 goods list over HTTP (size=20 and size=5000) beside a trivial endpoint, and the
@@ -39,6 +43,26 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
+    /// `giftbiz catalog sync` of a large catalog into a fresh file (wall time, peak RSS), beside
+    /// fetching the same 0101 pages with plain HTTP calls and discarding them.
+    CatalogSync {
+        #[arg(long, default_value_t = 50_000)]
+        goods: usize,
+        /// Goods per 0101 page, for the sync and the plain fetch alike.
+        #[arg(long, default_value_t = 1000)]
+        page_size: u32,
+        /// Measured rounds (each a plain fetch and a fresh sync); the median is reported.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
+    /// One measured sync, run by `catalog-sync` as a child process so its memory is its own.
+    #[command(hide = true)]
+    CatalogSyncWorker {
+        #[arg(long)]
+        catalog: std::path::PathBuf,
+        #[arg(long)]
+        page_size: u32,
+    },
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -47,28 +71,54 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             catalog(database, goods, connections, Duration::from_secs(seconds)).await
         }
         BenchCommand::Send { database, seconds } => crate::bench_send::run(database, Duration::from_secs(seconds)).await,
+        BenchCommand::CatalogSync { goods, page_size, rounds } => catalog_sync::run(goods, page_size, rounds).await,
+        BenchCommand::CatalogSyncWorker { catalog, page_size } => catalog_sync::worker(&catalog, page_size).await,
+    }
+}
+
+/// A database holding the `goods`-goods demo catalog and a fresh basic account, served by a
+/// `giftbiz serve` child process.
+pub(crate) struct CatalogServer {
+    pub(crate) server: ChildServer,
+    pub(crate) user_id: String,
+    pub(crate) auth_code: String,
+    pub(crate) auth_token: String,
+    /// The SQLite file's directory, unless the caller named a database.
+    _dir: tempfile::TempDir,
+}
+
+impl CatalogServer {
+    pub(crate) async fn start(database: Option<String>, goods: usize) -> anyhow::Result<CatalogServer> {
+        let dir = tempfile::tempdir()?;
+        let url = database.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+        let store = db::open_store(&url).await?;
+        let (brands, catalog) = demo_catalog(goods);
+        let t = Instant::now();
+        store.upsert_catalog(&brands, &catalog).await?;
+        println!("loaded {} goods, {} brands in {:.2} s", catalog.len(), brands.len(), t.elapsed().as_secs_f64());
+        let user_id = format!("bench{}", std::process::id());
+        let issued = operator::create_account(store.as_ref(), &user_id, Grade::Basic).await?;
+        drop(store);
+        let server = ChildServer::start(&url).await?;
+        let (auth_code, auth_token) = (issued.account.auth_code.clone(), issued.token.expose().to_owned());
+        Ok(CatalogServer { server, user_id, auth_code, auth_token, _dir: dir })
+    }
+
+    /// The common fields of a 0101 call.
+    pub(crate) fn goods_form(&self) -> Vec<(String, String)> {
+        vec![
+            ("api_code".to_owned(), "0101".to_owned()),
+            ("custom_auth_code".to_owned(), self.auth_code.clone()),
+            ("custom_auth_token".to_owned(), self.auth_token.clone()),
+            ("dev_yn".to_owned(), "N".to_owned()),
+        ]
     }
 }
 
 async fn catalog(database: Option<String>, goods: usize, connections: usize, phase: Duration) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let url = database.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let store = db::open_store(&url).await?;
-    let (brands, catalog) = demo_catalog(goods);
-    let t = Instant::now();
-    store.upsert_catalog(&brands, &catalog).await?;
-    println!("loaded {} goods, {} brands in {:.2} s", catalog.len(), brands.len(), t.elapsed().as_secs_f64());
-    let user = format!("bench{}", std::process::id());
-    let issued = operator::create_account(store.as_ref(), &user, Grade::Basic).await?;
-    drop(store);
-
-    let server = ChildServer::start(&url).await?;
-    let form = Arc::new(vec![
-        ("api_code".to_owned(), "0101".to_owned()),
-        ("custom_auth_code".to_owned(), issued.account.auth_code.clone()),
-        ("custom_auth_token".to_owned(), issued.token.expose().to_owned()),
-        ("dev_yn".to_owned(), "N".to_owned()),
-    ]);
+    let fixture = CatalogServer::start(database, goods).await?;
+    let server = &fixture.server;
+    let form = Arc::new(fixture.goods_form());
     let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build()?;
     let pages_20 = goods.div_ceil(20) as u64;
     let pages_5000 = goods.div_ceil(5000) as u64;
@@ -81,7 +131,7 @@ async fn catalog(database: Option<String>, goods: usize, connections: usize, pha
     let small = drive(&client, &server.base, connections, phase, Request::Goods { form: form.clone(), size: 20, pages: pages_20 }).await?;
     let large = drive(&client, &server.base, connections, phase, Request::Goods { form, size: 5000, pages: pages_5000 }).await?;
     let rss = server.peak_rss_kib();
-    server.stop();
+    fixture.server.stop();
 
     println!("\n0101 goods list, {goods} goods, {connections} connections, {} s per phase", phase.as_secs());
     println!("{:<22} {:>10} {:>10} {:>10} {:>8}", "endpoint", "req/s", "p50 ms", "p99 ms", "ratio");
@@ -196,13 +246,18 @@ impl ChildServer {
 
     /// VmHWM: the most resident memory the server ever had.
     fn peak_rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-        line.split_whitespace().nth(1)?.parse().ok()
+        peak_rss_kib(&self.child.id().to_string())
     }
 
     pub(crate) fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// VmHWM of a process (`self` or a pid), in KiB: the most resident memory it ever had.
+pub(crate) fn peak_rss_kib(pid: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
