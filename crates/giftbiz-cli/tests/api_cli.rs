@@ -2,85 +2,40 @@
 //! `balance`, `reconcile`) as real processes against a real `giftbiz serve` in sandbox mode,
 //! with credentials from the environment.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::Served;
 use serde_json::Value;
 
-struct Served {
-    child: Child,
-    base_url: String,
-    auth_code: String,
-    auth_token: String,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `giftbiz serve` on a fresh SQLite file with the demo account (user id `demo`).
+/// `giftbiz serve` in sandbox mode (the tr_id fault prefixes work).
 fn serve() -> Served {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("server.db").display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_giftbiz"))
-        .args(["serve", "--database", &db, "--listen", "127.0.0.1:0"])
-        .env("GIFTBIZ_SANDBOX", "true")
-        .env("GIFTBIZ_ADMIN_TOKEN", "admin-secret")
-        .env("GIFTBIZ_GATEWAY_LOG_PATH", dir.path().join("messages.jsonl"))
-        .env("RUST_LOG", "warn")
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut printed = Vec::new();
-    let base = loop {
-        let line = lines.next().expect("serve printed its address").unwrap();
-        printed.push(line.clone());
-        if let Some(rest) = line.strip_prefix("giftbiz listening on ") {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    let field = |name: &str| {
-        printed
-            .iter()
-            .find_map(|l| l.trim().strip_prefix(name).map(|r| r.trim_start_matches([' ', '=']).trim().to_owned()))
-            .unwrap_or_else(|| panic!("{name} printed in {printed:?}"))
-    };
-    let (auth_code, auth_token) = (field("custom_auth_code"), field("custom_auth_token"));
-    Served { child, base_url: format!("{base}/bizApi"), auth_code, auth_token, dir }
+    common::serve(&[("GIFTBIZ_SANDBOX", "true"), ("GIFTBIZ_ADMIN_TOKEN", "admin-secret")])
 }
 
-impl Served {
+/// The client commands of these tests, with the journal in the server's temp dir.
+trait Client {
+    fn journal(&self) -> String;
+    fn run(&self, args: &[&str]) -> Output;
+    fn ok(&self, args: &[&str]) -> String;
+    fn json(&self, args: &[&str]) -> Value;
+    fn send(&self, tr_id: &str, goods: &str, json: bool) -> Output;
+    fn send_with_journal(&self, tr_id: &str, goods: &str, journal: &Path) -> Output;
+}
+
+impl Client for Served {
     fn journal(&self) -> String {
         self.dir.path().join("journal.db").display().to_string()
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_giftbiz"))
-            .args(args)
-            .env("GIFTBIZ_BASE_URL", &self.base_url)
-            .env("GIFTBIZ_AUTH_CODE", &self.auth_code)
-            .env("GIFTBIZ_AUTH_TOKEN", &self.auth_token)
-            .env("GIFTBIZ_USER_ID", "demo")
-            .env("GIFTBIZ_JOURNAL", self.journal())
-            // No profile file of the machine's user may leak in.
-            .env("GIFTBIZ_CLIENT_CONFIG", self.dir.path().join("none.toml"))
-            .env_remove("GIFTBIZ_PROFILE")
-            .output()
-            .expect("run giftbiz")
+        self.client_command(args).env("GIFTBIZ_JOURNAL", self.journal()).output().expect("run giftbiz")
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
+        common::ok(&self.run(args))
     }
 
     fn json(&self, args: &[&str]) -> Value {
@@ -89,15 +44,8 @@ impl Served {
         serde_json::from_str(&self.ok(&args)).unwrap()
     }
 
-    fn send_args<'a>(tr_id: &'a str, goods: &'a str) -> Vec<&'a str> {
-        vec![
-            "send", "--goods", goods, "--phone", "01012345678", "--gubun", "y", "--callback", "15880108", "--title",
-            "선물 도착", "--message", "감사합니다.", "--tr-id", tr_id,
-        ]
-    }
-
     fn send(&self, tr_id: &str, goods: &str, json: bool) -> Output {
-        let mut args = Served::send_args(tr_id, goods);
+        let mut args = send_args(tr_id, goods);
         if json {
             args.push("--json");
         }
@@ -105,10 +53,17 @@ impl Served {
     }
 
     fn send_with_journal(&self, tr_id: &str, goods: &str, journal: &Path) -> Output {
-        let mut args = Served::send_args(tr_id, goods);
+        let mut args = send_args(tr_id, goods);
         args.extend(["--journal", journal.to_str().unwrap()]);
         self.run(&args)
     }
+}
+
+fn send_args<'a>(tr_id: &'a str, goods: &'a str) -> Vec<&'a str> {
+    vec![
+        "send", "--goods", goods, "--phone", "01012345678", "--gubun", "y", "--callback", "15880108", "--title",
+        "선물 도착", "--message", "감사합니다.", "--tr-id", tr_id,
+    ]
 }
 
 fn stdout(out: &Output) -> Value {
@@ -167,7 +122,7 @@ fn send_coupon_cancel_balance_and_reconcile() {
     let text = String::from_utf8_lossy(&dup.stdout);
     assert!(text.contains("ERR0215") && text.contains("use a new one"), "{text}");
 
-    let mut mms = Served::send_args("cli_mms", &code);
+    let mut mms = send_args("cli_mms", &code);
     mms[6] = "n";
     mms.push("--json");
     assert_eq!(stdout(&s.run(&mms))["outcome"], "issued");

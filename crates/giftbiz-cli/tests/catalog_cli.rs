@@ -1,79 +1,31 @@
 //! `giftbiz catalog sync|search` as real processes against a real `giftbiz serve` (the demo
 //! catalog), with credentials from the environment.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
+use std::path::Path;
+use std::process::Output;
+
+use common::{serve as serve_with, Served};
 use serde_json::Value;
 
-struct Served {
-    child: Child,
-    base_url: String,
-    auth_code: String,
-    auth_token: String,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `giftbiz serve` on a fresh SQLite file with the demo catalog and account (user id `demo`).
 fn serve() -> Served {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("server.db").display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_giftbiz"))
-        .args(["serve", "--database", &db, "--listen", "127.0.0.1:0"])
-        .env("GIFTBIZ_GATEWAY_LOG_PATH", dir.path().join("messages.jsonl"))
-        .env("RUST_LOG", "warn")
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut printed = Vec::new();
-    let base = loop {
-        let line = lines.next().expect("serve printed its address").unwrap();
-        printed.push(line.clone());
-        if let Some(rest) = line.strip_prefix("giftbiz listening on ") {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    let field = |name: &str| {
-        printed
-            .iter()
-            .find_map(|l| l.trim().strip_prefix(name).map(|r| r.trim_start_matches([' ', '=']).trim().to_owned()))
-            .unwrap_or_else(|| panic!("{name} printed in {printed:?}"))
-    };
-    let (auth_code, auth_token) = (field("custom_auth_code"), field("custom_auth_token"));
-    Served { child, base_url: format!("{base}/bizApi"), auth_code, auth_token, dir }
+    serve_with(&[])
 }
 
-impl Served {
+trait Catalog {
+    fn run(&self, catalog: &Path, args: &[&str]) -> Output;
+    fn ok(&self, catalog: &Path, args: &[&str]) -> String;
+}
+
+impl Catalog for Served {
     /// `giftbiz ARGS` with the demo account's credentials and `catalog` as GIFTBIZ_CATALOG.
     fn run(&self, catalog: &Path, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_giftbiz"))
-            .args(args)
-            .env("GIFTBIZ_BASE_URL", &self.base_url)
-            .env("GIFTBIZ_AUTH_CODE", &self.auth_code)
-            .env("GIFTBIZ_AUTH_TOKEN", &self.auth_token)
-            .env("GIFTBIZ_USER_ID", "demo")
-            .env("GIFTBIZ_CATALOG", catalog)
-            .env("GIFTBIZ_CLIENT_CONFIG", self.dir.path().join("none.toml"))
-            .env_remove("GIFTBIZ_PROFILE")
-            .output()
-            .expect("run giftbiz")
+        self.client_command(args).env("GIFTBIZ_CATALOG", catalog).output().expect("run giftbiz")
     }
 
     fn ok(&self, catalog: &Path, args: &[&str]) -> String {
-        let out = self.run(catalog, args);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
+        common::ok(&self.run(catalog, args))
     }
 }
 

@@ -1,7 +1,8 @@
 //! The `giftbiz` binary as operators and scripts use it: real processes on a real SQLite file.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -15,10 +16,7 @@ fn giftbiz(db: &str, args: &[&str]) -> Output {
         .expect("run giftbiz")
 }
 
-fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
+use common::ok;
 
 fn temp_db() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -93,30 +91,9 @@ fn catalog_import_refuses_bad_files_and_export_round_trips() {
 /// SIGTERM.
 #[test]
 fn serve_seeds_the_demo_and_prints_working_credentials() {
-    let (_dir, db) = temp_db();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_giftbiz"))
-        .args(["serve", "--database", &db, "--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut printed = Vec::new();
-    let base = loop {
-        let line = lines.next().expect("serve printed its address").unwrap();
-        printed.push(line.clone());
-        if let Some(rest) = line.strip_prefix("giftbiz listening on ") {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    let field = |name: &str| {
-        printed
-            .iter()
-            .find_map(|l| l.trim().strip_prefix(name).map(|r| r.trim_start_matches([' ', '=']).trim().to_owned()))
-            .unwrap_or_else(|| panic!("{name} printed in {printed:?}"))
-    };
-    let (code, token) = (field("custom_auth_code"), field("custom_auth_token"));
-    assert!(printed.iter().any(|l| l.contains("curl")), "a ready-to-paste curl command");
+    let served = common::serve(&[]);
+    let (base, code, token) = (served.base.clone(), served.auth_code.clone(), served.auth_token.clone());
+    assert!(served.printed.iter().any(|l| l.contains("curl")), "a ready-to-paste curl command");
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let v: Value = rt.block_on(async {
@@ -133,9 +110,7 @@ fn serve_seeds_the_demo_and_prints_working_credentials() {
     assert_eq!(v["code"], "0000", "{v}");
     assert!(v["result"]["listNum"].as_u64().unwrap() >= 30);
 
-    let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let status = child.wait().unwrap();
+    let status = served.terminate();
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 }
 
