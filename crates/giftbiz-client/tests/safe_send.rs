@@ -95,10 +95,16 @@ async fn a_late_answer_is_cancelled_and_refunded() {
     let server = Server::start_sandbox(Grade::Basic, START).await;
     let client = client(&server);
     let (goods, _) = on_sale(&client).await;
-    // The server commits, then answers after 3 s; the client gives up after 1 s.
+    // The server commits, then answers after 3 s; the client gives up after 1 s. (Should the
+    // commit itself take over a second, the chase meets the send in flight: then the cancel
+    // may win, and nothing is issued. Either way the outcome must be what 0201 shows.)
     let outcome = client.safe_send(&request("FW3_late1", &goods, Gubun::Image), &fast()).await.unwrap();
-    assert!(matches!(outcome, SendOutcome::Cancelled), "{outcome:?}");
-    assert_eq!(pin_status(&client, "FW3_late1").await.as_deref(), Some("07"));
+    let status = pin_status(&client, "FW3_late1").await;
+    match outcome {
+        SendOutcome::Cancelled => assert_eq!(status.as_deref(), Some("07")),
+        SendOutcome::NotIssued { refusal: None } => assert_eq!(status, None),
+        other => panic!("{other:?}"),
+    }
     assert_books(&server, START).await;
 }
 
