@@ -92,7 +92,7 @@ pub fn mask_phone(phone: &str) -> String {
     format!("{}{}{}", head.iter().collect::<String>(), "*".repeat(digits.len() - 7), tail.iter().collect::<String>())
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
@@ -242,6 +242,9 @@ impl Client {
         policy: &ChasePolicy,
     ) -> Result<SendOutcome, Error> {
         journal.record_pending(req)?;
+        // Should the outcome not reach the journal, the send is an error for the caller too:
+        // the entry stays pending and reconcile cancels the coupon (refunded), which is safer
+        // than a PIN handed out that a later reconcile would cancel under the recipient.
         match self.safe_send(req, policy).await {
             Ok(outcome) => {
                 journal.record_outcome(&req.tr_id, &outcome)?;

@@ -14,6 +14,10 @@ use crate::ResultCode;
 /// 07 구매취소(폐기).
 const REFUNDED_PIN_STATUSES: [&str; 3] = ["03", "05", "07"];
 
+/// A coupon can be cancelled for 7 days after issue, so only a send of the last 8 days can
+/// still drift; older ones are checked once, for their price.
+const DRIFT_WINDOW_MS: i64 = 8 * 86_400_000;
+
 /// A send the journal and the service disagree about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CouponDrift {
@@ -33,7 +37,8 @@ pub struct ReconcileReport {
     pub still_pending: Vec<(String, String)>,
     /// Entries whose state the service contradicts.
     pub coupon_drift: Vec<CouponDrift>,
-    /// Entries compared with 0201.
+    /// Entries compared with 0201 (those of the last 8 days, and older charged ones whose
+    /// price is not known yet).
     pub checked: usize,
     /// The 0301 balance now.
     pub balance: i64,
@@ -73,8 +78,11 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
+        let window_start = crate::journal::now_ms() - DRIFT_WINDOW_MS;
         for entry in journal.entries()? {
-            if entry.state == crate::journal::PENDING {
+            let charged = matches!(entry.state.as_str(), "issued" | "kept");
+            let settled_long_ago = entry.created_ms < window_start && (entry.price.is_some() || !charged);
+            if entry.state == crate::journal::PENDING || settled_long_ago {
                 continue;
             }
             report.checked += 1;
