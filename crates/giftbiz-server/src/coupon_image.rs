@@ -222,6 +222,39 @@ fn group_pin(pin: &str) -> String {
     out
 }
 
+/// Rendered coupon images by URL token and format; bounded, rendered off the async workers.
+pub struct CouponImageCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, bytes::Bytes>>,
+}
+
+/// Most coupon images kept; past it the cache starts over (a render is a few milliseconds).
+const COUPON_CACHE_CAPACITY: usize = 1024;
+
+impl Default for CouponImageCache {
+    fn default() -> Self {
+        CouponImageCache { entries: std::sync::Mutex::new(std::collections::HashMap::new()) }
+    }
+}
+
+impl CouponImageCache {
+    pub async fn get_or_render(
+        &self,
+        key: String,
+        render: impl FnOnce() -> anyhow::Result<Vec<u8>> + Send + 'static,
+    ) -> anyhow::Result<bytes::Bytes> {
+        if let Some(hit) = self.entries.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(hit.clone());
+        }
+        let bytes = bytes::Bytes::from(tokio::task::spawn_blocking(render).await??);
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= COUPON_CACHE_CAPACITY {
+            entries.clear();
+        }
+        entries.insert(key, bytes.clone());
+        Ok(bytes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,38 +344,5 @@ mod tests {
     fn pins_are_grouped_by_four() {
         assert_eq!(group_pin(PIN), "9003 4363 0367");
         assert_eq!(group_pin("1234567"), "1234 567");
-    }
-}
-
-/// Rendered coupon images by URL token and format; bounded, rendered off the async workers.
-pub struct CouponImageCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, bytes::Bytes>>,
-}
-
-/// Most coupon images kept; past it the cache starts over (a render is a few milliseconds).
-const COUPON_CACHE_CAPACITY: usize = 1024;
-
-impl Default for CouponImageCache {
-    fn default() -> Self {
-        CouponImageCache { entries: std::sync::Mutex::new(std::collections::HashMap::new()) }
-    }
-}
-
-impl CouponImageCache {
-    pub async fn get_or_render(
-        &self,
-        key: String,
-        render: impl FnOnce() -> anyhow::Result<Vec<u8>> + Send + 'static,
-    ) -> anyhow::Result<bytes::Bytes> {
-        if let Some(hit) = self.entries.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            return Ok(hit.clone());
-        }
-        let bytes = bytes::Bytes::from(tokio::task::spawn_blocking(render).await??);
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= COUPON_CACHE_CAPACITY {
-            entries.clear();
-        }
-        entries.insert(key, bytes.clone());
-        Ok(bytes)
     }
 }

@@ -177,7 +177,9 @@ async fn send_validation_codes(app: &TestApp) {
     let long_tr = "a".repeat(26);
     let title21 = "가".repeat(21);
     let msg2001 = "가".repeat(2001);
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, &str)> = vec![
+    // (goods_code, tr_id, parameters overridden, the code expected)
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (&goods, "v1", vec![("user_id", "someone_else")], "ERR0300"),
         (&goods, "v2", vec![("phone_no", "")], "ERR0201"),
         (&goods, &long_tr, vec![], "ERR0807"),
