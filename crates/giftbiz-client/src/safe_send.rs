@@ -107,32 +107,27 @@ impl Client {
     /// whose PIN the caller never saw is cancelled.
     pub async fn settle(&self, tr_id: &str, policy: &ChasePolicy) -> Result<SendOutcome, Error> {
         let mut delay = policy.first_delay;
-        // false: 0205 is next; true: 0202 is (the send issued a PIN, or 0205 did not know it).
-        let mut pin_issued = false;
+        // 0205 first; 0202 once the send proved to have issued a PIN (ERR0805), or 0205 did
+        // not know the tr_id (a service that does not tombstone on 0205; 0202 does).
+        let mut next_is_0202 = false;
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let answer = if pin_issued { self.cancel(tr_id).await } else { self.send_fail_cancel(tr_id).await };
+            let answer = if next_is_0202 { self.cancel(tr_id).await } else { self.send_fail_cancel(tr_id).await };
             let done = match answer {
-                Ok(()) if pin_issued => Some(SendOutcome::Cancelled),
+                Ok(()) if next_is_0202 => Some(SendOutcome::Cancelled),
                 Ok(()) => Some(SendOutcome::NotIssued { refusal: None }),
                 Err(e) => match e.code().and_then(Code::result_code) {
-                    Some(ResultCode::CancelFailed) if !pin_issued => {
-                        pin_issued = true;
-                        // A definitive answer: go on to 0202 at once.
-                        attempts -= 1;
-                        continue;
-                    }
-                    // 0205 of a service that does not tombstone; 0202 will.
-                    Some(ResultCode::TrIdNotFound) if !pin_issued => {
-                        pin_issued = true;
+                    Some(ResultCode::CancelFailed | ResultCode::TrIdNotFound) if !next_is_0202 => {
+                        // A definitive answer: on to 0202 at once, without counting an attempt.
+                        next_is_0202 = true;
                         attempts -= 1;
                         continue;
                     }
                     Some(ResultCode::TrIdNotFound) => Some(SendOutcome::NotIssued { refusal: None }),
                     Some(ResultCode::AlreadyCancelled) => Some(SendOutcome::Cancelled),
-                    Some(ResultCode::AlreadyExchanged | ResultCode::NotCancellable) => {
-                        Some(SendOutcome::Kept { cancel_refusal: e.code().cloned().expect("an API error") })
+                    Some(code @ (ResultCode::AlreadyExchanged | ResultCode::NotCancellable)) => {
+                        Some(SendOutcome::Kept { cancel_refusal: Code::Known(code) })
                     }
                     _ if unknown_fate(&e) && attempts < policy.max_attempts => {
                         tracing::info!(tr_id, attempts, error = %e, "cancel unanswered; retrying");

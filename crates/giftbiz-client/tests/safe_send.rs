@@ -221,3 +221,31 @@ async fn reconcile_settles_what_a_crashed_caller_left_and_reports_drift() {
     assert_eq!(report.balance_drift, Some(-(5_000 + price)));
     assert_books(&server, START + 5_000).await;
 }
+
+#[tokio::test]
+async fn settling_a_used_coupon_keeps_it_and_a_cancelled_one_stays_cancelled() {
+    use giftbiz_core::time::{Clock, SystemClock};
+
+    let server = Server::start_sandbox(Grade::Basic, START).await;
+    let client = client(&server);
+    let (goods, price) = on_sale(&client).await;
+    let SendOutcome::Issued(used) = client.safe_send(&request("used_1", &goods, Gubun::Pin), &fast()).await.unwrap() else {
+        panic!("issued")
+    };
+    client.safe_send(&request("gone_1", &goods, Gubun::Pin), &fast()).await.unwrap();
+
+    // A partner redeems used_1 at the counter; gone_1 is cancelled by someone else.
+    let brand = client.goods_detail(&goods).await.unwrap().brand_code;
+    let partner = operator::create_partner(server.store.as_ref(), "매장", &brand).await.unwrap().partner;
+    let pin = used.pin.unwrap();
+    server.store.redeem(partner.id, pin.expose(), &[brand], SystemClock.now_ms()).await.unwrap();
+    client.cancel("gone_1").await.unwrap();
+
+    // A caller that lost both answers settles them.
+    let kept = client.settle("used_1", &fast()).await.unwrap();
+    assert!(matches!(&kept, SendOutcome::Kept { cancel_refusal } if *cancel_refusal == ResultCode::AlreadyExchanged), "{kept:?}");
+    assert!(kept.charged());
+    let gone = client.settle("gone_1", &fast()).await.unwrap();
+    assert!(matches!(gone, SendOutcome::Cancelled), "{gone:?}");
+    assert_books(&server, START - price).await;
+}
