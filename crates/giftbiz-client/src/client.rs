@@ -106,7 +106,7 @@ impl Client {
     /// ```
     pub async fn goods_list(&self, start: u32, size: u32) -> Result<GoodsListResult, Error> {
         let form = vec![(params::START, start.to_string()), (params::SIZE, size.to_string())];
-        decode::goods_list(self.call(ApiCode::GoodsList, None, form).await?)
+        decode::goods_list_body(&self.call_body(ApiCode::GoodsList, None, form).await?)
     }
 
     /// Every goods, `page_size` at a time, until an empty or short page (or `list_num`).
@@ -229,6 +229,18 @@ impl Client {
 
     /// POSTs the form with the common fields and returns the parsed JSON body.
     async fn call(&self, api: ApiCode, code: Option<&str>, extra: Form) -> Result<Value, Error> {
+        decode::parse(api, &self.call_body(api, code, extra).await?)
+    }
+
+    /// 0101's page as the bytes the service answered (the local catalog decodes them itself).
+    #[cfg(feature = "local-catalog")]
+    pub(crate) async fn goods_list_body(&self, start: u32, size: u32) -> Result<Vec<u8>, Error> {
+        let form = vec![(params::START, start.to_string()), (params::SIZE, size.to_string())];
+        self.call_body(ApiCode::GoodsList, None, form).await
+    }
+
+    /// POSTs the form with the common fields and returns the body of a 2xx answer.
+    async fn call_body(&self, api: ApiCode, code: Option<&str>, extra: Form) -> Result<Vec<u8>, Error> {
         let creds = &self.config.credentials;
         let mut form: Form = vec![
             (params::API_CODE, api.code().to_owned()),
@@ -256,7 +268,7 @@ impl Client {
             let detail = format!("HTTP {status}");
             return Err(Error::Transport { api, detail, maybe_delivered: true, source: None });
         }
-        decode::parse(api, &body)
+        Ok(body.into())
     }
 }
 

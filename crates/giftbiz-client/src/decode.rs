@@ -68,6 +68,20 @@ pub(crate) fn goods_list(v: Value) -> Result<GoodsListResult, Error> {
     decode(ApiCode::GoodsList, result(ApiCode::GoodsList, v)?)
 }
 
+/// 0101 from its body: typed (several times faster) when the answer is exactly the wire types
+/// with code `0000`, else the tolerant way, which decodes or explains anything else.
+pub(crate) fn goods_list_body(body: &[u8]) -> Result<GoodsListResult, Error> {
+    #[derive(serde::Deserialize)]
+    struct Exact<'a> {
+        code: &'a str,
+        result: GoodsListResult,
+    }
+    match serde_json::from_slice::<Exact<'_>>(body) {
+        Ok(exact) if exact.code == ResultCode::Ok.code() => Ok(exact.result),
+        _ => goods_list(parse(ApiCode::GoodsList, body)?),
+    }
+}
+
 pub(crate) fn goods_detail(v: Value) -> Result<GoodsDetail, Error> {
     let r = result(ApiCode::GoodsDetail, v)?;
     let wrapped = serde_json::json!({ "goodsDetail": unwrap_key(r, "goodsDetail") });
@@ -180,6 +194,21 @@ mod tests {
         let g = &r.goods_list[1];
         assert_eq!((g.goods_name.as_str(), g.sale_price, g.discount_price), ("라떼", 800, 0));
         assert_eq!(g.goods_state_cd, "");
+    }
+
+    #[test]
+    fn goods_list_body_typed_or_tolerant_alike() {
+        let sparse = json!({"code":"0000","result":{"listNum":"2","goodsList":[
+            {"goodsCode":"G1","goodsNo":"17","goodsName":"아메리카노","salePrice":"4500"},
+            {"goodsCode":"G2","salePrice":800,"popular":null}]}});
+        let tolerant = goods_list(sparse.clone()).unwrap();
+        assert_eq!(goods_list_body(sparse.to_string().as_bytes()).unwrap(), tolerant);
+        // Every key, every type exact: the typed path, with the same result.
+        let exact = json!({"code":"0000","message":null,"result":tolerant});
+        assert_eq!(goods_list_body(exact.to_string().as_bytes()).unwrap(), tolerant);
+        let e = goods_list_body(br#"{"code":"E0009","message":"x","result":{"listNum":0,"goodsList":[]}}"#).unwrap_err();
+        assert!(e.is(ResultCode::InvalidAuthToken));
+        assert!(matches!(goods_list_body(b"<html>"), Err(Error::Decode { .. })));
     }
 
     #[test]
