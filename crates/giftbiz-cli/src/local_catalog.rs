@@ -129,7 +129,10 @@ pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
 
 fn print_report(r: &SyncReport, path: &std::path::Path) {
     let resumed = if r.resumed { ", resuming an interrupted sync" } else { "" };
-    let pages = if r.pages == 1 { "1 page".to_owned() } else { format!("{} pages", r.pages) };
+    let mut pages = if r.pages == 1 { "1 page".to_owned() } else { format!("{} pages", r.pages) };
+    if r.unchanged_pages > 0 {
+        pages = format!("{pages}, {} as at the last sync", r.unchanged_pages);
+    }
     println!(
         "{} goods and {} brands in {} ({pages} of 0101{resumed})",
         thousands(r.goods as i64),

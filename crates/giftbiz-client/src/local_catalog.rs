@@ -3,11 +3,13 @@
 //! searches the way the live API cannot: by Korean keyword (a substring match, also for
 //! two-syllable words such as "커피"), brand, category, price range and state, sorted as asked.
 //!
-//! Each goods is kept as its full 0101 JSON beside indexed columns and an FTS5 trigram index of
-//! its name and brand name. A sync pages through 0101, one page in memory and one transaction
-//! per page, compares each goods with the stored one by a hash of its JSON, and reports the
-//! goods added, changed and removed (no longer listed) since the last sync. A sync that stops
-//! half-way (an error, a crash, or a progress callback that breaks) resumes at its next page.
+//! Each goods is kept as its 0101 JSON as received beside indexed columns and an FTS5 trigram
+//! index of its name and brand name. A sync pages through 0101, one transaction per page (the
+//! next two pages fetched and decoded meanwhile), compares each goods with the stored one by a
+//! hash of its JSON, and reports the goods added, changed and removed (no longer listed) since
+//! the last sync. A page that lists exactly what it listed when last stored is neither decoded
+//! nor written again: its goods are only marked as still listed. A sync that stops half-way
+//! (an error, a crash, or a progress callback that breaks) resumes at its next page.
 //!
 //! ```no_run
 //! use std::ops::ControlFlow;
@@ -31,96 +33,31 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::VecDeque;
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use giftbiz_wire::catalog::{Brand, GoodsListItem, GoodsListResult};
+use std::collections::HashMap;
+
+use giftbiz_wire::catalog::Brand;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
+use fetch::{decode_page, Fetched, Hashes, Page, Prefetch};
+use schema::{DROP_FTS_TRIGGERS, DROP_V1, FTS_TRIGGERS, SCHEMA, SCHEMA_VERSION};
 
+mod fetch;
+mod schema;
 mod search;
 
 pub use search::{LocalGoods, SearchQuery, SortOrder};
-
-const SCHEMA_VERSION: i64 = 1;
-const SCHEMA: &str = "
-CREATE TABLE goods (
-    id             INTEGER PRIMARY KEY,
-    goods_code     TEXT NOT NULL UNIQUE,
-    goods_no       INTEGER NOT NULL,
-    goods_name     TEXT NOT NULL,
-    brand_code     TEXT NOT NULL,
-    brand_name     TEXT NOT NULL,
-    category_seq   INTEGER NOT NULL,
-    sale_price     INTEGER NOT NULL,
-    discount_price INTEGER NOT NULL,
-    state          TEXT NOT NULL,
-    -- FNV-1a 64 of `wire`
-    hash           INTEGER NOT NULL,
-    -- the last sync run that listed the goods, and its pass (run_id * 16 + pass), and the
-    -- last run that added or changed it
-    seen_run       INTEGER NOT NULL,
-    seen_pass      INTEGER NOT NULL,
-    change_run     INTEGER NOT NULL,
-    change_kind    TEXT NOT NULL
-);
--- the goods' 0101 JSON, apart so the rows a sync touches and a search scans stay small
-CREATE TABLE goods_wire (id INTEGER PRIMARY KEY, wire TEXT NOT NULL);
-CREATE VIRTUAL TABLE goods_fts USING fts5 (
-    goods_name, brand_name, content = 'goods', content_rowid = 'id', tokenize = 'trigram'
-);
-CREATE TRIGGER goods_fts_insert AFTER INSERT ON goods BEGIN
-    INSERT INTO goods_fts (rowid, goods_name, brand_name) VALUES (new.id, new.goods_name, new.brand_name);
-END;
-CREATE TRIGGER goods_fts_delete AFTER DELETE ON goods BEGIN
-    INSERT INTO goods_fts (goods_fts, rowid, goods_name, brand_name)
-        VALUES ('delete', old.id, old.goods_name, old.brand_name);
-END;
-CREATE TRIGGER goods_fts_update AFTER UPDATE OF goods_name, brand_name ON goods BEGIN
-    INSERT INTO goods_fts (goods_fts, rowid, goods_name, brand_name)
-        VALUES ('delete', old.id, old.goods_name, old.brand_name);
-    INSERT INTO goods_fts (rowid, goods_name, brand_name) VALUES (new.id, new.goods_name, new.brand_name);
-END;
-CREATE TABLE brands (
-    brand_code    TEXT PRIMARY KEY,
-    brand_name    TEXT NOT NULL,
-    category_seq  INTEGER NOT NULL,
-    category_name TEXT NOT NULL,
-    wire          TEXT NOT NULL
-);
--- category1Seq -> category1Name, as the brands (0102) name them
-CREATE TABLE categories (category_seq INTEGER PRIMARY KEY, category_name TEXT NOT NULL);
--- one row per sync run; the run without finished_ms is the one a sync resumes
-CREATE TABLE sync_state (
-    run_id      INTEGER PRIMARY KEY,
-    page_size   INTEGER NOT NULL,
-    next_page   INTEGER NOT NULL,
-    pages       INTEGER NOT NULL,
-    -- of the current pass: distinct goods seen, listNum of its first page (-1 before it), and
-    -- whether a later page announced another
-    seen        INTEGER NOT NULL,
-    pass_list_num INTEGER NOT NULL,
-    pass_moved  INTEGER NOT NULL,
-    list_num    INTEGER NOT NULL,
-    passes      INTEGER NOT NULL,
-    started_ms  INTEGER NOT NULL,
-    finished_ms INTEGER
-);
-";
 
 /// Extra passes over the list when a pass may have missed goods: its pages announced different
 /// totals, or it saw fewer goods than announced (a goods withdrawn while the sync paged shifts
 /// later ones to pages already read). Removed goods come from the last pass if it was clean,
 /// else only goods no pass of the run saw are removed.
-/// the sync paged shift later ones to pages already read).
 const MAX_EXTRA_PASSES: i64 = 2;
-
-/// Pages fetched and decoded ahead of the one being written (each on the runtime's threads).
-const PREFETCH: usize = 2;
 
 /// What can go wrong with the local catalog.
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +75,9 @@ pub enum LocalCatalogError {
     /// A goods or brand whose JSON could not be written or read back.
     #[error("goods JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// A stored goods' JSON that the SDK's tolerant decoder cannot read.
+    #[error("stored goods JSON: {0}")]
+    Decode(#[from] crate::lenient::DecodeError),
     /// The runtime dropped a page fetch (it is shutting down).
     #[error("catalog sync: {0}")]
     Runtime(String),
@@ -175,6 +115,9 @@ pub struct SyncReport {
     pub brands: u64,
     /// 0101 pages read by the run (over all its sync calls and passes).
     pub pages: u32,
+    /// Of those, pages that listed what they listed at the last sync, byte for byte: their
+    /// goods were not decoded or written again, only marked as still listed.
+    pub unchanged_pages: u32,
     pub resumed: bool,
 }
 
@@ -200,6 +143,7 @@ struct Run {
     pass_moved: bool,
     list_num: u64,
     passes: i64,
+    same_pages: u32,
 }
 
 impl Run {
@@ -214,10 +158,35 @@ impl Run {
     }
 }
 
-/// A fetched page, each goods with its JSON and hash.
-struct Page {
+/// What the loop needs of a page, whether decoded or known from `sync_pages`.
+struct Summary {
     list_num: u64,
-    goods: Vec<(GoodsListItem, String, i64)>,
+    items: usize,
+    first_code: Option<String>,
+}
+
+/// A page to store: decoded, or listing what it listed when stored (its `sync_pages` record).
+enum Content {
+    New(Page),
+    Same { body: Vec<u8>, summary: Summary, rows: i64, list_hash: i64 },
+}
+
+impl Content {
+    fn list_hash(&self) -> i64 {
+        match self {
+            Content::New(p) => p.list_hash,
+            Content::Same { list_hash, .. } => *list_hash,
+        }
+    }
+
+    fn summary(&self) -> Summary {
+        match self {
+            Content::New(p) => {
+                Summary { list_num: p.list_num, items: p.items.len(), first_code: p.items.first().map(|i| i.code.clone()) }
+            }
+            Content::Same { summary, .. } => Summary { first_code: summary.first_code.clone(), ..*summary },
+        }
+    }
 }
 
 impl LocalCatalog {
@@ -232,11 +201,16 @@ impl LocalCatalog {
             conn.pragma_update(None, "page_size", 16384)?;
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        // A lost page after a power cut is read again by the next sync.
+        // The file is a cache that a sync rebuilds. In WAL mode, NORMAL (no fsync at each
+        // commit, only at checkpoints) cannot corrupt it: a power cut may only lose the last
+        // transactions, i.e. pages (and the run's position) that the next sync reads again.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         match version {
-            0 => {
-                conn.execute_batch(&format!("BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))?;
+            0 | 1 => {
+                let drop_v1 = if version == 1 { DROP_V1 } else { "" };
+                conn.execute_batch(&format!(
+                    "BEGIN; {drop_v1} {SCHEMA} {FTS_TRIGGERS} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ))?;
             }
             SCHEMA_VERSION => {}
             found => return Err(LocalCatalogError::NewerSchema { found }),
@@ -271,28 +245,36 @@ impl LocalCatalog {
         mut progress: impl FnMut(&SyncProgress) -> ControlFlow<()>,
     ) -> Result<SyncReport, LocalCatalogError> {
         let (mut run, resumed) = self.begin_or_resume(page_size.max(1))?;
-        let mut ahead = Prefetch::new(client, run.page_size, run.next_page);
+        let known = self.page_hashes(run.page_size)?;
+        let mut ahead = Prefetch::new(client, run.page_size, run.next_page, known);
         let mut first_code_of_previous: Option<String> = None;
         while let Some((page_no, fetch)) = ahead.pop() {
-            let page = fetch.page().await?;
-            let n = page.goods.len();
-            let first = page.goods.first().map(|g| g.0.goods_code.clone());
+            let (mut content, hash) = match fetch.fetched().await? {
+                Fetched::New { page, hash } => (Content::New(page), hash),
+                Fetched::Same { body, hashes, list_num } => {
+                    (self.stored_page(run.page_size, page_no, hashes.list, list_num, body)?, hashes.body)
+                }
+            };
+            let Summary { list_num, items: n, first_code: first } = content.summary();
             // A server that ignores `start` would hand out the same page forever.
             let repeated = first.is_some() && first == first_code_of_previous;
             let last = n < run.page_size as usize
                 || repeated
-                || (page.list_num > 0 && page_no as u64 * run.page_size as u64 >= page.list_num);
+                || (list_num > 0 && page_no as u64 * run.page_size as u64 >= list_num);
             if last {
                 ahead.clear();
             } else {
-                let end = (page.list_num.div_ceil(run.page_size as u64) as u32).max(page_no + 1);
+                let end = (list_num.div_ceil(run.page_size as u64) as u32).max(page_no + 1);
                 ahead.fill(end);
             }
             // The page and the run's new position commit together.
-            let restarted = self.store_page(&mut run, page_no, &page, repeated, last)?;
+            let restarted = self.store_page(&mut run, page_no, &mut content, hash, repeated, last)?;
+            if !repeated {
+                ahead.known.insert(page_no, Hashes { body: hash, list: content.list_hash() });
+            }
             if restarted {
-                // The list moved under us: read it again; goods already seen cost little.
-                ahead = Prefetch::new(client, run.page_size, 1);
+                // The list moved under us: read it again; pages that did not move cost little.
+                ahead = Prefetch::new(client, run.page_size, 1, std::mem::take(&mut ahead.known));
                 first_code_of_previous = None;
             } else {
                 first_code_of_previous = first;
@@ -319,7 +301,7 @@ impl LocalCatalog {
         let pending = self
             .conn
             .query_row(
-                "SELECT run_id, page_size, next_page, pages, seen, pass_list_num, pass_moved, list_num, passes
+                "SELECT run_id, page_size, next_page, pages, seen, pass_list_num, pass_moved, list_num, passes, same_pages
                  FROM sync_state
                  WHERE finished_ms IS NULL ORDER BY run_id DESC LIMIT 1",
                 [],
@@ -334,6 +316,7 @@ impl LocalCatalog {
                         pass_moved: r.get(6)?,
                         list_num: r.get::<_, i64>(7)? as u64,
                         passes: r.get(8)?,
+                        same_pages: r.get(9)?,
                     })
                 },
             )
@@ -341,80 +324,126 @@ impl LocalCatalog {
         if let Some(run) = pending {
             return Ok((run, true));
         }
-        self.conn.execute(
-            "INSERT INTO sync_state (page_size, next_page, pages, seen, pass_list_num, pass_moved, list_num, passes, started_ms)
-             VALUES (?1, 1, 0, 0, -1, 0, 0, 0, ?2)",
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Pages of another size are other pages.
+        if tx.query_row("SELECT EXISTS (SELECT 1 FROM sync_pages WHERE page_size != ?1)", [page_size], |r| r.get(0))? {
+            tx.execute_batch("DELETE FROM sync_pages; UPDATE goods SET page = 0;")?;
+        }
+        // A first sync: the trigram index is built at its end, in one go (see `finish`).
+        let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM goods)", [], |r| r.get(0))?;
+        if empty && search::fts_live(&tx)? {
+            tx.execute_batch(DROP_FTS_TRIGGERS)?;
+        }
+        tx.execute(
+            "INSERT INTO sync_state (page_size, next_page, pages, seen, pass_list_num, pass_moved, list_num, passes,
+                same_pages, started_ms)
+             VALUES (?1, 1, 0, 0, -1, 0, 0, 0, 0, ?2)",
             params![page_size, now_ms()],
         )?;
-        let id = self.conn.last_insert_rowid();
-        let run = Run { id, page_size, next_page: 1, pages: 0, seen: 0, pass_list_num: -1, pass_moved: false, list_num: 0, passes: 0 };
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        let run = Run { id, page_size, next_page: 1, pages: 0, seen: 0, pass_list_num: -1, pass_moved: false, list_num: 0, passes: 0, same_pages: 0 };
         Ok((run, false))
+    }
+
+    /// The hashes of each page stored with this page size.
+    fn page_hashes(&self, page_size: u32) -> Result<HashMap<u32, Hashes>, LocalCatalogError> {
+        let mut stmt = self.conn.prepare("SELECT page, hash, list_hash FROM sync_pages WHERE page_size = ?1")?;
+        let rows = stmt.query_map([page_size], |r| Ok((r.get(0)?, Hashes { body: r.get(1)?, list: r.get(2)? })))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A page that lists what it listed when stored: its record (or, without one, the page
+    /// decoded). `list_num` is the body's if it differs from the stored one.
+    fn stored_page(
+        &self,
+        page_size: u32,
+        page_no: u32,
+        list_hash: i64,
+        list_num: Option<u64>,
+        body: Vec<u8>,
+    ) -> Result<Content, LocalCatalogError> {
+        let record = self
+            .conn
+            .prepare_cached(
+                "SELECT items, first_code, list_num, rows FROM sync_pages
+                 WHERE page = ?1 AND page_size = ?2 AND list_hash = ?3",
+            )?
+            .query_row(params![page_no, page_size, list_hash], |r| {
+                let stored = r.get::<_, i64>(2)? as u64;
+                let summary =
+                    Summary { items: r.get::<_, i64>(0)? as usize, first_code: r.get(1)?, list_num: list_num.unwrap_or(stored) };
+                Ok((summary, r.get(3)?))
+            })
+            .optional()?;
+        Ok(match record {
+            Some((summary, rows)) => Content::Same { body, summary, rows, list_hash },
+            None => Content::New(decode_page(body)?),
+        })
     }
 
     /// Stores page `page_no` (unless it `repeated` the previous one) and the run's new position
     /// in one transaction. After the `last` page, starts another pass if the run saw fewer goods
     /// than the list announced (and says so).
-    fn store_page(&mut self, run: &mut Run, page_no: u32, page: &Page, repeated: bool, last: bool) -> Result<bool, LocalCatalogError> {
+    ///
+    /// A page whose body is the one stored before only marks its goods seen: they are the goods
+    /// rows stored from it, unless some were stored from another page since (their count says
+    /// so), and then it is decoded and stored after all.
+    fn store_page(
+        &mut self,
+        run: &mut Run,
+        page_no: u32,
+        content: &mut Content,
+        hash: i64,
+        repeated: bool,
+        last: bool,
+    ) -> Result<bool, LocalCatalogError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut newly_seen = 0;
         let token = run.pass_token();
-        let goods: &[(GoodsListItem, String, i64)] = if repeated { &[] } else { &page.goods };
-        let run_id = run.id;
-        {
-            let mut find = tx.prepare_cached(
-                "SELECT id, hash, seen_pass, change_run, change_kind FROM goods WHERE goods_code = ?1",
-            )?;
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO goods (goods_code, goods_no, goods_name, brand_code, brand_name, category_seq,
-                    sale_price, discount_price, state, hash, seen_run, seen_pass, change_run, change_kind)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?11, 'added')",
-            )?;
-            let mut insert_wire = tx.prepare_cached("INSERT OR REPLACE INTO goods_wire (id, wire) VALUES (?1, ?2)")?;
-            let mut update = tx.prepare_cached(
-                "UPDATE goods SET goods_no = ?2, goods_name = ?3, brand_code = ?4, brand_name = ?5,
-                    category_seq = ?6, sale_price = ?7, discount_price = ?8, state = ?9, hash = ?10,
-                    seen_run = ?11, seen_pass = ?12, change_run = ?11, change_kind = ?13
-                 WHERE id = ?1",
-            )?;
-            let mut touch = tx.prepare_cached("UPDATE goods SET seen_run = ?2, seen_pass = ?3 WHERE id = ?1")?;
-            for (g, wire, hash) in goods {
-                let found = find
-                    .query_row([&g.goods_code], |r| {
-                        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?, r.get::<_, String>(4)?))
-                    })
-                    .optional()?;
-                let Some((id, stored_hash, seen_pass, change_run, kind)) = found else {
-                    let id = insert.insert(params![
-                        g.goods_code, g.goods_no, g.goods_name, g.brand_code, g.brand_name, g.category1_seq,
-                        g.sale_price, g.discount_price, g.goods_state_cd, hash, run_id, token
-                    ])?;
-                    insert_wire.execute(params![id, wire])?;
-                    newly_seen += 1;
-                    continue;
-                };
-                if seen_pass != token {
-                    newly_seen += 1;
-                }
-                if stored_hash != *hash {
-                    // Added earlier in this run (before a resume or another pass) stays added.
-                    let kind = if change_run == run_id && kind == "added" { "added" } else { "changed" };
-                    update.execute(params![
-                        id, g.goods_no, g.goods_name, g.brand_code, g.brand_name, g.category1_seq,
-                        g.sale_price, g.discount_price, g.goods_state_cd, hash, run_id, token, kind
-                    ])?;
-                    insert_wire.execute(params![id, wire])?;
-                } else if seen_pass != token {
-                    touch.execute(params![id, run_id, token])?;
-                }
+        let list_num = content.summary().list_num;
+        if let Content::Same { body, rows, .. } = content {
+            let now: i64 = tx.prepare_cached("SELECT count(*) FROM goods WHERE page = ?1")?.query_row([page_no], |r| r.get(0))?;
+            if now != *rows {
+                let body = std::mem::take(body);
+                *content = Content::New(decode_page(body)?);
             }
         }
+        let newly_seen = match content {
+            _ if repeated => 0,
+            Content::Same { .. } => {
+                run.same_pages += 1;
+                tx.prepare_cached("UPDATE sync_pages SET hash = ?2, list_num = ?3 WHERE page = ?1")?
+                    .execute(params![page_no, hash, list_num as i64])?;
+                tx.prepare_cached("UPDATE goods SET seen_run = ?2, seen_pass = ?3 WHERE page = ?1 AND seen_pass != ?3")?
+                    .execute(params![page_no, run.id, token])? as u64
+            }
+            Content::New(page) => {
+                let newly_seen = store_goods(&tx, page, page_no, run.id, token)?;
+                let rows: i64 = tx.prepare_cached("SELECT count(*) FROM goods WHERE page = ?1")?.query_row([page_no], |r| r.get(0))?;
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO sync_pages (page, page_size, hash, list_hash, items, first_code, list_num, rows)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .execute(params![
+                    page_no,
+                    run.page_size,
+                    hash,
+                    page.list_hash,
+                    page.items.len() as i64,
+                    page.items.first().map(|i| &i.code),
+                    page.list_num as i64,
+                    rows
+                ])?;
+                newly_seen
+            }
+        };
         run.seen += newly_seen;
         if run.pass_list_num < 0 {
-            run.pass_list_num = page.list_num as i64;
-        } else if run.pass_list_num != page.list_num as i64 {
+            run.pass_list_num = list_num as i64;
+        } else if run.pass_list_num != list_num as i64 {
             run.pass_moved = true;
         }
-        run.list_num = page.list_num;
+        run.list_num = list_num;
         run.pages += 1;
         run.next_page = page_no + 1;
         let restart = last && !run.pass_is_clean() && run.passes < MAX_EXTRA_PASSES;
@@ -425,26 +454,28 @@ impl LocalCatalog {
             run.pass_list_num = -1;
             run.pass_moved = false;
         }
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE sync_state SET next_page = ?2, pages = ?3, seen = ?4, pass_list_num = ?5, pass_moved = ?6,
-                list_num = ?7, passes = ?8
+                list_num = ?7, passes = ?8, same_pages = ?9
              WHERE run_id = ?1",
-            params![
-                run.id,
-                run.next_page,
-                run.pages,
-                run.seen as i64,
-                run.pass_list_num,
-                run.pass_moved,
-                run.list_num as i64,
-                run.passes
-            ],
-        )?;
+        )?
+        .execute(params![
+            run.id,
+            run.next_page,
+            run.pages,
+            run.seen as i64,
+            run.pass_list_num,
+            run.pass_moved,
+            run.list_num as i64,
+            run.passes,
+            run.same_pages
+        ])?;
         tx.commit()?;
         Ok(restart)
     }
 
-    /// Replaces the brands, deletes the goods the run never saw and closes the run.
+    /// Replaces the brands, deletes the goods the run never saw, builds the trigram index if a
+    /// first sync left it stale, and closes the run.
     fn finish(&mut self, run: &Run, brands: &[Brand], resumed: bool) -> Result<SyncReport, LocalCatalogError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM brands", [])?;
@@ -480,6 +511,15 @@ impl LocalCatalog {
         }
         tx.execute(&format!("DELETE FROM goods_wire WHERE id IN (SELECT id FROM goods WHERE {gone})"), [mark])?;
         tx.execute(&format!("DELETE FROM goods WHERE {gone}"), [mark])?;
+        if run.pass_is_clean() {
+            // Pages past the list's end go. The others' goods rows are now exactly the goods
+            // they list (every row left was seen in this pass, and its page set then).
+            tx.execute("DELETE FROM sync_pages WHERE page >= ?1", [run.next_page])?;
+            tx.execute("UPDATE sync_pages SET rows = (SELECT count(*) FROM goods WHERE goods.page = sync_pages.page)", [])?;
+        }
+        if !search::fts_live(&tx)? {
+            tx.execute_batch(&format!("INSERT INTO goods_fts (goods_fts) VALUES ('rebuild'); {FTS_TRIGGERS}"))?;
+        }
         // (After the deletion: a goods changed and then withdrawn during the run is only removed.)
         let added = codes("SELECT goods_code FROM goods WHERE change_run = ?1 AND change_kind = 'added' ORDER BY goods_no, goods_code")?;
         let changed = codes("SELECT goods_code FROM goods WHERE change_run = ?1 AND change_kind = 'changed' ORDER BY goods_no, goods_code")?;
@@ -496,84 +536,63 @@ impl LocalCatalog {
             goods: goods as u64,
             brands: brands.len() as u64,
             pages: run.pages,
+            unchanged_pages: run.same_pages,
             resumed,
         })
     }
 }
 
-/// Pages fetched ahead of the writer (at most [`PREFETCH`] at a time), in page order.
-struct Prefetch<'a> {
-    client: &'a Client,
-    size: u32,
-    queue: VecDeque<(u32, Fetch)>,
-    next: u32,
-}
-
-impl<'a> Prefetch<'a> {
-    fn new(client: &'a Client, size: u32, first: u32) -> Prefetch<'a> {
-        let mut p = Prefetch { client, size, queue: VecDeque::new(), next: first };
-        p.fill(first);
-        p
-    }
-
-    /// Starts fetches of the pages up to `last`, keeping at most `PREFETCH` in flight.
-    fn fill(&mut self, last: u32) {
-        while self.queue.len() < PREFETCH && self.next <= last {
-            self.queue.push_back((self.next, spawn_fetch(self.client, self.next, self.size)));
-            self.next += 1;
+/// Writes a decoded page's goods: new ones inserted, changed ones (by their JSON's hash)
+/// updated, the others only marked seen. Returns how many were not yet seen in this pass.
+fn store_goods(tx: &rusqlite::Transaction<'_>, page: &Page, page_no: u32, run_id: i64, token: i64) -> Result<u64, LocalCatalogError> {
+    let mut find = tx.prepare_cached(
+        "SELECT id, hash, seen_pass, change_run = ?2 AND change_kind = 'added', page FROM goods WHERE goods_code = ?1",
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO goods (goods_code, goods_no, goods_name, brand_code, brand_name, category_seq,
+            sale_price, discount_price, state, hash, page, seen_run, seen_pass, change_run, change_kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?12, 'added')",
+    )?;
+    let mut insert_wire = tx.prepare_cached("INSERT OR REPLACE INTO goods_wire (id, wire) VALUES (?1, ?2)")?;
+    let mut update = tx.prepare_cached(
+        "UPDATE goods SET goods_no = ?2, goods_name = ?3, brand_code = ?4, brand_name = ?5,
+            category_seq = ?6, sale_price = ?7, discount_price = ?8, state = ?9, hash = ?10, page = ?11,
+            seen_run = ?12, seen_pass = ?13, change_run = ?12, change_kind = ?14
+         WHERE id = ?1",
+    )?;
+    let mut touch = tx.prepare_cached("UPDATE goods SET page = ?2, seen_run = ?3, seen_pass = ?4 WHERE id = ?1")?;
+    let mut newly_seen = 0;
+    for g in &page.items {
+        let found = find
+            .query_row(params![g.code, run_id], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, bool>(3)?, r.get::<_, u32>(4)?))
+            })
+            .optional()?;
+        let Some((id, stored_hash, seen_pass, added_in_run, stored_page)) = found else {
+            let id = insert.insert(params![
+                g.code, g.no, g.name, g.brand_code, g.brand_name, g.category_seq,
+                g.sale_price, g.discount_price, g.state, g.hash, page_no, run_id, token
+            ])?;
+            insert_wire.execute(params![id, page.wire(g)])?;
+            newly_seen += 1;
+            continue;
+        };
+        if seen_pass != token {
+            newly_seen += 1;
+        }
+        if stored_hash != g.hash {
+            // Added earlier in this run (before a resume or another pass) stays added.
+            let kind = if added_in_run { "added" } else { "changed" };
+            update.execute(params![
+                id, g.no, g.name, g.brand_code, g.brand_name, g.category_seq,
+                g.sale_price, g.discount_price, g.state, g.hash, page_no, run_id, token, kind
+            ])?;
+            insert_wire.execute(params![id, page.wire(g)])?;
+        } else if seen_pass != token || stored_page != page_no {
+            touch.execute(params![id, page_no, run_id, token])?;
         }
     }
-
-    fn pop(&mut self) -> Option<(u32, Fetch)> {
-        self.queue.pop_front()
-    }
-
-    fn clear(&mut self) {
-        self.queue.clear();
-    }
-}
-
-/// Fetches a page on the runtime, encoding and hashing its goods there too.
-fn spawn_fetch(client: &Client, page: u32, size: u32) -> Fetch {
-    let client = client.clone();
-    Fetch(tokio::spawn(async move {
-        let GoodsListResult { list_num, goods_list } = client.goods_list(page, size).await?;
-        let mut goods = Vec::with_capacity(goods_list.len());
-        for g in goods_list {
-            let wire = serde_json::to_string(&g)?;
-            let hash = fnv1a64(wire.as_bytes()) as i64;
-            goods.push((g, wire, hash));
-        }
-        Ok(Page { list_num, goods })
-    }))
-}
-
-/// A spawned fetch, aborted if the sync is dropped or stops before awaiting it.
-struct Fetch(tokio::task::JoinHandle<Result<Page, LocalCatalogError>>);
-
-impl Fetch {
-    async fn page(mut self) -> Result<Page, LocalCatalogError> {
-        match (&mut self.0).await {
-            Ok(page) => page,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => Err(LocalCatalogError::Runtime(e.to_string())),
-        }
-    }
-}
-
-impl Drop for Fetch {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+    Ok(newly_seen)
 }
 
 fn now_ms() -> i64 {

@@ -89,6 +89,11 @@ async fn sync_reports_changes_and_resumes() {
     sync_dropped_midway(&mut resumed, &client).await;
     let stored = resumed.goods_count().unwrap();
     assert!(stored >= 2 * PAGE as u64 && stored < listed.len() as u64, "{stored} goods stored before the drop");
+    // Searchable meanwhile (the trigram index is built when the first sync ends: LIKE until then).
+    let so_far = contents(&resumed);
+    let hits: Vec<GoodsListItem> = resumed.search(&SearchQuery::keyword("아메리카노")).unwrap().into_iter().map(|g| g.goods).collect();
+    assert!(!hits.is_empty());
+    assert_eq!(hits, so_far.into_iter().filter(|g| g.goods_name.contains("아메리카노")).collect::<Vec<_>>());
     let report = resumed.sync(&client, 7, keep_going).await.unwrap();
     assert!(report.resumed);
     assert_eq!(report.pages, expected_pages, "the run's page size, whatever the caller passes");
@@ -218,6 +223,65 @@ async fn a_list_that_moves_during_the_sync_is_read_again() {
     server.stop().await;
 }
 
+/// Pages that list what they listed at the last sync are not decoded again, yet the report
+/// stays exact: a price changed on one page, a goods withdrawn from a later one (which changes
+/// the total every page announces and shifts the pages after it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unchanged_pages_are_skipped_and_changes_still_reported() {
+    let server = Server::start(Grade::Basic, 0).await;
+    let (brands, mut goods) = demo_catalog(GOODS);
+    server.store.upsert_catalog(&brands, &goods).await.unwrap();
+    let client = server.client();
+    let listed = client.goods_list_all(1000).await.unwrap();
+    let pages = listed.len().div_ceil(PAGE as usize) as u32;
+    assert!(pages >= 5, "{pages} pages");
+    let dir = tempfile::tempdir().unwrap();
+    let mut catalog = LocalCatalog::open(dir.path().join("catalog.db")).unwrap();
+    let first = catalog.sync(&client, PAGE, keep_going).await.unwrap();
+    assert_eq!((first.added.len(), first.unchanged_pages), (listed.len(), 0));
+
+    let idle = catalog.sync(&client, PAGE, keep_going).await.unwrap();
+    assert_eq!((idle.pages, idle.unchanged_pages), (pages, pages), "every page as before");
+    assert!(idle.added.is_empty() && idle.changed.is_empty() && idle.removed.is_empty());
+    assert_eq!((idle.unchanged, idle.goods), (listed.len() as u64, listed.len() as u64));
+
+    // A new price on page 2; a goods of page 4 withdrawn.
+    let repriced = listed[PAGE as usize + 10].goods_code.clone();
+    let withdrawn = listed[3 * PAGE as usize + 10].goods_code.clone();
+    let mut change = Vec::new();
+    for g in goods.iter_mut() {
+        if g.goods_code == repriced {
+            g.sale_price += 1000;
+            g.prices = GradePrices::standard(g.sale_price, false);
+            change.push(g.clone());
+        } else if g.goods_code == withdrawn {
+            g.state = GoodsState::Withdrawn;
+            change.push(g.clone());
+        }
+    }
+    server.store.upsert_catalog(&[], &change).await.unwrap();
+    let relisted = client.goods_list_all(1000).await.unwrap();
+    assert_eq!(relisted.len(), listed.len() - 1);
+
+    let second = catalog.sync(&client, PAGE, keep_going).await.unwrap();
+    assert_eq!(second.unchanged_pages, 2, "pages 1 and 3 (their total changed, not their goods)");
+    assert!(second.added.is_empty());
+    assert_eq!((second.changed.clone(), second.removed.clone()), (vec![repriced.clone()], vec![withdrawn]));
+    assert_eq!(second.unchanged, relisted.len() as u64 - 1);
+    assert_eq!(contents(&catalog), relisted);
+    let stored = catalog.search(&SearchQuery::new()).unwrap();
+    let g = stored.iter().find(|g| g.goods.goods_code == repriced).unwrap();
+    assert_eq!(g.goods.sale_price, listed[PAGE as usize + 10].sale_price + 1000);
+
+    // And again: nothing changed, every page skipped (the skipped ones' new totals were kept).
+    let again = catalog.sync(&client, PAGE, keep_going).await.unwrap();
+    let relisted_pages = relisted.len().div_ceil(PAGE as usize) as u32;
+    assert_eq!((again.pages, again.unchanged_pages), (relisted_pages, relisted_pages));
+    assert!(again.added.is_empty() && again.changed.is_empty() && again.removed.is_empty());
+    assert_eq!(contents(&catalog), relisted);
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hangul_search_filters_and_sorts() {
     let server = Server::start(Grade::Basic, 0).await;
@@ -299,6 +363,10 @@ fn a_newer_file_is_refused() {
     assert_eq!(LocalCatalog::open(&path).unwrap().goods_count().unwrap(), 0, "reopening is fine");
     // A file from a newer version: user_version (the header's 4 bytes at offset 60) = 99.
     let mut bytes = std::fs::read(&path).unwrap();
+    // Version 1 (which kept a re-encoding of the JSON) is emptied for a first sync.
+    bytes[60..64].copy_from_slice(&1u32.to_be_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    assert_eq!(LocalCatalog::open(&path).unwrap().goods_count().unwrap(), 0);
     bytes[60..64].copy_from_slice(&99u32.to_be_bytes());
     std::fs::write(&path, bytes).unwrap();
     match LocalCatalog::open(&path) {

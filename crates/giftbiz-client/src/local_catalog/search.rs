@@ -144,7 +144,8 @@ impl LocalCatalog {
     /// The goods that match `query`, in its order.
     ///
     /// Keywords of three characters or more use the trigram index; shorter ones (Hangul words
-    /// are often two syllables: "커피", "치킨") scan the names with `LIKE`.
+    /// are often two syllables: "커피", "치킨") scan the names with `LIKE`, as all do while a
+    /// first sync is unfinished (its index is built at its end).
     ///
     /// ```no_run
     /// use giftbiz_client::{LocalCatalog, SearchQuery, SortOrder};
@@ -164,8 +165,10 @@ impl LocalCatalog {
         );
         let mut args: Vec<Value> = Vec::new();
         let mut phrases = Vec::new();
+        // (The index is stale only while a first sync has not finished.)
+        let fts = fts_live(&self.conn)?;
         for word in query.keyword.as_deref().unwrap_or("").split_whitespace() {
-            if word.chars().count() >= 3 {
+            if fts && word.chars().count() >= 3 {
                 phrases.push(fts_phrase(word));
             } else {
                 sql.push_str(" AND (g.goods_name LIKE ? ESCAPE '\\' OR g.brand_name LIKE ? ESCAPE '\\')");
@@ -217,10 +220,18 @@ impl LocalCatalog {
         let mut out = Vec::new();
         for row in rows {
             let (wire, category_name) = row?;
-            out.push(LocalGoods { goods: serde_json::from_str(&wire)?, category_name });
+            // The JSON as 0101 sent it: decoded as the SDK decodes 0101.
+            let goods = crate::lenient::from_value(serde_json::from_str(&wire)?)?;
+            out.push(LocalGoods { goods, category_name });
         }
         Ok(out)
     }
+}
+
+/// Whether the trigram index follows the goods (its triggers exist); see `LocalCatalog::sync`.
+pub(super) fn fts_live(conn: &rusqlite::Connection) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'goods_fts_insert')")?
+        .query_row([], |r| r.get(0))
 }
 
 #[cfg(test)]
