@@ -197,6 +197,13 @@ impl DemoSeed {
                 a.auth_code,
                 issued.token.expose()
             );
+            println!("or with the client commands (`giftbiz goods list`, `giftbiz send`, ...):");
+            println!(
+                "  export GIFTBIZ_BASE_URL=http://{listen}/bizApi GIFTBIZ_USER_ID={} GIFTBIZ_AUTH_CODE={} GIFTBIZ_AUTH_TOKEN='{}'",
+                a.user_id,
+                a.auth_code,
+                issued.token.expose()
+            );
         }
     }
 }
