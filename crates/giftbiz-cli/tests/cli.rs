@@ -94,6 +94,8 @@ fn serve_seeds_the_demo_and_prints_working_credentials() {
     let served = common::serve(&[]);
     let (base, code, token) = (served.base.clone(), served.auth_code.clone(), served.auth_token.clone());
     assert!(served.printed.iter().any(|l| l.contains("curl")), "a ready-to-paste curl command");
+    let export = served.printed.iter().find(|l| l.trim().starts_with("export GIFTBIZ_BASE_URL=")).expect("an export line");
+    assert!(export.contains(&format!("GIFTBIZ_AUTH_CODE={code}")) && export.contains(&format!("GIFTBIZ_AUTH_TOKEN='{token}'")));
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let v: Value = rt.block_on(async {
