@@ -105,8 +105,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn goods_list(&self, start: u32, size: u32) -> Result<GoodsListResult, Error> {
-        let form = vec![(params::START, start.to_string()), (params::SIZE, size.to_string())];
-        decode::goods_list_body(&self.call_body(ApiCode::GoodsList, None, form).await?)
+        decode::goods_list_body(&self.goods_list_body(start, size).await?)
     }
 
     /// Every goods, `page_size` at a time, until an empty or short page (or `list_num`).
@@ -233,7 +232,6 @@ impl Client {
     }
 
     /// 0101's page as the bytes the service answered (the local catalog decodes them itself).
-    #[cfg(feature = "local-catalog")]
     pub(crate) async fn goods_list_body(&self, start: u32, size: u32) -> Result<Vec<u8>, Error> {
         let form = vec![(params::START, start.to_string()), (params::SIZE, size.to_string())];
         self.call_body(ApiCode::GoodsList, None, form).await

@@ -7,13 +7,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::now_ms;
 use crate::safe_send::{ChasePolicy, SendOutcome};
 use crate::send::SendRequest;
 
@@ -62,6 +62,14 @@ pub struct JournalEntry {
     pub settled_ms: Option<i64>,
 }
 
+impl JournalEntry {
+    /// Whether the send cost the account money in the end (issued, or kept when its cancel
+    /// was refused).
+    pub fn charged(&self) -> bool {
+        matches!(self.state.as_str(), "issued" | "kept")
+    }
+}
+
 /// The balance seen by a reconcile, beside what the journal's sends had cost by then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BalanceCheck {
@@ -90,10 +98,6 @@ pub fn mask_phone(phone: &str) -> String {
     }
     let (head, tail) = (&digits[..3], &digits[digits.len() - 4..]);
     format!("{}{}{}", head.iter().collect::<String>(), "*".repeat(digits.len() - 7), tail.iter().collect::<String>())
-}
-
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 fn journal_error(e: rusqlite::Error) -> Error {

@@ -69,6 +69,13 @@ pub use reconcile::{CouponDrift, ReconcileReport};
 pub use send::{Gubun, Pin, Reservation, ResendVia, SendRequest, Sent};
 pub use tr_id::{TrId, TrIdGenerator, DEFAULT_MAX_LEN as TR_ID_DEFAULT_MAX_LEN, MIN_RANDOM as TR_ID_MIN_RANDOM};
 
+/// The time now in Unix milliseconds, as the local files store it.
+#[cfg(any(feature = "journal", feature = "local-catalog"))]
+pub(crate) fn now_ms() -> i64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
 /// The shared wire types the responses are made of.
 pub use giftbiz_wire as wire;
 pub use giftbiz_wire::{ApiCode, ResultCode};

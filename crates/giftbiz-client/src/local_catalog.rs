@@ -36,13 +36,13 @@
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use giftbiz_wire::catalog::Brand;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
+use crate::now_ms;
 use fetch::{decode_page, Fetched, Hashes, Page, Prefetch};
 use schema::{DROP_FTS_TRIGGERS, DROP_V1, FTS_TRIGGERS, SCHEMA, SCHEMA_VERSION};
 use store::store_goods;
@@ -541,8 +541,4 @@ impl LocalCatalog {
             resumed,
         })
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }

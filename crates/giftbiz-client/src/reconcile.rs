@@ -78,39 +78,34 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
-        let window_start = crate::journal::now_ms() - DRIFT_WINDOW_MS;
+        let window_start = crate::now_ms() - DRIFT_WINDOW_MS;
         for entry in journal.entries()? {
-            let charged = matches!(entry.state.as_str(), "issued" | "kept");
-            let settled_long_ago = entry.created_ms < window_start && (entry.price.is_some() || !charged);
-            if entry.state == crate::journal::PENDING || settled_long_ago {
-                continue;
-            }
-            report.checked += 1;
-            let coupons = match self.coupon_detail(&entry.tr_id).await {
-                Ok(list) => list,
-                Err(e) if e.is(ResultCode::TrIdNotFound) => Vec::new(),
-                Err(e) => return Err(e),
-            };
-            let service = coupons.first().map(|c| {
-                let status = c.pin_status_cd.clone().unwrap_or_default();
-                let price = c.sell_price_amt.as_deref().and_then(|p| p.trim().parse::<i64>().ok());
-                (status, c.pin_status_nm.clone().unwrap_or_default(), price)
-            });
-            if let Some((_, _, Some(price))) = &service {
-                if entry.price != Some(*price) {
-                    journal.set_price(&entry.tr_id, *price)?;
+            let mut price = entry.price;
+            let settled_long_ago = entry.created_ms < window_start && (price.is_some() || !entry.charged());
+            if entry.state != crate::journal::PENDING && !settled_long_ago {
+                report.checked += 1;
+                let coupons = match self.coupon_detail(&entry.tr_id).await {
+                    Ok(list) => list,
+                    Err(e) if e.is(ResultCode::TrIdNotFound) => Vec::new(),
+                    Err(e) => return Err(e),
+                };
+                let service = coupons.first().map(|c| {
+                    let status = c.pin_status_cd.clone().unwrap_or_default();
+                    (status, c.pin_status_nm.clone().unwrap_or_default())
+                });
+                let reported = coupons.first().and_then(|c| c.sell_price_amt.as_deref()?.trim().parse::<i64>().ok());
+                if let Some(p) = reported.filter(|&p| Some(p) != price) {
+                    journal.set_price(&entry.tr_id, p)?;
+                    price = Some(p);
+                }
+                if let Some(drift) = drift(&entry, service.as_ref().map(|(code, name)| (code.as_str(), name.as_str()))) {
+                    report.coupon_drift.push(drift);
                 }
             }
-            if let Some(drift) = drift(&entry, service.as_ref().map(|(code, name, _)| (code.as_str(), name.as_str()))) {
-                report.coupon_drift.push(drift);
+            if entry.charged() {
+                report.journal_spent += price.unwrap_or(0);
             }
         }
-        report.journal_spent = journal
-            .entries()?
-            .iter()
-            .filter(|e| matches!(e.state.as_str(), "issued" | "kept"))
-            .filter_map(|e| e.price)
-            .sum();
         report.balance = self.bizmoney().await?;
         report.previous = journal.last_balance_check()?;
         report.balance_drift = report
@@ -125,7 +120,7 @@ impl Client {
 fn drift(entry: &JournalEntry, service: Option<(&str, &str)>) -> Option<CouponDrift> {
     let refunded = service.is_some_and(|(code, _)| REFUNDED_PIN_STATUSES.contains(&code));
     let agrees = match entry.state.as_str() {
-        "issued" | "kept" => service.is_some() && !refunded,
+        _ if entry.charged() => service.is_some() && !refunded,
         "cancelled" => refunded,
         // A refusal for a duplicate tr_id: the coupon 0201 shows is the earlier send's.
         "not_issued" if entry.detail.as_deref().is_some_and(|d| d.starts_with("ERR0215")) => true,
