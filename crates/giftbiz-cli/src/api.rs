@@ -6,12 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use giftbiz_client::{ChasePolicy, Client, Error, Gubun, Journal, ResendVia, ResultCode, SendOutcome, SendRequest};
-use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::client_args::ClientArgs;
+use crate::output::{fields, print_json, table};
 
 #[derive(Subcommand)]
 pub enum GoodsCommand {
@@ -141,40 +140,17 @@ fn hint(code: ResultCode) -> Option<&'static str> {
     })
 }
 
+/// The hint for an API error's code, if it has one.
+fn hint_for(e: &Error) -> Option<&'static str> {
+    e.code().and_then(|c| c.result_code()).and_then(hint)
+}
+
 /// An SDK error as the CLI reports it: the code and message, and a hint when there is one.
 pub fn explain(e: Error) -> anyhow::Error {
-    let hint = e.code().and_then(|c| c.result_code()).and_then(hint);
-    match hint {
+    match hint_for(&e) {
         Some(h) => anyhow::Error::new(e).context(h),
         None => anyhow::Error::new(e),
     }
-}
-
-fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(header.iter().copied());
-    t
-}
-
-/// Every field of a JSON object as a two-column table.
-fn fields(value: &impl Serialize) -> anyhow::Result<Table> {
-    let mut t = table(&["field", "value"]);
-    if let Value::Object(map) = serde_json::to_value(value)? {
-        for (k, v) in map {
-            let v = match v {
-                Value::String(s) => s,
-                Value::Null => String::new(),
-                other => other.to_string(),
-            };
-            t.add_row(vec![k, v]);
-        }
-    }
-    Ok(t)
-}
-
-fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
 }
 
 pub async fn goods(cmd: GoodsCommand) -> anyhow::Result<()> {
@@ -193,7 +169,7 @@ pub async fn goods(cmd: GoodsCommand) -> anyhow::Result<()> {
             if args.json {
                 return print_json(&goods);
             }
-            let mut t = table(&["goodsCode", "goodsName", "brandName", "price", "salePrice", "state"]);
+            let mut t = table(["goodsCode", "goodsName", "brandName", "price", "salePrice", "state"]);
             for g in &goods {
                 t.add_row(vec![
                     g.goods_code.clone(),
@@ -224,7 +200,7 @@ pub async fn brands(cmd: BrandsCommand) -> anyhow::Result<()> {
             if args.json {
                 return print_json(&list.brand_list);
             }
-            let mut t = table(&["brandCode", "brandName", "category"]);
+            let mut t = table(["brandCode", "brandName", "category"]);
             for b in &list.brand_list {
                 t.add_row(vec![b.brand_code.clone(), b.brand_name.clone(), b.category1_name.clone()]);
             }
@@ -294,7 +270,7 @@ fn print_outcome(tr_id: &str, outcome: &SendOutcome, json: bool) -> anyhow::Resu
             }
         }
         SendOutcome::NotIssued { refusal: Some(e) } => {
-            let hint = e.code().and_then(|c| c.result_code()).and_then(hint).map(|h| format!(" ({h})")).unwrap_or_default();
+            let hint = hint_for(e).map(|h| format!(" ({h})")).unwrap_or_default();
             println!("not issued: {e}{hint}");
         }
         SendOutcome::NotIssued { refusal: None } => {

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, Table};
+use comfy_table::CellAlignment;
 use giftbiz_client::{LocalCatalog, LocalCatalogError, SearchQuery, SortOrder, SyncReport};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::client_args::ClientArgs;
+use crate::output::{print_json, table};
 
 /// Codes listed one by one in the sync's report when there are at most this many.
 const LIST_CODES_UP_TO: usize = 20;
@@ -120,7 +120,7 @@ pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
         Err(e) => return Err(e.into()),
     };
     if args.client.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        print_json(&report)?;
     } else {
         print_report(&report, &args.catalog);
     }
@@ -169,15 +169,12 @@ pub async fn search(args: SearchArgs) -> anyhow::Result<()> {
     };
     let found = catalog.search(&query)?;
     if args.client.json {
-        println!("{}", serde_json::to_string_pretty(&found)?);
-        return Ok(());
+        return print_json(&found);
     }
     if catalog.last_synced_ms()?.is_none() && catalog.goods_count()? == 0 {
         anyhow::bail!("the local catalog {} is empty: run `giftbiz catalog sync` first", args.catalog.display());
     }
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_header(["code", "name", "brand", "category", "price", "yours", "state"]);
+    let mut t = table(["code", "name", "brand", "category", "price", "yours", "state"]);
     for g in &found {
         let g_ = &g.goods;
         t.add_row(vec![

@@ -12,6 +12,7 @@ mod bench_send;
 mod client_args;
 mod local_catalog;
 mod operator;
+mod output;
 mod reconcile;
 
 #[derive(Parser)]

@@ -8,6 +8,7 @@ use clap::Subcommand;
 use giftbiz_core::Grade;
 use giftbiz_server::operator;
 
+use crate::output::print_json;
 use crate::Common;
 
 #[derive(Subcommand)]
@@ -173,7 +174,7 @@ pub async fn account(cmd: AccountCommand) -> anyhow::Result<()> {
             let store = open(&common).await?;
             let accounts = store.list_accounts().await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&accounts)?);
+                print_json(&accounts)?;
             } else {
                 println!("{:<24} {:<9} {:<36} created (UTC)", "user_id", "grade", "custom_auth_code");
                 for a in accounts {
@@ -225,7 +226,7 @@ pub async fn partner(cmd: PartnerCommand) -> anyhow::Result<()> {
             let store = open(&common).await?;
             let partners = store.list_partners().await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&partners)?);
+                print_json(&partners)?;
             } else {
                 println!("{:<18} {:<24} {:<19} brands", "partner_code", "name", "created (UTC)");
                 for p in partners {

@@ -21,7 +21,7 @@ pub async fn run(args: ReconcileArgs) -> anyhow::Result<()> {
     let journal = args.journal.open()?;
     let report = client.reconcile(&journal, &ChasePolicy::default()).await.map_err(explain)?;
     if args.client.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::output::print_json(&report)?;
     } else {
         for (tr_id, state) in &report.settled {
             println!("settled   {tr_id}: {state}");
