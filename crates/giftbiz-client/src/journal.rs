@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use giftbiz_wire::params::mask_phone;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -88,16 +89,6 @@ impl std::fmt::Debug for Journal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Journal").field("path", &self.path).finish()
     }
-}
-
-/// `010****5678`: enough to recognise a send, not enough to be a phone number.
-pub fn mask_phone(phone: &str) -> String {
-    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() < 8 {
-        return "*".repeat(digits.len());
-    }
-    let (head, tail) = (&digits[..3], &digits[digits.len() - 4..]);
-    format!("{}{}{}", head.iter().collect::<String>(), "*".repeat(digits.len() - 7), tail.iter().collect::<String>())
 }
 
 fn journal_error(e: rusqlite::Error) -> Error {
@@ -265,13 +256,6 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn phones_are_masked() {
-        assert_eq!(mask_phone("01012345678"), "010****5678");
-        assert_eq!(mask_phone("0101234567"), "010***4567");
-        assert_eq!(mask_phone("123"), "***");
-    }
 
     #[test]
     fn a_tr_id_is_journaled_once_and_outcomes_settle_it() {

@@ -95,14 +95,8 @@ impl PhoneNo {
     }
 }
 
-/// Masks the middle digits of a phone number for logs.
-pub fn mask_phone(number: &str) -> String {
-    let n = number.len();
-    if n < 7 {
-        return "*".repeat(n);
-    }
-    format!("{}{}{}", &number[..3], "*".repeat(n - 7), &number[n - 4..])
-}
+/// Masks the middle digits of a phone number for logs (the rule the client's journal uses too).
+pub use giftbiz_wire::params::mask_phone;
 
 /// The sender's number shown to the recipient: any Korean number of 8-12 digits.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -27,3 +27,29 @@ pub const GUBUN: &str = "gubun";
 
 /// The four common fields, which may also arrive as HTTP headers.
 pub const COMMON: [&str; 4] = [API_CODE, CUSTOM_AUTH_CODE, CUSTOM_AUTH_TOKEN, DEV_YN];
+
+/// A `phone_no` as it may be shown in logs and local files: `010****5678`, the first three and
+/// last four digits; fewer than eight digits are masked whole. Anything but digits is dropped,
+/// so raw input never shows through.
+pub fn mask_phone(phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let n = digits.len();
+    if n < 8 {
+        return "*".repeat(n);
+    }
+    format!("{}{}{}", &digits[..3], "*".repeat(n - 7), &digits[n - 4..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_phone;
+
+    #[test]
+    fn phones_are_masked() {
+        assert_eq!(mask_phone("01012345678"), "010****5678");
+        assert_eq!(mask_phone("0101234567"), "010***4567");
+        assert_eq!(mask_phone("010-1234-5678"), "010****5678");
+        assert_eq!(mask_phone("1234567"), "*******");
+        assert_eq!(mask_phone("123"), "***");
+    }
+}
