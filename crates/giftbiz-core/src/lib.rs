@@ -13,10 +13,10 @@ pub mod partner;
 pub mod send;
 pub mod store;
 pub mod time;
-#[cfg(feature = "testkit")]
-pub mod testkit;
 
 pub use account::{Account, AuthToken, NewAccount};
 pub use catalog::{Brand, Goods, GoodsState};
 pub use grade::{Grade, GradePrice, GradePrices};
-pub use store::{CatalogCounts, Store, StoreError};
+pub use store::{
+    AccountStore, CatalogCounts, CatalogStore, IssuanceStore, OutboxStore, PartnerStore, Store, StoreError,
+};

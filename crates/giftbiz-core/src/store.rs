@@ -1,5 +1,7 @@
-//! The storage trait. SQLite (the embedded default) and PostgreSQL implement it, each with its
-//! own migrations; one shared test scenario runs against both.
+//! The storage traits, one per capability: accounts, the catalog, issuance and the bizmoney
+//! ledger, the delivery outbox, partners and their audit. [`Store`] is all of them; callers
+//! that need one capability take just that trait. `giftbiz-store-sql` implements them once for
+//! SQLite (the embedded default) and PostgreSQL, and one contract suite runs against both.
 
 use async_trait::async_trait;
 
@@ -26,12 +28,9 @@ pub struct CatalogCounts {
     pub goods: usize,
 }
 
+/// Accounts (구매사) and their credentials.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// `sqlite` or `postgres`, for logs.
-    fn engine(&self) -> &'static str;
-
-    // --- accounts ---
+pub trait AccountStore: Send + Sync {
     async fn create_account(&self, new: &NewAccount) -> Result<Account, StoreError>;
     async fn account_by_auth_code(&self, auth_code: &str) -> Result<Option<Account>, StoreError>;
     /// The account with this auth code and the current catalog revision, in one round trip:
@@ -43,8 +42,11 @@ pub trait Store: Send + Sync + 'static {
     async fn set_grade(&self, user_id: &str, grade: Grade) -> Result<bool, StoreError>;
     /// Returns false when no such account exists.
     async fn set_token_hash(&self, user_id: &str, hash: &TokenHash) -> Result<bool, StoreError>;
+}
 
-    // --- catalog ---
+/// Goods and brands.
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
     /// A number that changes with every catalog write, so readers can cache the catalog.
     async fn catalog_revision(&self) -> Result<i64, StoreError>;
     /// Inserts or replaces brands by brand code and goods by goods code, all in one
@@ -59,12 +61,15 @@ pub trait Store: Send + Sync + 'static {
     /// Every brand, ordered by sort then brand code.
     async fn all_brands(&self) -> Result<Vec<Brand>, StoreError>;
     async fn brand_by_code(&self, brand_code: &str) -> Result<Option<Brand>, StoreError>;
+}
 
-    // --- bizmoney and coupons ---
-    // Every balance change is a ledger entry written in the same transaction, and the balance
-    // equals the sum of the account's entries and never goes below zero. A tr_id is claimed
-    // once per account, forever: by a send, or by a cancel that found nothing (a tombstone).
-
+/// Bizmoney, its ledger and the coupons it pays for, through their whole life.
+///
+/// Every balance change is a ledger entry written in the same transaction, and the balance
+/// equals the sum of the account's entries and never goes below zero. A tr_id is claimed once
+/// per account, forever: by a send, or by a cancel that found nothing (a tombstone).
+#[async_trait]
+pub trait IssuanceStore: Send + Sync {
     /// The operator's change of an account's bizmoney (a charge, or an adjustment of either
     /// sign); returns the new balance.
     async fn change_bizmoney(
@@ -85,6 +90,8 @@ pub trait Store: Send + Sync + 'static {
     async fn coupon_by_tr_id(&self, account_id: i64, tr_id: &str) -> Result<Option<Coupon>, StoreError>;
     /// The coupon whose image URL carries `image_token` (never the PIN).
     async fn coupon_by_image_token(&self, image_token: &str) -> Result<Option<Coupon>, StoreError>;
+    /// The coupon with this PIN, whatever its brand (callers check the partner's brands).
+    async fn coupon_by_pin(&self, pin: &str) -> Result<Option<Coupon>, StoreError>;
     /// One transaction: an unknown tr_id is tombstoned and refused as unknown; a coupon that
     /// passes `Coupon::check_cancellable(now_ms)` becomes cancelled (07), is refunded once, and
     /// a message not yet delivered is cancelled with it. A send in flight for the same tr_id is
@@ -92,13 +99,20 @@ pub trait Store: Send + Sync + 'static {
     async fn cancel_coupon(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<Coupon, CancelError>;
     /// 0205: an unknown tr_id is tombstoned; a send that issued a PIN is refused.
     async fn send_fail_cancel(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<(), SendFailError>;
+    /// Turns up to `limit` issued (01) coupons whose validity ended before `now_ms` into expired
+    /// (08), and cancels their messages not yet delivered. Returns how many expired. Concurrent
+    /// callers (several servers) never fight over the same coupons.
+    async fn expire_coupons(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError>;
+}
 
-    // --- message delivery (the outbox) ---
-    // A worker claims due messages for a lease, delivers them, and reports each one back. Only
-    // the claim's holder can finish a message, and only while it is pending, so a message
-    // cancelled meanwhile stays cancelled and a worker whose lease ran out (and whose message
-    // another worker took over) changes nothing.
-
+/// Message delivery (the outbox).
+///
+/// A worker claims due messages for a lease, delivers them, and reports each one back. Only the
+/// claim's holder can finish a message, and only while it is pending, so a message cancelled
+/// meanwhile stays cancelled and a worker whose lease ran out (and whose message another worker
+/// took over) changes nothing.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
     /// Atomically claims up to `limit` pending messages due by `now_ms` whose claim is absent or
     /// expired, for `lease_ms`, counting an attempt on each. Concurrent callers (any number of
     /// servers) never claim the same message while its lease runs.
@@ -128,19 +142,15 @@ pub trait Store: Send + Sync + 'static {
         kind: MessageKind,
         now_ms: i64,
     ) -> Result<(), ResendError>;
+}
 
-    // --- lifecycle: expiry and redemption by partners (교환처) ---
-
-    /// Turns up to `limit` issued (01) coupons whose validity ended before `now_ms` into expired
-    /// (08), and cancels their messages not yet delivered. Returns how many expired. Concurrent
-    /// callers (several servers) never fight over the same coupons.
-    async fn expire_coupons(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError>;
+/// Partners (교환처), their redemptions and its audit trail.
+#[async_trait]
+pub trait PartnerStore: Send + Sync {
     async fn create_partner(&self, new: &NewPartner) -> Result<Partner, StoreError>;
     async fn partner_by_code(&self, partner_code: &str) -> Result<Option<Partner>, StoreError>;
     /// Every partner, oldest first.
     async fn list_partners(&self) -> Result<Vec<Partner>, StoreError>;
-    /// The coupon with this PIN, whatever its brand (callers check the partner's brands).
-    async fn coupon_by_pin(&self, pin: &str) -> Result<Option<Coupon>, StoreError>;
     /// One transaction: the coupon with `pin`, if `partner::check_redeemable` passes, becomes
     /// exchanged (02), once; and the attempt, redeemed or refused, is audited.
     async fn redeem(
@@ -154,4 +164,13 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_redemption(&self, entry: &AuditEntry) -> Result<(), StoreError>;
     /// The partner's audit trail, oldest first.
     async fn redemption_audit(&self, partner_id: i64) -> Result<Vec<AuditRecord>, StoreError>;
+}
+
+/// Every capability of one database.
+#[async_trait]
+pub trait Store: AccountStore + CatalogStore + IssuanceStore + OutboxStore + PartnerStore + 'static {
+    /// `sqlite` or `postgres`, for logs.
+    fn engine(&self) -> &'static str;
+    /// Closes every connection, waiting for those in use to come back.
+    async fn close(&self);
 }

@@ -4,16 +4,14 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use giftbiz_core::Store;
-use giftbiz_store_postgres::PgStore;
-use giftbiz_store_sqlite::SqliteStore;
 
 /// Connects and migrates (every command migrates the database when needed).
 pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     let scheme = url.split(':').next().unwrap_or("");
     let store: Arc<dyn Store> = match scheme {
-        "sqlite" => Arc::new(SqliteStore::connect(url).await.with_context(|| format!("opening {url}"))?),
+        "sqlite" => Arc::new(giftbiz_store_sqlite::connect(url).await.with_context(|| format!("opening {url}"))?),
         "postgres" | "postgresql" => {
-            Arc::new(PgStore::connect(url).await.with_context(|| format!("opening {}", redact(url)))?)
+            Arc::new(giftbiz_store_postgres::connect(url).await.with_context(|| format!("opening {}", redact(url)))?)
         }
         _ => anyhow::bail!("unsupported database URL {:?}: use sqlite://FILE or postgres://…", redact(url)),
     };

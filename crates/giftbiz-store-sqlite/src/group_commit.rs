@@ -108,7 +108,7 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
         return Err(IssueError::DuplicateTrId);
     }
     let balance: Option<i64> = conn
-        .prepare_cached("UPDATE accounts SET balance = balance - ?1 WHERE id = ?2 AND balance >= ?1 RETURNING balance")
+        .prepare_cached("UPDATE account_balances SET balance = balance - ?1 WHERE account_id = ?2 AND balance >= ?1 RETURNING balance")
         .and_then(|mut s| s.query_row(params![new.price, new.account_id], |r| r.get(0)).optional())
         .map_err(store)?;
     let Some(balance) = balance else { return Err(IssueError::InsufficientBizmoney) };

@@ -10,7 +10,6 @@ use giftbiz_core::time::SystemClock;
 use giftbiz_core::{Grade, Store};
 use giftbiz_server::operator::{self, IssuedAccount};
 use giftbiz_server::{RunningServer, Settings};
-use giftbiz_store_sqlite::SqliteStore;
 
 pub const USER_ID: &str = "acme";
 
@@ -38,7 +37,7 @@ impl Server {
     async fn start_with(grade: Grade, bizmoney: i64, sandbox: bool) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("giftbiz.db").display());
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url).await.expect("open sqlite"));
+        let store: Arc<dyn Store> = Arc::new(giftbiz_store_sqlite::connect(&url).await.expect("open sqlite"));
         operator::seed_demo(store.as_ref()).await.expect("seed demo");
         let account = operator::create_account(store.as_ref(), USER_ID, grade).await.expect("account");
         if bizmoney > 0 {

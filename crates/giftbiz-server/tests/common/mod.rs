@@ -10,8 +10,6 @@ use giftbiz_server::delivery::{Gateway, LogGateway};
 use giftbiz_server::jobs::delivery::DeliveryWorker;
 use giftbiz_server::operator::{self, IssuedAccount};
 use giftbiz_server::{RunningServer, Settings};
-use giftbiz_store_postgres::PgStore;
-use giftbiz_store_sqlite::SqliteStore;
 use serde_json::Value;
 
 pub const PG_ENV: &str = "GIFTBIZ_TEST_DATABASE_URL";
@@ -36,7 +34,7 @@ pub async fn fresh_store(engine: Engine) -> Option<(Arc<dyn Store>, Scratch)> {
         Engine::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}", dir.path().join("giftbiz.db").display());
-            let store = SqliteStore::connect(&url).await.expect("open sqlite");
+            let store = giftbiz_store_sqlite::connect(&url).await.expect("open sqlite");
             Some((Arc::new(store), Scratch::Dir(dir)))
         }
         Engine::Postgres => {
@@ -45,7 +43,7 @@ pub async fn fresh_store(engine: Engine) -> Option<(Arc<dyn Store>, Scratch)> {
                 return None;
             };
             let schema = unique_schema();
-            let store = PgStore::connect_in_schema(&url, &schema)
+            let store = giftbiz_store_postgres::connect_in_schema(&url, &schema)
                 .await
                 .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unusable: {e}"));
             Some((Arc::new(store), Scratch::Schema { url, schema }))

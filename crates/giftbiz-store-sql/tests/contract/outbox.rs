@@ -1,15 +1,15 @@
-//! Store scenarios of message delivery (the outbox): claims and leases, finishing under the
-//! claim's guard, resends, and concurrent claimers.
+//! Message delivery (the outbox): claims and leases, finishing under the claim's guard,
+//! resends, and concurrent claimers.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use crate::coupon::{DeliveryStatus, LedgerReason};
-use crate::delivery::{DeliveryOutcome, MessageKind, ResendError};
-use crate::send::Gubun;
-use crate::Store;
+use giftbiz_core::coupon::{DeliveryStatus, LedgerReason};
+use giftbiz_core::delivery::{DeliveryOutcome, MessageKind, ResendError};
+use giftbiz_core::send::Gubun;
+use giftbiz_core::Store;
 
-use super::{new_account, new_coupon, t0_ms};
+use crate::harness::TestDb;
+use crate::kit::{new_account, new_coupon, t0_ms};
 
 fn delivered() -> DeliveryOutcome {
     DeliveryOutcome::Delivered { result_code: "1000".into(), result_message: "Success".into() }
@@ -21,7 +21,8 @@ async fn delivery_of(store: &dyn Store, account_id: i64, tr_id: &str) -> (Delive
 }
 
 /// Claims, leases, finishes and resends, one step at a time.
-pub async fn outbox_delivery(store: &dyn Store) {
+pub async fn outbox_delivery(db: &TestDb) {
+    let store = &*db.store;
     let t = t0_ms();
     let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
     let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
@@ -106,7 +107,8 @@ pub async fn outbox_delivery(store: &dyn Store) {
 }
 
 /// Four claimers race over 40 messages: each message is claimed, and finished, exactly once.
-pub async fn concurrent_claims(store: Arc<dyn Store>) {
+pub async fn concurrent_claims(db: &TestDb) {
+    let store = db.store.clone();
     let t = t0_ms();
     let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
     store.change_bizmoney("alice", 100_000, LedgerReason::Charge, "", t).await.unwrap();

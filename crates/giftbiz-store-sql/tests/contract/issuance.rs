@@ -1,182 +1,22 @@
-//! Shared pieces of the store conformance tests, so the SQLite and PostgreSQL test suites
-//! build the same values and run the same scenarios (enable with the `testkit` feature, for
-//! tests only).
+//! Bizmoney, its ledger and coupons: sends, cancels and sendFail cancels, alone and at once,
+//! and the schema's own guards behind them.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::account::TokenHash;
-use crate::catalog::{BrandImages, GoodsImages, Validity};
-use crate::coupon::{
-    BizmoneyError, CancelError, CancelRefusal, DeliveryStatus, IssueError, LedgerEntry, LedgerReason, NewCoupon,
-    PinStatus, SendFailError, CANCEL_WINDOW_MS,
+use giftbiz_core::coupon::{
+    BizmoneyError, CancelError, CancelRefusal, DeliveryStatus, IssueError, LedgerReason, PinStatus, SendFailError,
+    CANCEL_WINDOW_MS,
 };
-use crate::send::Gubun;
-use crate::{Brand, Goods, GoodsState, Grade, GradePrices, NewAccount, Store};
+use giftbiz_core::send::Gubun;
+use giftbiz_core::StoreError;
 
-pub fn new_account(user_id: &str, auth_code: &str) -> NewAccount {
-    NewAccount {
-        user_id: user_id.to_owned(),
-        auth_code: auth_code.to_owned(),
-        token_hash: TokenHash::of(&format!("token of {user_id}")),
-        grade: Grade::Basic,
-        created_at_ms: 1_700_000_000_000,
-    }
-}
-
-pub fn brand(code: &str, sort: i64) -> Brand {
-    Brand {
-        brand_code: code.to_owned(),
-        brand_seq: sort * 10,
-        brand_name: format!("브랜드 {code}"),
-        content: String::new(),
-        category1_name: "카페".to_owned(),
-        category1_seq: 1,
-        category2_name: String::new(),
-        category2_seq: 0,
-        sort,
-        images: BrandImages {
-            icon: Some("https://img.example/icon.png".to_owned()),
-            ..Default::default()
-        },
-    }
-}
-
-pub fn goods(code: &str, goods_no: i64, brand_code: &str) -> Goods {
-    Goods {
-        goods_code: code.to_owned(),
-        goods_no,
-        goods_name: format!("상품 {code}"),
-        brand_code: brand_code.to_owned(),
-        brand_name: format!("브랜드 {brand_code}"),
-        content: "설명".to_owned(),
-        content_add_desc: String::new(),
-        goods_type_cd: "GNR".to_owned(),
-        goods_type_nm: "일반상품".to_owned(),
-        goods_type_dtl_nm: "커피".to_owned(),
-        category1_seq: 1,
-        category_name1: "카페".to_owned(),
-        images: GoodsImages::default(),
-        sale_price: 4_500,
-        real_price: 4_500,
-        prices: GradePrices::standard(4_500, false),
-        validity: Validity::Days { days: 30 },
-        srch_keyword: String::new(),
-        end_date: "2999-12-30T15:00:00.000+0000".to_owned(),
-        goods_com_id: "G0001".to_owned(),
-        goods_com_name: "공급사".to_owned(),
-        affiliate_id: String::new(),
-        affiliate: String::new(),
-        exh_gender_cd: "0".to_owned(),
-        exh_age_cd: "0".to_owned(),
-        mms_reserve_flag: "Y".to_owned(),
-        state: GoodsState::Sale,
-        mms_barcd_create_yn: "Y".to_owned(),
-        rm_cnt_flag: "N".to_owned(),
-        sale_date_flag_cd: "PERIOD_SALE".to_owned(),
-        sale_date_flag: "기간".to_owned(),
-        rm_id_buy_cnt_flag_cd: "N".to_owned(),
-        md_code: "M000".to_owned(),
-        popular: 0,
-    }
-}
-
-pub fn codes(goods: &[Goods]) -> Vec<&str> {
-    goods.iter().map(|g| g.goods_code.as_str()).collect()
-}
-
-/// The two reads on the API's hot path: auth with the catalog revision, and walking the
-/// catalog in batches in `all_goods` order.
-pub async fn hot_paths(store: &dyn Store) {
-    let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
-    let (found, rev0) = store.auth_lookup("REALaaaa").await.unwrap().unwrap();
-    assert_eq!(found, alice);
-    assert!(store.auth_lookup("REALnope").await.unwrap().is_none());
-    let many: Vec<Goods> = (0..50).map(|i| goods(&format!("G{:03}", 97 * i % 50), i % 9, "B1")).collect();
-    store.upsert_catalog(&[], &many).await.unwrap();
-    let (_, rev1) = store.auth_lookup("REALaaaa").await.unwrap().unwrap();
-    assert!(rev1 > rev0);
-    let mut walked = Vec::new();
-    let mut after = None;
-    loop {
-        let batch = store.goods_batch(after.take(), 7).await.unwrap();
-        let Some(last) = batch.last() else { break };
-        assert!(batch.len() <= 7);
-        after = Some((last.goods_no, last.goods_code.clone()));
-        walked.extend(batch);
-    }
-    assert_eq!(walked, store.all_goods().await.unwrap());
-}
-
-// --- bizmoney and coupons ---
-
-/// 2026-11-28 15:30 UTC: already 2026-11-29 in Korea, so order numbers must use the KST date.
-pub fn t0_ms() -> i64 {
-    use chrono::TimeZone;
-    chrono::Utc.with_ymd_and_hms(2026, 11, 28, 15, 30, 0).unwrap().timestamp_millis()
-}
-
-/// The KST date of [`t0_ms`], as order numbers start.
-pub const T0_KST_DATE: &str = "20261129";
-
-const HOUR_MS: i64 = 3_600_000;
-
-/// A coupon for `tr_id` with a fresh PIN and image token (unique within the process), issued
-/// at [`t0_ms`].
-pub fn new_coupon(account_id: i64, tr_id: &str, price: i64, gubun: Gubun) -> NewCoupon {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let issued_at_ms = t0_ms();
-    NewCoupon {
-        account_id,
-        tr_id: tr_id.to_owned(),
-        pin: format!("9{n:011}"),
-        image_token: format!("img-{n:08}"),
-        goods_code: "G00000001".to_owned(),
-        goods_name: "아메리카노 T".to_owned(),
-        brand_code: "BR001".to_owned(),
-        brand_name: "카페".to_owned(),
-        sale_price: price + price / 10,
-        price,
-        gubun,
-        phone_no: "01012345678".to_owned(),
-        callback_no: "15880108".to_owned(),
-        mms_title: "선물".to_owned(),
-        mms_msg: "선물이 도착했습니다".to_owned(),
-        issued_at_ms,
-        valid_until_ms: issued_at_ms + 30 * 24 * HOUR_MS,
-        reserved_at_ms: None,
-    }
-}
-
-/// Asserts the account's ledger is a running sum ending at its balance, and returns it.
-pub async fn consistent_ledger(store: &dyn Store, account_id: i64) -> Vec<LedgerEntry> {
-    let ledger = store.ledger(account_id).await.unwrap();
-    let mut sum = 0;
-    for (i, e) in ledger.iter().enumerate() {
-        assert_eq!(e.account_id, account_id);
-        sum += e.amount;
-        assert_eq!(e.balance_after, sum, "entry {i} of {ledger:#?}");
-        assert!(e.balance_after >= 0);
-        if i > 0 {
-            assert!(e.id > ledger[i - 1].id);
-        }
-    }
-    assert_eq!(store.bizmoney_balance(account_id).await.unwrap(), sum);
-    ledger
-}
-
-async fn charge(store: &dyn Store, user_id: &str, amount: i64) -> i64 {
-    store.change_bizmoney(user_id, amount, LedgerReason::Charge, "charge", t0_ms()).await.unwrap()
-}
-
-fn entries_for<'a>(ledger: &'a [LedgerEntry], tr_id: &str, reason: LedgerReason) -> Vec<&'a LedgerEntry> {
-    ledger.iter().filter(|e| e.tr_id.as_deref() == Some(tr_id) && e.reason == reason).collect()
-}
+use crate::harness::TestDb;
+use crate::kit::{charge, consistent_ledger, entries_for, new_account, new_coupon, t0_ms, HOUR_MS, T0_KST_DATE};
 
 /// Operator charges and adjustments: the balance never goes below zero and always equals the
 /// sum of the ledger.
-pub async fn bizmoney_ledger(store: &dyn Store) {
+pub async fn bizmoney_ledger(db: &TestDb) {
+    let store = &*db.store;
     let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
     let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
     assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 0);
@@ -226,7 +66,8 @@ pub async fn bizmoney_ledger(store: &dyn Store) {
 }
 
 /// A send: the coupon it creates, its charge, and the refusals that leave nothing behind.
-pub async fn issue_coupons(store: &dyn Store) {
+pub async fn issue_coupons(db: &TestDb) {
+    let store = &*db.store;
     let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
     let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
     charge(store, "alice", 10_000).await;
@@ -306,7 +147,8 @@ pub async fn issue_coupons(store: &dyn Store) {
 
 /// 0202: a cancel refunds once, leaves a tombstone for an unknown tr_id, and keeps to the
 /// cancel window.
-pub async fn cancel_coupons(store: &dyn Store) {
+pub async fn cancel_coupons(db: &TestDb) {
+    let store = &*db.store;
     let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
     charge(store, "alice", 10_000).await;
     let t = t0_ms();
@@ -387,7 +229,8 @@ pub async fn cancel_coupons(store: &dyn Store) {
 }
 
 /// 0205: an unknown tr_id is tombstoned; a send that issued a PIN is refused.
-pub async fn send_fail_cancels(store: &dyn Store) {
+pub async fn send_fail_cancels(db: &TestDb) {
+    let store = &*db.store;
     let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
     charge(store, "alice", 10_000).await;
     let t = t0_ms();
@@ -447,7 +290,8 @@ async fn join_all<T: Send + 'static>(tasks: Vec<tokio::task::JoinHandle<T>>) -> 
 
 /// Sends, cancels and operator changes at once: a tr_id is claimed once, money is charged once
 /// per coupon and refunded once per cancel, and the balance never leaves its ledger.
-pub async fn coupon_concurrency(store: Arc<dyn Store>) {
+pub async fn coupon_concurrency(db: &TestDb) {
+    let store = db.store.clone();
     let t = t0_ms();
 
     // 50 sends of one tr_id: one coupon, one charge.
@@ -584,5 +428,85 @@ pub async fn coupon_concurrency(store: Arc<dyn Store>) {
     assert!(cancelled > 0, "the mix cancelled nothing: {did:?}");
 }
 
-/// Store scenarios of message delivery.
-pub mod delivery;
+/// What the trait does not show: the outbox row of an MMS send, and the schema's own guards.
+pub async fn outbox_rows_and_schema_guards(db: &TestDb) {
+    let store = &*db.store;
+    let alice = store
+        .create_account(&new_account("alice", "REALaaaa"))
+        .await
+        .unwrap();
+    store
+        .change_bizmoney("alice", 10_000, LedgerReason::Charge, "", t0_ms())
+        .await
+        .unwrap();
+    let mut mms = new_coupon(alice.id, "T1", 1_000, Gubun::Mms);
+    mms.reserved_at_ms = Some(t0_ms() + 60_000);
+    let mms = store.issue_coupon(&mms).await.unwrap();
+    let now = store
+        .issue_coupon(&new_coupon(alice.id, "T2", 1_000, Gubun::Mms))
+        .await
+        .unwrap();
+    store
+        .issue_coupon(&new_coupon(alice.id, "T3", 1_000, Gubun::Pin))
+        .await
+        .unwrap();
+
+    let raw = db.raw().await;
+    type Outbox = (i64, String, i64, String, i64, i64, Option<i64>, i64);
+    let outbox = || {
+        raw.fetch::<Outbox>(
+            "SELECT coupon_id, kind, due_at_ms, state, CAST(attempts AS BIGINT), next_attempt_at_ms, \
+             claimed_until_ms, created_at_ms FROM outbox ORDER BY id",
+        )
+    };
+    let t = t0_ms();
+    let pending = |id, due| {
+        (
+            id,
+            "mms".to_owned(),
+            due,
+            "pending".to_owned(),
+            0,
+            due,
+            None,
+            t,
+        )
+    };
+    assert_eq!(
+        outbox().await,
+        [pending(mms.id, t + 60_000), pending(now.id, t)]
+    );
+    store.cancel_coupon(alice.id, "T1", t).await.unwrap();
+    let mut cancelled = pending(mms.id, t + 60_000);
+    cancelled.3 = "cancelled".to_owned();
+    assert_eq!(outbox().await, [cancelled, pending(now.id, t)]);
+
+    // The ledger is append-only and a balance cannot go below zero, whatever the SQL.
+    for sql in [
+        "UPDATE ledger SET amount = 0",
+        "DELETE FROM ledger",
+        "UPDATE account_balances SET balance = -1",
+    ] {
+        assert!(raw.execute(sql).await.is_err(), "{sql}");
+    }
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 8_000);
+
+    // Unknown codes are corrupt data.
+    raw.execute(&format!("UPDATE coupons SET status = '99' WHERE id = {}", now.id)).await.unwrap();
+    assert!(matches!(
+        store.coupon_by_tr_id(alice.id, "T2").await,
+        Err(StoreError::Corrupt(_))
+    ));
+    raw.execute(&format!(
+        "INSERT INTO ledger (account_id, amount, balance_after, reason, created_at_ms) \
+         VALUES ({}, 0, 8000, 'gift', 0)",
+        alice.id
+    ))
+    .await
+    .unwrap();
+    assert!(matches!(
+        store.ledger(alice.id).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    raw.close().await;
+}

@@ -1,0 +1,240 @@
+//! Bizmoney, the ledger and coupons (NOTES §5).
+//!
+//! Each operation is one transaction whose statements stay correct under concurrent calls from
+//! any number of servers, without retries:
+//! - a tr_id is claimed with `INSERT ... ON CONFLICT DO NOTHING` on its primary key. On
+//!   PostgreSQL that waits for a concurrent transaction that inserted the same key and then sees
+//!   its outcome (of two sends, or a send and a cancel, of one tr_id, the second waits for the
+//!   first); on SQLite writers take turns (`BEGIN IMMEDIATE`), so it never races;
+//! - money moves only through guarded `UPDATE ... WHERE balance ... RETURNING`, which re-checks
+//!   the guard against the latest committed balance (the balance's CHECK is the backstop);
+//! - a cancel locks the coupon row before it reads the status it decides on.
+//!
+//! A send waits only on its tr_id, then its account; a cancel on its tr_id, its coupon, then its
+//! account, which it locks last and keeps only to append its ledger entry: no cycle, so no
+//! deadlock.
+
+use giftbiz_core::coupon::{
+    BizmoneyError, CancelError, CancelRefusal, Coupon, DeliveryStatus, IssueError, LedgerEntry, LedgerReason,
+    NewCoupon, PinStatus, SendFailError,
+};
+use giftbiz_core::StoreError;
+
+use crate::rows::{CouponRow, LedgerRow, COUPON_COLUMNS, LEDGER_COLUMNS};
+use crate::{backend, sql_impl};
+
+/// A ledger entry to append.
+struct Entry<'a> {
+    account_id: i64,
+    amount: i64,
+    balance_after: i64,
+    reason: LedgerReason,
+    tr_id: Option<&'a str>,
+    memo: &'a str,
+    at_ms: i64,
+}
+
+sql_impl! { impl IssuanceStore {
+    async fn change_bizmoney(
+        &self,
+        user_id: &str,
+        amount: i64,
+        reason: LedgerReason,
+        memo: &str,
+        now_ms: i64,
+    ) -> Result<i64, BizmoneyError> {
+        let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
+        let changed: Option<(i64, i64)> = sqlx::query_as(
+            "UPDATE account_balances AS b SET balance = b.balance + $1 FROM accounts AS a
+             WHERE a.user_id = $2 AND b.account_id = a.id AND b.balance + $1 >= 0
+             RETURNING account_id, balance",
+        )
+        .bind(amount)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let Some((account_id, balance)) = changed else {
+            let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE user_id = $1)")
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+            return Err(if exists { BizmoneyError::WouldGoNegative } else { BizmoneyError::UnknownAccount });
+        };
+        let entry = Entry { account_id, amount, balance_after: balance, reason, tr_id: None, memo, at_ms: now_ms };
+        Self::append_ledger(&mut tx, entry).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(balance)
+    }
+
+    async fn bizmoney_balance(&self, account_id: i64) -> Result<i64, StoreError> {
+        // No account: nothing in its (empty) ledger.
+        let balance: Option<i64> = sqlx::query_scalar("SELECT balance FROM account_balances WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(balance.unwrap_or(0))
+    }
+
+    async fn ledger(&self, account_id: i64) -> Result<Vec<LedgerEntry>, StoreError> {
+        let sql = format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = $1 ORDER BY id");
+        let rows: Vec<LedgerRow> =
+            sqlx::query_as(&sql).bind(account_id).fetch_all(&self.pool).await.map_err(backend)?;
+        rows.into_iter().map(LedgerRow::into_entry).collect()
+    }
+
+    async fn issue_coupon(&self, new: &NewCoupon) -> Result<Coupon, IssueError> {
+        self.dialect.issue_coupon(&self.pool, new).await
+    }
+
+    async fn coupon_by_tr_id(&self, account_id: i64, tr_id: &str) -> Result<Option<Coupon>, StoreError> {
+        let sql = format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE account_id = $1 AND tr_id = $2");
+        let row: Option<CouponRow> =
+            sqlx::query_as(&sql).bind(account_id).bind(tr_id).fetch_optional(&self.pool).await.map_err(backend)?;
+        row.map(CouponRow::into_coupon).transpose()
+    }
+
+    async fn coupon_by_image_token(&self, image_token: &str) -> Result<Option<Coupon>, StoreError> {
+        let sql = format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE image_token = $1");
+        let row: Option<CouponRow> =
+            sqlx::query_as(&sql).bind(image_token).fetch_optional(&self.pool).await.map_err(backend)?;
+        row.map(CouponRow::into_coupon).transpose()
+    }
+
+    async fn coupon_by_pin(&self, pin: &str) -> Result<Option<Coupon>, StoreError> {
+        let sql = format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE pin = $1");
+        let row: Option<CouponRow> =
+            sqlx::query_as(&sql).bind(pin).fetch_optional(&self.pool).await.map_err(backend)?;
+        row.map(CouponRow::into_coupon).transpose()
+    }
+
+    async fn cancel_coupon(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<Coupon, CancelError> {
+        let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
+        if Self::claim_tr_id(&mut tx, account_id, tr_id, now_ms).await? {
+            // The tombstone stays, so a send arriving after its cancel is refused.
+            tx.commit().await.map_err(backend)?;
+            return Err(CancelRefusal::UnknownTrId.into());
+        }
+        // The tr_id was claimed (by a send that has committed: the claim waited for it). Lock its
+        // coupon, so a concurrent cancel of it waits here and then sees it cancelled; `NO KEY`:
+        // the lock an UPDATE of non-key columns takes, which holds up no foreign-key check. No
+        // coupon: the tr_id is an earlier tombstone.
+        let sql = format!(
+            "SELECT {COUPON_COLUMNS} FROM coupons WHERE account_id = $1 AND tr_id = $2{}",
+            D::lock(" FOR NO KEY UPDATE")
+        );
+        let row: Option<CouponRow> =
+            sqlx::query_as(&sql).bind(account_id).bind(tr_id).fetch_optional(&mut *tx).await.map_err(backend)?;
+        let Some(mut coupon) = row.map(CouponRow::into_coupon).transpose()? else {
+            return Err(CancelRefusal::UnknownTrId.into());
+        };
+        coupon.check_cancellable(now_ms)?;
+
+        coupon.status = PinStatus::Cancelled;
+        coupon.status_changed_at_ms = now_ms;
+        if coupon.delivery == DeliveryStatus::Pending {
+            coupon.delivery = DeliveryStatus::Cancelled;
+        }
+        sqlx::query("UPDATE coupons SET status = $1, status_changed_at_ms = $2, delivery_status = $3 WHERE id = $4")
+            .bind(coupon.status.code())
+            .bind(now_ms)
+            .bind(coupon.delivery.code())
+            .bind(coupon.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query("UPDATE outbox SET state = 'cancelled' WHERE coupon_id = $1 AND state = 'pending'")
+            .bind(coupon.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+
+        let balance: i64 = sqlx::query_scalar(
+            "UPDATE account_balances SET balance = balance + $1
+             WHERE account_id = $2 AND balance + $1 >= 0 RETURNING balance",
+        )
+        .bind(coupon.new.price)
+        .bind(account_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let entry = Entry {
+            account_id,
+            amount: coupon.new.price,
+            balance_after: balance,
+            reason: LedgerReason::CancelRefund,
+            tr_id: Some(tr_id),
+            memo: "",
+            at_ms: now_ms,
+        };
+        Self::append_ledger(&mut tx, entry).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(coupon)
+    }
+
+    async fn send_fail_cancel(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<(), SendFailError> {
+        let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
+        if Self::claim_tr_id(&mut tx, account_id, tr_id, now_ms).await? {
+            tx.commit().await.map_err(backend)?;
+            return Err(SendFailError::UnknownTrId);
+        }
+        // Sends charge and issue together, so a claimed tr_id has a PIN or is a tombstone.
+        let issued: bool =
+            sqlx::query_scalar("SELECT coupon_id IS NOT NULL FROM tr_ids WHERE account_id = $1 AND tr_id = $2")
+                .bind(account_id)
+                .bind(tr_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+        Err(if issued { SendFailError::IssuedPin } else { SendFailError::UnknownTrId })
+    }
+
+    async fn expire_coupons(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError> {
+        if limit == 0 {
+            return Ok(0);
+        }
+        self.dialect.expire_coupons(&self.pool, now_ms, limit).await
+    }
+} }
+
+sql_impl! { impl {
+    async fn append_ledger(conn: &mut <D::DB as sqlx::Database>::Connection, e: Entry<'_>) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO ledger (account_id, amount, balance_after, reason, tr_id, memo, created_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(e.account_id)
+        .bind(e.amount)
+        .bind(e.balance_after)
+        .bind(e.reason.code())
+        .bind(e.tr_id)
+        .bind(e.memo)
+        .bind(e.at_ms)
+        .execute(conn)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    /// Claims `tr_id` for the account with no coupon (a tombstone); false if it was claimed before.
+    async fn claim_tr_id(
+        conn: &mut <D::DB as sqlx::Database>::Connection,
+        account_id: i64,
+        tr_id: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO tr_ids (account_id, tr_id, created_at_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (account_id, tr_id) DO NOTHING",
+        )
+        .bind(account_id)
+        .bind(tr_id)
+        .bind(now_ms)
+        .execute(conn)
+        .await
+        .map_err(backend)?;
+        Ok(D::rows_affected(&done) == 1)
+    }
+} }

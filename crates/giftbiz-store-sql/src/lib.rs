@@ -1,0 +1,174 @@
+//! The SQL core of giftbiz's stores: one implementation of every storage capability
+//! (`giftbiz_core::store`), generic over the engine.
+//!
+//! Row types, their mapping to domain values and every query that reads the same in both
+//! dialects live here once, written with `$1` placeholders (sqlx binds them on SQLite too). An
+//! engine crate supplies a [`Dialect`]: how to open a write transaction, which row locks it
+//! has, how it names a broken constraint, and the few operations whose SQL truly differs
+//! (a send, the outbox claim, expiry) or that have a faster path of their own (SQLite's hot
+//! reads). Its migrations stay with it; the contract suite checks that both schemas agree.
+
+use std::future::Future;
+
+use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
+use giftbiz_core::delivery::OutboxMessage;
+use giftbiz_core::{Store, StoreError};
+use sqlx::{Database, Pool, Transaction};
+
+mod accounts;
+mod catalog;
+mod issuance;
+mod outbox;
+mod partners;
+pub mod rows;
+
+pub use rows::{AuthRow, MessageRow};
+
+/// What differs between engines. Everything else is [`SqlStore`]'s.
+pub trait Dialect: Send + Sync + 'static {
+    type DB: Database;
+
+    /// `sqlite` or `postgres`.
+    const ENGINE: &'static str;
+    /// Bound parameters one statement may carry.
+    const MAX_BIND_PARAMS: usize;
+    /// Appends the placeholder of the `n`th (1-based) parameter of a bulk statement: `$n` on
+    /// PostgreSQL, a bare `?` on SQLite, where every numbered or named parameter costs a scan of
+    /// the statement's parameter names when it is bound (quadratic in a 30,000-parameter upsert).
+    fn push_bulk_placeholder(sql: &mut String, n: usize);
+
+    /// `clause` (` FOR UPDATE`, ` FOR NO KEY UPDATE`, ` FOR UPDATE OF c`) on an engine with row
+    /// locks, else nothing: SQLite's writers hold the whole database, so a row read in a write
+    /// transaction cannot change before it commits.
+    fn lock(clause: &'static str) -> &'static str;
+
+    /// A transaction for a read-then-write: the one way every multi-statement write starts
+    /// (SQLite's takes the write lock at its first statement: `BEGIN IMMEDIATE`).
+    fn begin_write(
+        pool: &Pool<Self::DB>,
+    ) -> impl Future<Output = Result<Transaction<'static, Self::DB>, sqlx::Error>> + Send;
+
+    /// Rows a statement changed (sqlx has no trait for it).
+    fn rows_affected(done: &<Self::DB as Database>::QueryResult) -> u64;
+
+    /// Whether `e` is the violation of `accounts.user_id`'s uniqueness.
+    fn is_user_id_taken(e: &sqlx::Error) -> bool;
+
+    /// The send: claim the tr_id, charge, create the coupon and its message, in one
+    /// transaction (PostgreSQL: one function call; SQLite: group commit).
+    fn issue_coupon(
+        &self,
+        pool: &Pool<Self::DB>,
+        new: &NewCoupon,
+    ) -> impl Future<Output = Result<Coupon, IssueError>> + Send;
+
+    /// Claims due messages for a lease (see `OutboxStore::claim_due_messages`).
+    fn claim_due_messages(
+        &self,
+        pool: &Pool<Self::DB>,
+        now_ms: i64,
+        limit: u32,
+        lease_ms: i64,
+        worker: &str,
+    ) -> impl Future<Output = Result<Vec<OutboxMessage>, StoreError>> + Send;
+
+    /// Expires a batch (see `IssuanceStore::expire_coupons`); `limit` is above zero.
+    fn expire_coupons(
+        &self,
+        pool: &Pool<Self::DB>,
+        now_ms: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The auth lookup on a path of the engine's own, if it has one (else `None`, and the
+    /// shared query runs).
+    fn hot_auth_lookup(&self, _auth_code: &str) -> Option<Result<Option<AuthRow>, StoreError>> {
+        None
+    }
+
+    /// A goods' stored document on a path of the engine's own, if it has one.
+    fn hot_goods_doc(&self, _goods_code: &str) -> Option<Result<Option<String>, StoreError>> {
+        None
+    }
+}
+
+/// One database, with every capability of [`Store`].
+pub struct SqlStore<D: Dialect> {
+    pool: Pool<D::DB>,
+    dialect: D,
+}
+
+impl<D: Dialect> SqlStore<D> {
+    /// A store over `pool`, whose schema the engine has migrated.
+    pub fn new(pool: Pool<D::DB>, dialect: D) -> SqlStore<D> {
+        SqlStore { pool, dialect }
+    }
+
+    pub fn pool(&self) -> &Pool<D::DB> {
+        &self.pool
+    }
+}
+
+impl<D: Dialect> std::fmt::Debug for SqlStore<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore").field("engine", &D::ENGINE).finish_non_exhaustive()
+    }
+}
+
+/// A generic `impl` block over every dialect: `sql_impl! { impl AccountStore { ... } }` for a
+/// capability, `sql_impl! { impl { ... } }` for [`SqlStore`]'s own helpers. sqlx states what
+/// an engine can do as bounds on other types (`i64: Encode<DB>`, `&mut Connection: Executor`),
+/// and Rust does not carry a trait's where-clauses to its users, so the bounds every query here
+/// needs are written once, in this macro, rather than on each block.
+macro_rules! sql_impl {
+    (impl $capability:ident { $($body:tt)* }) => {
+        sql_impl! { @bounded [
+            #[async_trait::async_trait]
+            impl<D: $crate::Dialect> giftbiz_core::$capability for $crate::SqlStore<D>
+        ] { $($body)* } }
+    };
+    (impl { $($body:tt)* }) => {
+        sql_impl! { @bounded [impl<D: $crate::Dialect> $crate::SqlStore<D>] { $($body)* } }
+    };
+    (@bounded [$($head:tt)*] { $($body:tt)* }) => {
+        $($head)*
+        where
+            for<'c> &'c mut <D::DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = D::DB>,
+            for<'q> <D::DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, D::DB>,
+            D::DB: sqlx::database::HasStatementCache,
+            for<'q> i64: sqlx::Encode<'q, D::DB> + sqlx::Decode<'q, D::DB> + sqlx::Type<D::DB>,
+            for<'q> Option<i64>: sqlx::Encode<'q, D::DB>,
+            for<'q> i32: sqlx::Decode<'q, D::DB> + sqlx::Type<D::DB>,
+            for<'q> bool: sqlx::Decode<'q, D::DB> + sqlx::Type<D::DB>,
+            for<'q> String: sqlx::Encode<'q, D::DB> + sqlx::Decode<'q, D::DB> + sqlx::Type<D::DB>,
+            for<'q> &'q str: sqlx::Encode<'q, D::DB> + sqlx::Type<D::DB>
+                + sqlx::ColumnIndex<<D::DB as sqlx::Database>::Row>,
+            for<'q> Option<&'q str>: sqlx::Encode<'q, D::DB>,
+            usize: sqlx::ColumnIndex<<D::DB as sqlx::Database>::Row>,
+        { $($body)* }
+    };
+}
+pub(crate) use sql_impl;
+
+/// A database failure, for [`StoreError`].
+pub fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+#[async_trait::async_trait]
+impl<D: Dialect> Store for SqlStore<D>
+where
+    SqlStore<D>: giftbiz_core::AccountStore
+        + giftbiz_core::CatalogStore
+        + giftbiz_core::IssuanceStore
+        + giftbiz_core::OutboxStore
+        + giftbiz_core::PartnerStore,
+{
+    fn engine(&self) -> &'static str {
+        D::ENGINE
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
