@@ -252,15 +252,16 @@ pub enum CancelError {
     Store(#[from] crate::StoreError),
 }
 
-/// What a sendFail cancel (0205) found.
-#[derive(Debug, thiserror::Error)]
-pub enum SendFailError {
-    #[error("no such tr_id (a tombstone now refuses a late send)")]
-    UnknownTrId,
-    #[error("the send issued a PIN; cancel it with 0202")]
+/// What a sendFail cancel (0205) did. Sends charge and issue in one transaction, so a charge
+/// without a PIN, the one thing 0205 exists to refund, never happens here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendFailOutcome {
+    /// No send had claimed the tr_id: it is tombstoned now, so a late send is refused.
+    Tombstoned,
+    /// An earlier cancel had tombstoned it already.
+    AlreadyTombstoned,
+    /// The send issued a PIN; nothing changed (cancel it with 0202).
     IssuedPin,
-    #[error(transparent)]
-    Store(#[from] crate::StoreError),
 }
 
 /// Why an operator's bizmoney change was refused.

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 
 use crate::account::TokenHash;
-use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailError};
+use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
 use crate::delivery::{DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::partner::{AuditEntry, AuditRecord, NewPartner, Partner, RedeemError};
 use crate::{Account, Brand, Goods, Grade, NewAccount};
@@ -97,8 +97,8 @@ pub trait IssuanceStore: Send + Sync {
     /// a message not yet delivered is cancelled with it. A send in flight for the same tr_id is
     /// waited for.
     async fn cancel_coupon(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<Coupon, CancelError>;
-    /// 0205: an unknown tr_id is tombstoned; a send that issued a PIN is refused.
-    async fn send_fail_cancel(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<(), SendFailError>;
+    /// 0205: an unknown tr_id is tombstoned; a send that issued a PIN is left as it is.
+    async fn send_fail_cancel(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<SendFailOutcome, StoreError>;
     /// Turns up to `limit` issued (01) coupons whose validity ended before `now_ms` into expired
     /// (08), and cancels their messages not yet delivered. Returns how many expired. Concurrent
     /// callers (several servers) never fight over the same coupons.

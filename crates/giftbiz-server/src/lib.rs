@@ -12,6 +12,7 @@ pub mod http;
 pub mod images;
 pub mod jobs;
 pub mod operator;
+pub mod usecases;
 
 pub use app::{serve, RunningServer};
 pub use config::Settings;

@@ -16,6 +16,7 @@ both_engines!(
     send_validation_codes,
     cancel_refunds_once_and_tombstones_unknown_tr_ids,
     send_fail_cancel_answers,
+    every_endpoint_parses_the_tr_id_as_send_does,
     bizmoney_shows_the_balance_in_both_places,
     one_tr_id_sent_fifty_times_at_once_charges_once,
     concurrent_sends_spend_exactly_the_balance,
@@ -268,6 +269,28 @@ async fn send_fail_cancel_answers(app: &TestApp) {
     assert_code(&send(app, &goods, "f2", "Y", &[]).await, "0000");
     assert_code(&fail_cancel("f2").await, "ERR0805");
     assert_code(&app.call("/bizApi/sendFail/cancel/", "0205", &[("tr_id", "f2"), ("user_id", "x")]).await, "ERR0300");
+}
+
+/// 0201, 0202, 0203 and 0205 refuse a tr_id 0204 would refuse, with its codes, before
+/// looking it up; one at the limit is a tr_id like any other (here unknown).
+async fn every_endpoint_parses_the_tr_id_as_send_does(app: &TestApp) {
+    let limit = giftbiz_server::Settings::default().tr_id_max_bytes;
+    let long = "a".repeat(limit + 1);
+    let endpoints = [
+        ("/bizApi/coupons", "0201", "ERR0214"),
+        ("/bizApi/cancel", "0202", "ERR0214"),
+        ("/bizApi/resend", "0203", "ERR0212"),
+        ("/bizApi/sendFail/cancel", "0205", "ERR0214"),
+    ];
+    for (i, (path, api_code, unknown)) in endpoints.into_iter().enumerate() {
+        for (tr_id, code) in [(long.as_str(), "ERR0807"), ("a b", "COUPON.0004"), ("주문1", "COUPON.0004"), ("a\nb", "COUPON.0004")] {
+            let v = app.call(path, api_code, &[("tr_id", tr_id), ("user_id", "acme")]).await;
+            assert_code(&v, code);
+        }
+        assert_code(&app.call(path, api_code, &[("user_id", "acme")]).await, "ERR0201");
+        let at_limit = format!("{i}{}", "b".repeat(limit - 1));
+        assert_code(&app.call(path, api_code, &[("tr_id", &at_limit), ("user_id", "acme")]).await, unknown);
+    }
 }
 
 async fn bizmoney_shows_the_balance_in_both_places(app: &TestApp) {

@@ -16,7 +16,7 @@
 
 use giftbiz_core::coupon::{
     BizmoneyError, CancelError, CancelRefusal, Coupon, DeliveryStatus, IssueError, LedgerEntry, LedgerReason,
-    NewCoupon, PinStatus, SendFailError,
+    NewCoupon, PinStatus, SendFailOutcome,
 };
 use giftbiz_core::StoreError;
 
@@ -174,11 +174,11 @@ sql_impl! { impl IssuanceStore {
         Ok(coupon)
     }
 
-    async fn send_fail_cancel(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<(), SendFailError> {
+    async fn send_fail_cancel(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<SendFailOutcome, StoreError> {
         let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
         if Self::claim_tr_id(&mut tx, account_id, tr_id, now_ms).await? {
             tx.commit().await.map_err(backend)?;
-            return Err(SendFailError::UnknownTrId);
+            return Ok(SendFailOutcome::Tombstoned);
         }
         // Sends charge and issue together, so a claimed tr_id has a PIN or is a tombstone.
         let issued: bool =
@@ -188,7 +188,7 @@ sql_impl! { impl IssuanceStore {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(backend)?;
-        Err(if issued { SendFailError::IssuedPin } else { SendFailError::UnknownTrId })
+        Ok(if issued { SendFailOutcome::IssuedPin } else { SendFailOutcome::AlreadyTombstoned })
     }
 
     async fn expire_coupons(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError> {

@@ -16,6 +16,7 @@ use super::error::{envelope_response, json_bytes, ApiError, ApiResult, JSON_UTF8
 use super::params::Params;
 use super::{api_route, AppState};
 use crate::images::ImageKind;
+use crate::usecases::Refusal;
 
 pub fn router() -> Router<AppState> {
     let r = Router::new();
@@ -53,8 +54,7 @@ async fn goods_detail(
     p.set_from_path(params::GOODS_CODE, goods_code);
     let caller = authenticate(&state, &p, ApiCode::GoodsDetail).await?;
     let code = p.require(params::GOODS_CODE)?;
-    let not_found = || ApiError::with(ResultCode::ProductNotFound, "goods_code");
-    let goods = state.store.goods_by_code(code).await?.filter(|g| g.is_listed()).ok_or_else(not_found)?;
+    let goods = state.store.goods_by_code(code).await?.filter(|g| g.is_listed()).ok_or(Refusal::NoSuchGoods)?;
     let result = GoodsDetailResult { goods_detail: goods_detail_view(&goods, caller.account.grade, &state.urls) };
     Ok(envelope_response(&Envelope::ok(result)))
 }
@@ -76,7 +76,7 @@ async fn brand_detail(
     let caller = authenticate(&state, &p, ApiCode::BrandDetail).await?;
     let code = p.require(params::BRAND_CODE)?;
     let snap = state.catalog.snapshot(caller.catalog_revision).await?;
-    let brand = snap.brand(code).ok_or_else(|| ApiError::with(ResultCode::ProductNotFound, "brand_code"))?;
+    let brand = snap.brand(code).ok_or(Refusal::NoSuchBrand)?;
     Ok(envelope_response(&Envelope::ok(BrandDetailResult { brand_detail: brand_view(brand, &state.urls) })))
 }
 

@@ -6,16 +6,17 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use giftbiz_core::coupon::{CancelError, CancelRefusal, Coupon, SendFailError};
+use giftbiz_core::coupon::Coupon;
 use giftbiz_core::time::{from_millis, kst};
 use giftbiz_wire::coupon::{BizmoneyResult, CouponDetailResult, CouponInfo};
-use giftbiz_wire::{params, ApiCode, Envelope, ResultCode};
+use giftbiz_wire::{ApiCode, Envelope, ResultCode};
 use serde::Serialize;
 
 use super::auth::{authenticate, require_own_user_id};
-use super::error::{envelope_response, ApiError, ApiResult};
+use super::error::{envelope_response, ApiResult};
 use super::params::Params;
 use super::{api_route, AppState};
+use crate::usecases::coupons;
 use crate::coupon_image::{render_coupon, CouponCard, CouponFormat};
 use crate::images::ImageKind;
 
@@ -34,9 +35,8 @@ pub fn image_router() -> Router<AppState> {
 
 async fn coupon_detail(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     let caller = authenticate(&state, &p, ApiCode::CouponDetail).await?;
-    let tr_id = p.require(params::TR_ID)?;
-    let coupon = state.store.coupon_by_tr_id(caller.account.id, tr_id).await?;
-    let coupon = coupon.ok_or(ApiError::with(ResultCode::TrIdNotFound, "tr_id"))?;
+    let tr_id = p.tr_id(state.settings.tr_id_max_bytes)?;
+    let coupon = coupons::coupon(&*state.store, &caller, &tr_id).await?;
     let snap = state.catalog.snapshot(caller.catalog_revision).await?;
     let thumb = snap.brand(&coupon.new.brand_code).map(|b| state.urls.brand(&b.images.mms_thum, &b.brand_code, ImageKind::BrandThumb));
     let detail = CouponDetailResult {
@@ -77,37 +77,18 @@ fn coupon_info(c: &Coupon, brand_thumb: Option<String>) -> CouponInfo {
 
 async fn cancel(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     let caller = authenticate(&state, &p, ApiCode::Cancel).await?;
-    require_own_user_id(&p, &caller.account)?;
-    let tr_id = p.require(params::TR_ID)?;
-    let now = state.clock.now_ms();
-    match state.store.cancel_coupon(caller.account.id, tr_id, now).await {
-        Ok(coupon) => {
-            tracing::info!(tr_id, order_no = %coupon.order_no, refund = coupon.new.price, "coupon cancelled");
-            Ok(envelope_response(&Envelope::<()>::ok_empty()))
-        }
-        Err(CancelError::Refused(refusal)) => Err(ApiError::with(
-            match refusal {
-                CancelRefusal::UnknownTrId => ResultCode::TrIdNotFound,
-                CancelRefusal::AlreadyCancelled => ResultCode::AlreadyCancelled,
-                CancelRefusal::Exchanged => ResultCode::AlreadyExchanged,
-                CancelRefusal::NotCancellable => ResultCode::NotCancellable,
-            },
-            "tr_id",
-        )),
-        Err(CancelError::Store(e)) => Err(e.into()),
-    }
+    require_own_user_id(&p, &caller)?;
+    let tr_id = p.tr_id(state.settings.tr_id_max_bytes)?;
+    coupons::cancel(&*state.store, &caller, &tr_id, state.clock.now_ms()).await?;
+    Ok(envelope_response(&Envelope::<()>::ok_empty()))
 }
 
 async fn send_fail_cancel(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     let caller = authenticate(&state, &p, ApiCode::SendFailCancel).await?;
-    require_own_user_id(&p, &caller.account)?;
-    let tr_id = p.require(params::TR_ID)?;
-    match state.store.send_fail_cancel(caller.account.id, tr_id, state.clock.now_ms()).await {
-        Ok(()) => Ok(envelope_response(&Envelope::<()>::ok_empty())),
-        Err(SendFailError::UnknownTrId) => Err(ApiError::with(ResultCode::TrIdNotFound, "tr_id")),
-        Err(SendFailError::IssuedPin) => Err(ApiError::with(ResultCode::CancelFailed, "tr_id")),
-        Err(SendFailError::Store(e)) => Err(e.into()),
-    }
+    require_own_user_id(&p, &caller)?;
+    let tr_id = p.tr_id(state.settings.tr_id_max_bytes)?;
+    coupons::send_fail_cancel(&*state.store, &caller, &tr_id, state.clock.now_ms()).await?;
+    Ok(envelope_response(&Envelope::<()>::ok_empty()))
 }
 
 /// 0301: clients disagree where the balance sits, so it is in both places (NOTES §2).
@@ -121,8 +102,8 @@ struct BizmoneyResponse {
 
 async fn bizmoney(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     let caller = authenticate(&state, &p, ApiCode::Bizmoney).await?;
-    require_own_user_id(&p, &caller.account)?;
-    let balance = state.store.bizmoney_balance(caller.account.id).await?.to_string();
+    require_own_user_id(&p, &caller)?;
+    let balance = coupons::bizmoney(&*state.store, &caller).await?.to_string();
     Ok(envelope_response(&BizmoneyResponse {
         code: ResultCode::Ok.code(),
         message: None,

@@ -27,6 +27,7 @@ pub mod error;
 mod image_routes;
 pub mod params;
 pub mod partner;
+mod refusals;
 mod resend;
 pub mod sandbox;
 mod send;
