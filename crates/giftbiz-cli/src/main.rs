@@ -8,7 +8,6 @@ use giftbiz_server::Settings;
 
 mod api;
 mod bench;
-mod bench_send;
 mod client_args;
 mod local_catalog;
 mod operator;

@@ -22,7 +22,7 @@ use giftbiz_core::catalog::{GoodsImages, Validity};
 use giftbiz_core::{Brand, Goods, GoodsState, Grade, GradePrice, GradePrices, Store, StoreError};
 use giftbiz_wire::catalog::GoodsListItem;
 
-use crate::http::catalog::{goods_list_item, ImageUrls};
+use crate::catalog_view::{goods_list_item, ImageUrls};
 
 /// Rate and price placeholders: no real rate or price serializes like these.
 const RATE_SENTINEL: i64 = i64::MIN + 1;

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod catalog_cache;
+pub mod catalog_view;
 pub mod config;
 pub mod coupon_image;
 pub mod db;

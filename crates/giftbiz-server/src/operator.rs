@@ -11,7 +11,7 @@ use giftbiz_wire::Envelope;
 use serde_json::json;
 
 use crate::demo::catalog::{demo_catalog, DEMO_GOODS};
-use crate::http::catalog::{brand_view, goods_list_item, ImageUrls};
+use crate::catalog_view::{brand_view, goods_list_item, ImageUrls};
 
 pub const DEMO_USER_ID: &str = "demo";
 /// Bizmoney the demo account starts with, so a first send works out of the box.

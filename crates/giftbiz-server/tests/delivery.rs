@@ -14,7 +14,7 @@ use giftbiz_core::coupon::LedgerReason;
 use giftbiz_core::delivery::{DeliveryOutcome, MessageKind};
 use giftbiz_core::time::Clock;
 use giftbiz_server::delivery::{compose, Gateway, GatewayAnswer, Message, WebhookGateway};
-use giftbiz_server::http::catalog::ImageUrls;
+use giftbiz_server::catalog_view::ImageUrls;
 use giftbiz_server::{operator, Settings};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};

@@ -13,7 +13,7 @@ use giftbiz_core::delivery::{MessageKind, OutboxMessage};
 use giftbiz_core::time::{from_millis, kst};
 
 use crate::config::Settings;
-use crate::http::catalog::ImageUrls;
+use crate::catalog_view::ImageUrls;
 
 pub mod log;
 pub mod sandbox;

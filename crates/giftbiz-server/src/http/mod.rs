@@ -32,7 +32,7 @@ mod resend;
 pub mod sandbox;
 mod send;
 
-use catalog::ImageUrls;
+use crate::catalog_view::ImageUrls;
 use error::{ensure_envelope, panic_response, ApiError};
 
 /// Everything a request handler needs, cheap to clone.

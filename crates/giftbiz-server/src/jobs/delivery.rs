@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Settings;
 use crate::delivery::{compose, Gateway, GatewayAnswer};
-use crate::http::catalog::ImageUrls;
+use crate::catalog_view::ImageUrls;
 
 /// Messages claimed per round. With `CONCURRENCY` in flight and the webhook's 10 s timeout, a
 /// round ends well within the default 60 s lease.

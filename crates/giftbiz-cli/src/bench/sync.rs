@@ -17,7 +17,7 @@ use anyhow::Context;
 use giftbiz_client::{Client, Config, Credentials, LocalCatalog};
 use serde::{Deserialize, Serialize};
 
-use crate::bench::{peak_rss_kib, CatalogServer};
+use super::harness::{peak_rss_kib, CatalogServer};
 
 /// What the worker measured, printed as one JSON line.
 #[derive(Serialize, Deserialize)]

@@ -13,7 +13,7 @@ use giftbiz_server::demo::catalog::{demo_catalog, DEMO_GOODS};
 use giftbiz_server::{db, operator};
 use sqlx::{Connection, Executor};
 
-use crate::bench::{ChildServer, Summary};
+use super::harness::{ChildServer, Summary};
 
 const CONNECTIONS: [usize; 3] = [1, 4, 16];
 

@@ -1,0 +1,108 @@
+//! What the benchmarks share: the server as a child process, a catalog fixture, latency
+//! summaries, and peak memory.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use giftbiz_core::Grade;
+use giftbiz_server::demo::catalog::demo_catalog;
+use giftbiz_server::{db, operator};
+
+/// A database holding the `goods`-goods demo catalog and a fresh basic account, served by a
+/// `giftbiz serve` child process.
+pub struct CatalogServer {
+    pub server: ChildServer,
+    pub user_id: String,
+    pub auth_code: String,
+    pub auth_token: String,
+    /// The SQLite file's directory, unless the caller named a database.
+    _dir: tempfile::TempDir,
+}
+
+impl CatalogServer {
+    pub async fn start(database: Option<String>, goods: usize) -> anyhow::Result<CatalogServer> {
+        let dir = tempfile::tempdir()?;
+        let url = database.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+        let store = db::open_store(&url).await?;
+        let (brands, catalog) = demo_catalog(goods);
+        let t = Instant::now();
+        store.upsert_catalog(&brands, &catalog).await?;
+        println!("loaded {} goods, {} brands in {:.2} s", catalog.len(), brands.len(), t.elapsed().as_secs_f64());
+        let user_id = format!("bench{}", std::process::id());
+        let issued = operator::create_account(store.as_ref(), &user_id, Grade::Basic).await?;
+        drop(store);
+        let server = ChildServer::start(&url).await?;
+        let (auth_code, auth_token) = (issued.account.auth_code.clone(), issued.token.expose().to_owned());
+        Ok(CatalogServer { server, user_id, auth_code, auth_token, _dir: dir })
+    }
+
+    /// The common fields of a 0101 call.
+    pub fn goods_form(&self) -> Vec<(String, String)> {
+        vec![
+            ("api_code".to_owned(), "0101".to_owned()),
+            ("custom_auth_code".to_owned(), self.auth_code.clone()),
+            ("custom_auth_token".to_owned(), self.auth_token.clone()),
+            ("dev_yn".to_owned(), "N".to_owned()),
+        ]
+    }
+}
+
+pub struct Summary {
+    pub rps: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+impl Summary {
+    /// Requests per second and latency percentiles of `latencies` measured over `elapsed`.
+    pub fn of(mut latencies: Vec<Duration>, elapsed: Duration) -> Summary {
+        latencies.sort();
+        let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p) as usize).map_or(0.0, |d| d.as_secs_f64() * 1e3);
+        Summary { rps: latencies.len() as f64 / elapsed.as_secs_f64(), p50_ms: pct(0.50), p99_ms: pct(0.99) }
+    }
+}
+
+/// `giftbiz serve` as a child process, so its memory is its own.
+pub struct ChildServer {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl ChildServer {
+    pub async fn start(database: &str) -> anyhow::Result<ChildServer> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let listen = format!("127.0.0.1:{port}");
+        let child = std::process::Command::new(std::env::current_exe()?)
+            .args(["serve", "--no-demo", "--database", database, "--listen", &listen])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting the server")?;
+        let server = ChildServer { child, base: format!("http://{listen}") };
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while client.get(format!("{}/health", server.base)).send().await.is_err() {
+            anyhow::ensure!(Instant::now() < deadline, "the server did not come up");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(server)
+    }
+
+    /// VmHWM: the most resident memory the server ever had.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        peak_rss_kib(&self.child.id().to_string())
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// VmHWM of a process (`self` or a pid), in KiB: the most resident memory it ever had.
+pub fn peak_rss_kib(pid: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

@@ -1,0 +1,73 @@
+//! Benchmarks that print figures (nothing here asserts a speed). Each runs the real server as a
+//! child process and drives it over HTTP on loopback, reporting each figure beside a baseline
+//! measured in the same run. `harness` holds what they share; each benchmark is a module.
+
+use std::time::Duration;
+
+use clap::Subcommand;
+
+mod catalog;
+mod harness;
+mod send;
+mod sync;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// 0101 goods list over HTTP (size=20 and size=5000) beside a trivial endpoint, and the
+    /// server's peak RSS.
+    Catalog {
+        /// Database for the run [default: a fresh SQLite file in a temporary directory]
+        #[arg(long)]
+        database: Option<String>,
+        #[arg(long, default_value_t = 50_000)]
+        goods: usize,
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        /// Seconds per measured phase.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
+    /// 0204 send (gubun Y) over HTTP at 1, 4 and 16 connections, each beside the raw commit rate
+    /// of an equivalent three-statement transaction on the same database.
+    Send {
+        /// Database for the run [default: a fresh SQLite file in a temporary directory]; a
+        /// PostgreSQL database given here gets tables of its own (use an empty one).
+        #[arg(long)]
+        database: Option<String>,
+        /// Seconds per measured phase.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
+    /// `giftbiz catalog sync` of a large catalog into a fresh file (wall time, peak RSS), beside
+    /// fetching the same 0101 pages with plain HTTP calls and discarding them.
+    CatalogSync {
+        #[arg(long, default_value_t = 50_000)]
+        goods: usize,
+        /// Goods per 0101 page, for the sync and the plain fetch alike.
+        #[arg(long, default_value_t = 1000)]
+        page_size: u32,
+        /// Measured rounds (each a plain fetch and a fresh sync); the median is reported.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
+    /// One measured sync, run by `catalog-sync` as a child process so its memory is its own.
+    #[command(hide = true)]
+    CatalogSyncWorker {
+        #[arg(long)]
+        catalog: std::path::PathBuf,
+        #[arg(long)]
+        page_size: u32,
+    },
+}
+
+pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Catalog { database, goods, connections, seconds } => {
+            catalog::run(database, goods, connections, Duration::from_secs(seconds)).await
+        }
+        BenchCommand::Send { database, seconds } => send::run(database, Duration::from_secs(seconds)).await,
+        BenchCommand::CatalogSync { goods, page_size, rounds } => sync::run(goods, page_size, rounds).await,
+        BenchCommand::CatalogSyncWorker { catalog, page_size } => sync::worker(&catalog, page_size).await,
+    }
+}
+
