@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use giftbiz_server::Settings;
+use giftbiz_server::{Flags, Settings};
 
 mod api;
 mod bench;
@@ -24,8 +24,8 @@ struct Cli {
 /// Where the settings come from; every database command takes these.
 #[derive(Args, Clone)]
 struct Common {
-    /// Database URL: sqlite://FILE or postgres://… [default: sqlite://giftbiz.db]
-    #[arg(long, env = "GIFTBIZ_DATABASE_URL", global = true)]
+    /// Database URL: sqlite://FILE or postgres://… [env: GIFTBIZ_DATABASE_URL] [default: sqlite://giftbiz.db]
+    #[arg(long, global = true)]
     database: Option<String>,
     /// TOML settings file (see README: Configuration).
     #[arg(long, env = "GIFTBIZ_CONFIG", global = true)]
@@ -34,30 +34,58 @@ struct Common {
 
 impl Common {
     fn settings(&self) -> anyhow::Result<Settings> {
-        let mut s = Settings::load(self.config.as_deref())?;
-        if let Some(db) = &self.database {
-            s.database_url = db.clone();
-        }
-        Ok(s)
+        Settings::load(self.config.as_deref(), &self.flags())
     }
+
+    fn flags(&self) -> Flags {
+        Flags { database_url: self.database.clone(), ..Flags::default() }
+    }
+}
+
+/// The settings `serve` takes as flags too.
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Address to listen on [env: GIFTBIZ_LISTEN] [default: 127.0.0.1:8080]
+    #[arg(long)]
+    listen: Option<String>,
+    /// Base of the absolute URLs the API returns [env: GIFTBIZ_PUBLIC_URL] [default: http://LISTEN]
+    #[arg(long)]
+    public_url: Option<String>,
+    /// Do not seed the demo catalog and account (a real platform).
+    #[arg(long)]
+    no_demo: bool,
+}
+
+impl ServeArgs {
+    fn flags(&self) -> Flags {
+        Flags {
+            listen: self.listen.clone(),
+            public_url: self.public_url.clone(),
+            demo: self.no_demo.then_some(false),
+            ..self.common.flags()
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective settings of `serve` with these flags, secrets redacted, and where
+    /// each value came from (default, file, env or flag).
+    Show {
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run the API server.
-    Serve {
-        #[command(flatten)]
-        common: Common,
-        /// Address to listen on [default: 127.0.0.1:8080]
-        #[arg(long, env = "GIFTBIZ_LISTEN")]
-        listen: Option<String>,
-        /// Base of the absolute URLs the API returns [default: http://LISTEN]
-        #[arg(long, env = "GIFTBIZ_PUBLIC_URL")]
-        public_url: Option<String>,
-        /// Do not seed the demo catalog and account (a real platform).
-        #[arg(long)]
-        no_demo: bool,
-    },
+    Serve(ServeArgs),
+    /// The server's settings.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Manage accounts (구매사) and their API credentials.
     #[command(subcommand)]
     Account(operator::AccountCommand),
@@ -124,19 +152,17 @@ fn init_logging(settings: &Settings, default_level: &str) {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve { common, listen, public_url, no_demo } => {
-            let mut settings = common.settings()?;
-            if let Some(l) = listen {
-                settings.listen = l;
-            }
-            if public_url.is_some() {
-                settings.public_url = public_url;
-            }
-            if no_demo {
-                settings.demo = false;
-            }
+        Command::Serve(args) => {
+            let settings = Settings::load(args.common.config.as_deref(), &args.flags())?;
             init_logging(&settings, "info");
             giftbiz_server::serve(settings).await
+        }
+        Command::Config(ConfigCommand::Show { serve }) => {
+            for line in Settings::show(serve.common.config.as_deref(), &serve.flags())? {
+                let value = if line.value.is_null() { "(unset)".to_owned() } else { line.value.to_string() };
+                println!("{} = {value}  # {}", line.key, line.from);
+            }
+            Ok(())
         }
         Command::Account(cmd) => operator::account(cmd).await,
         Command::Partner(cmd) => operator::partner(cmd).await,

@@ -179,3 +179,28 @@ fn partner_create_prints_credentials_once_and_list_never_shows_tokens() {
         assert!(!listed.contains("token_hash"));
     }
 }
+
+/// `config show` prints each setting's effective value and its layer, never a secret.
+#[test]
+fn config_show_tells_where_each_setting_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("giftbiz.toml");
+    std::fs::write(&file, "page_size_cap = 100\nwebhook_secret = \"file-s3cret\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_giftbiz"))
+        .args(["config", "show", "--config", file.to_str().unwrap(), "--listen", "127.0.0.1:9"])
+        .env_remove("GIFTBIZ_DATABASE_URL")
+        .env_remove("GIFTBIZ_CONFIG")
+        .env("GIFTBIZ_ADMIN_TOKEN", "env-t0ken")
+        .env("GIFTBIZ_TITLE_MAX_CHARS", "10")
+        .output()
+        .expect("run giftbiz");
+    let text = ok(&out);
+    let line = |key: &str| text.lines().find(|l| l.starts_with(&format!("{key} = "))).unwrap_or_else(|| panic!("{key}: {text}"));
+    assert_eq!(line("listen"), "listen = \"127.0.0.1:9\"  # flag --listen");
+    assert_eq!(line("page_size_cap"), format!("page_size_cap = 100  # file {}", file.display()));
+    assert_eq!(line("title_max_chars"), "title_max_chars = 10  # env GIFTBIZ_TITLE_MAX_CHARS");
+    assert_eq!(line("database_url"), "database_url = \"sqlite://giftbiz.db\"  # default");
+    assert_eq!(line("webhook_secret"), format!("webhook_secret = \"***\"  # file {}", file.display()));
+    assert_eq!(line("admin_token"), "admin_token = \"***\"  # env GIFTBIZ_ADMIN_TOKEN");
+    assert!(!text.contains("s3cret") && !text.contains("t0ken"), "{text}");
+}

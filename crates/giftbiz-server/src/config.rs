@@ -1,16 +1,21 @@
 //! Server settings: defaults, then an optional TOML file, then `GIFTBIZ_…` environment
-//! variables, then command-line flags (each layer overrides the one before).
+//! variables, then command-line flags, each layer overriding the one before, merged key by key
+//! by figment. Every key is named once, by its field: `page_size_cap` in the file is
+//! `GIFTBIZ_PAGE_SIZE_CAP` in the environment. [`Settings::show`] tells where each value came
+//! from.
 
 use std::path::Path;
 
-use anyhow::Context;
-use serde::Deserialize;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::{Dict, Map};
+use figment::{Figment, Metadata, Profile, Provider};
+use serde::{Deserialize, Serialize};
 
 /// The SQLite file every command uses unless told otherwise.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://giftbiz.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// `sqlite://FILE` or `postgres://…`.
@@ -63,10 +68,17 @@ pub struct Settings {
     pub admin_token: Option<Secret>,
 }
 
-/// A setting kept out of `Debug` output, so printing the settings never leaks it.
+/// A setting kept out of `Debug` output and serialized as `***`, so printing the settings never
+/// leaks it (settings are only ever read from their sources, never written back).
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
 
 impl Secret {
     pub fn expose(&self) -> &str {
@@ -114,96 +126,127 @@ impl Default for Settings {
     }
 }
 
-impl Settings {
-    /// Defaults, overridden by `file` (if given) and then by the environment.
-    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
-        let mut settings = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading config file {}", path.display()))?;
-                toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))?
-            }
-            None => Settings::default(),
-        };
-        settings.apply_env(|k| std::env::var(k).ok())?;
-        Ok(settings)
+/// The settings that `giftbiz` flags give (`--database`, `--listen`, `--public-url`,
+/// `--no-demo`); `None` leaves the layers below as they are.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Flags {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demo: Option<bool>,
+}
+
+/// A layer of settings whose metadata spells each key as its source does (`--listen`,
+/// `GIFTBIZ_LISTEN`), so errors and [`Settings::show`] name what the operator typed.
+struct Layer<P> {
+    name: &'static str,
+    spell: fn(&str) -> String,
+    values: P,
+}
+
+impl<P: Provider> Provider for Layer<P> {
+    fn metadata(&self) -> Metadata {
+        let spell = self.spell;
+        Metadata::named(self.name).interpolater(move |_: &Profile, keys: &[&str]| spell(&keys.join(".")))
     }
 
-    fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-        fn parsed<T: std::str::FromStr>(name: &str, v: String) -> anyhow::Result<T> {
-            v.trim().parse().map_err(|_| anyhow::anyhow!("{name}={v:?} is not a valid value"))
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        self.values.data()
+    }
+}
+
+/// The `GIFTBIZ_` variables that are settings, each kept as the string it is: figment's own
+/// `Env` would read `GIFTBIZ_ADMIN_TOKEN=12345` as a number and refuse it for a string setting.
+/// [`Settings::load`] parses numbers and booleans from the strings where a setting needs them.
+struct RawEnv(Env);
+
+impl Provider for RawEnv {
+    fn metadata(&self) -> Metadata {
+        self.0.metadata()
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let dict: Dict = self.0.iter().map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.into())).collect();
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+fn env_name(key: &str) -> String {
+    format!("GIFTBIZ_{}", key.to_ascii_uppercase())
+}
+
+/// The `giftbiz` flag that sets `key`.
+fn flag_name(key: &str) -> String {
+    match key {
+        "database_url" => "--database".to_owned(),
+        "demo" => "--no-demo".to_owned(),
+        _ => format!("--{}", key.replace('_', "-")),
+    }
+}
+
+/// One line of [`Settings::show`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub key: &'static str,
+    /// The effective value as JSON (`***` for a secret, `null` when unset).
+    pub value: serde_json::Value,
+    /// `default`, `file PATH`, `env GIFTBIZ_…` or `flag --…`.
+    pub from: String,
+}
+
+impl Settings {
+    /// Every key, in the struct's order.
+    pub fn keys() -> &'static [&'static str] {
+        field_names::<Settings>()
+    }
+
+    /// The layers: defaults, `file` (if given; it must exist), the environment, `flags`.
+    pub fn figment(file: Option<&Path>, flags: &Flags) -> anyhow::Result<Figment> {
+        let defaults = Serialized::defaults(Settings::default());
+        let mut figment = Figment::from(Layer { name: "default", spell: str::to_owned, values: defaults });
+        if let Some(path) = file {
+            anyhow::ensure!(path.is_file(), "reading config file {}: no such file", path.display());
+            figment = figment.merge(Toml::file_exact(path));
         }
-        fn flag(name: &str, v: String) -> anyhow::Result<bool> {
-            match v.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" | "on" => Ok(true),
-                "0" | "false" | "no" | "off" => Ok(false),
-                _ => anyhow::bail!("{name}={v:?} is not true or false"),
-            }
-        }
-        if let Some(v) = var("GIFTBIZ_DATABASE_URL") {
-            self.database_url = v;
-        }
-        if let Some(v) = var("GIFTBIZ_LISTEN") {
-            self.listen = v;
-        }
-        if let Some(v) = var("GIFTBIZ_PUBLIC_URL") {
-            self.public_url = Some(v);
-        }
-        if let Some(v) = var("GIFTBIZ_DEMO") {
-            self.demo = flag("GIFTBIZ_DEMO", v)?;
-        }
-        if let Some(v) = var("GIFTBIZ_ACCEPT_DEV") {
-            self.accept_dev = flag("GIFTBIZ_ACCEPT_DEV", v)?;
-        }
-        if let Some(v) = var("GIFTBIZ_TR_ID_MAX_BYTES") {
-            self.tr_id_max_bytes = parsed("GIFTBIZ_TR_ID_MAX_BYTES", v)?;
-        }
-        if let Some(v) = var("GIFTBIZ_TITLE_MAX_CHARS") {
-            self.title_max_chars = parsed("GIFTBIZ_TITLE_MAX_CHARS", v)?;
-        }
-        if let Some(v) = var("GIFTBIZ_PAGE_SIZE_CAP") {
-            self.page_size_cap = parsed("GIFTBIZ_PAGE_SIZE_CAP", v)?;
-        }
-        if let Some(v) = var("GIFTBIZ_MAX_BODY_BYTES") {
-            self.max_body_bytes = parsed("GIFTBIZ_MAX_BODY_BYTES", v)?;
-        }
-        if let Some(v) = var("GIFTBIZ_LOG_FORMAT") {
-            self.log_format = v;
-        }
-        if let Some(v) = var("GIFTBIZ_GATEWAY") {
-            self.gateway = v;
-        }
-        if let Some(v) = var("GIFTBIZ_GATEWAY_LOG_PATH") {
-            self.gateway_log_path = v;
-        }
-        if let Some(v) = var("GIFTBIZ_WEBHOOK_URL") {
-            self.webhook_url = Some(v);
-        }
-        if let Some(v) = var("GIFTBIZ_WEBHOOK_SECRET") {
-            self.webhook_secret = Some(Secret(v));
-        }
-        if let Some(v) = var("GIFTBIZ_DELIVERY_INTERVAL_MS") {
-            self.delivery_interval_ms = parsed("GIFTBIZ_DELIVERY_INTERVAL_MS", v)?;
-        }
-        if let Some(v) = var("GIFTBIZ_DELIVERY_MAX_ATTEMPTS") {
-            self.delivery_max_attempts = parsed("GIFTBIZ_DELIVERY_MAX_ATTEMPTS", v)?;
-        }
-        if let Some(v) = var("GIFTBIZ_DELIVERY_LEASE_MS") {
-            self.delivery_lease_ms = parsed("GIFTBIZ_DELIVERY_LEASE_MS", v)?;
-        }
-        if let Some(v) = var("GIFTBIZ_EXPIRY_INTERVAL_MS") {
-            self.expiry_interval_ms = parsed("GIFTBIZ_EXPIRY_INTERVAL_MS", v)?;
-        }
-        if let Some(v) = var("GIFTBIZ_PARTNER_RATE_PER_MINUTE") {
-            self.partner_rate_per_minute = parsed("GIFTBIZ_PARTNER_RATE_PER_MINUTE", v)?;
-        }
-        if let Some(v) = var("GIFTBIZ_SANDBOX") {
-            self.sandbox = flag("GIFTBIZ_SANDBOX", v)?;
-        }
-        if let Some(v) = var("GIFTBIZ_ADMIN_TOKEN") {
-            self.admin_token = Some(Secret(v));
-        }
-        Ok(())
+        let env = RawEnv(Env::prefixed("GIFTBIZ_").only(Settings::keys()));
+        Ok(figment
+            .merge(Layer { name: "env", spell: env_name, values: env })
+            .merge(Layer { name: "flag", spell: flag_name, values: Serialized::defaults(flags.clone()) }))
+    }
+
+    /// Defaults, overridden by `file` (if given), the environment and `flags`. Booleans also
+    /// read 1/0, yes/no and on/off.
+    pub fn load(file: Option<&Path>, flags: &Flags) -> anyhow::Result<Settings> {
+        Ok(Settings::figment(file, flags)?.extract_lossy()?)
+    }
+
+    /// The effective value of every key and the layer it came from.
+    pub fn show(file: Option<&Path>, flags: &Flags) -> anyhow::Result<Vec<Origin>> {
+        let figment = Settings::figment(file, flags)?;
+        let settings: Settings = figment.extract_lossy()?;
+        let serde_json::Value::Object(values) = serde_json::to_value(&settings)? else {
+            anyhow::bail!("settings are not a map");
+        };
+        Ok(Settings::keys()
+            .iter()
+            .map(|&key| {
+                let from = match figment.find_metadata(key) {
+                    Some(md) if md.name == "env" || md.name == "flag" => {
+                        format!("{} {}", md.name, md.interpolate(&Profile::Default, &[key]))
+                    }
+                    Some(md) => match &md.source {
+                        Some(figment::Source::File(path)) => format!("file {}", path.display()),
+                        _ => md.name.to_string(),
+                    },
+                    None => "default".to_owned(),
+                };
+                Origin { key, value: values.get(key).cloned().unwrap_or_default(), from }
+            })
+            .collect())
     }
 
     /// The delivery settings make sense together: a known gateway, and the webhook's URL and
@@ -249,30 +292,134 @@ impl Settings {
     }
 }
 
+/// The field names of a struct that derives `Deserialize`, as serde sees them, so the keys are
+/// spelled once, by the fields.
+fn field_names<T: Deserialize<'static>>() -> &'static [&'static str] {
+    struct Fields(&'static [&'static str]);
+
+    impl<'de> serde::Deserializer<'de> for &mut Fields {
+        type Error = serde::de::value::Error;
+
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("not a struct"))
+        }
+
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0 = fields;
+            Err(serde::de::Error::custom("fields read"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+            unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    let mut fields = Fields(&[]);
+    let _ = T::deserialize(&mut fields);
+    fields.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use figment::Jail;
+
+    /// Runs `f` with the process environment emptied of `GIFTBIZ_` settings, in a scratch
+    /// directory (figment's jail restores both afterwards and runs one jail at a time).
+    #[allow(clippy::result_large_err)] // figment's own error type, in its jail's signature
+    fn jailed(f: impl FnOnce(&mut Jail) -> anyhow::Result<()>) {
+        Jail::expect_with(|jail| {
+            for key in Settings::keys() {
+                std::env::remove_var(format!("GIFTBIZ_{}", key.to_ascii_uppercase()));
+            }
+            f(jail).map_err(|e| format!("{e:#}").into())
+        });
+    }
 
     #[test]
-    fn file_then_environment_override_defaults() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("giftbiz.toml");
-        std::fs::write(&path, "page_size_cap = 100\ndemo = false\ntitle_max_chars = 10\n").unwrap();
-        let mut s: Settings = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        assert_eq!(s.page_size_cap, 100);
-        assert!(!s.demo);
-        s.apply_env(|k| (k == "GIFTBIZ_PAGE_SIZE_CAP").then(|| "7".to_owned())).unwrap();
-        assert_eq!(s.page_size_cap, 7);
-        assert_eq!(s.title_max_chars, 10);
-        assert_eq!(s.tr_id_max_bytes, 25);
+    fn file_then_environment_then_flags_override_defaults() {
+        jailed(|jail| {
+            jail.create_file("giftbiz.toml", "page_size_cap = 100\ndemo = false\ntitle_max_chars = 10\nlisten = \"0.0.0.0:1\"\n")?;
+            let file = Some(Path::new("giftbiz.toml"));
+            let s = Settings::load(file, &Flags::default())?;
+            assert_eq!((s.page_size_cap, s.demo, s.title_max_chars), (100, false, 10));
+            jail.set_env("GIFTBIZ_PAGE_SIZE_CAP", "7");
+            jail.set_env("GIFTBIZ_LISTEN", "0.0.0.0:2");
+            let s = Settings::load(file, &Flags::default())?;
+            assert_eq!((s.page_size_cap, s.title_max_chars, s.tr_id_max_bytes), (7, 10, 25));
+            assert_eq!(s.listen, "0.0.0.0:2");
+            let flags = Flags { listen: Some("0.0.0.0:3".into()), demo: Some(true), ..Flags::default() };
+            let s = Settings::load(file, &flags)?;
+            assert_eq!((s.listen.as_str(), s.demo, s.page_size_cap), ("0.0.0.0:3", true, 7));
+            // Variables that are no setting (the CLI's, the tests') are left alone.
+            jail.set_env("GIFTBIZ_CONFIG", "elsewhere.toml");
+            jail.set_env("GIFTBIZ_TEST_DATABASE_URL", "postgres://x");
+            assert!(Settings::load(file, &Flags::default()).is_ok());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn booleans_read_the_usual_spellings() {
+        jailed(|jail| {
+            for (v, want) in [("1", true), ("yes", true), ("on", true), ("true", true), ("0", false), ("no", false), ("off", false)] {
+                jail.set_env("GIFTBIZ_DEMO", v);
+                assert_eq!(Settings::load(None, &Flags::default())?.demo, want, "{v}");
+            }
+            Ok(())
+        });
     }
 
     #[test]
     fn bad_values_are_refused_with_their_name() {
-        let mut s = Settings::default();
-        let err = s.apply_env(|k| (k == "GIFTBIZ_DEMO").then(|| "maybe".to_owned())).unwrap_err();
-        assert!(err.to_string().contains("GIFTBIZ_DEMO"));
-        assert!(toml::from_str::<Settings>("no_such_setting = 1").is_err());
+        jailed(|jail| {
+            jail.set_env("GIFTBIZ_DEMO", "maybe");
+            let err = Settings::load(None, &Flags::default()).unwrap_err();
+            assert!(format!("{err:#}").contains("GIFTBIZ_DEMO"), "{err:#}");
+            jail.set_env("GIFTBIZ_DEMO", "true");
+            jail.set_env("GIFTBIZ_PAGE_SIZE_CAP", "lots");
+            let err = Settings::load(None, &Flags::default()).unwrap_err();
+            assert!(format!("{err:#}").contains("PAGE_SIZE_CAP"), "{err:#}");
+            jail.create_file("bad.toml", "no_such_setting = 1\n")?;
+            assert!(Settings::load(Some(Path::new("bad.toml")), &Flags::default()).is_err());
+            let err = Settings::load(Some(Path::new("missing.toml")), &Flags::default()).unwrap_err();
+            assert!(err.to_string().contains("missing.toml"), "{err:#}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn show_tells_each_value_and_its_origin_and_hides_secrets() {
+        jailed(|jail| {
+            jail.create_file("giftbiz.toml", "page_size_cap = 100\nwebhook_secret = \"file-secret\"\n")?;
+            jail.set_env("GIFTBIZ_ADMIN_TOKEN", "env-token");
+            jail.set_env("GIFTBIZ_GATEWAY_LOG_PATH", "007");
+            jail.set_env("GIFTBIZ_TITLE_MAX_CHARS", "10");
+            let flags = Flags { database_url: Some("sqlite://flag.db".into()), ..Flags::default() };
+            let shown = Settings::show(Some(Path::new("giftbiz.toml")), &flags)?;
+            let of = |key: &str| shown.iter().find(|o| o.key == key).unwrap().clone();
+            assert_eq!(shown.len(), Settings::keys().len());
+            assert_eq!(of("listen").from, "default");
+            assert_eq!(of("listen").value, "127.0.0.1:8080");
+            assert_eq!((of("page_size_cap").value, of("page_size_cap").from), (serde_json::json!(100), "file giftbiz.toml".to_owned()));
+            assert_eq!(of("title_max_chars").from, "env GIFTBIZ_TITLE_MAX_CHARS");
+            assert_eq!(of("database_url").from, "flag --database");
+            assert_eq!(of("admin_token").from, "env GIFTBIZ_ADMIN_TOKEN");
+            assert_eq!(of("webhook_secret").value, "***");
+            assert_eq!(of("admin_token").value, "***");
+            assert_eq!(of("public_url").value, serde_json::Value::Null);
+            // A string setting takes digits as the string they are.
+            assert_eq!(of("gateway_log_path").value, "007");
+            let all = format!("{shown:?}");
+            assert!(!all.contains("file-secret") && !all.contains("env-token"), "{all}");
+            Ok(())
+        });
     }
 
     #[test]
@@ -287,9 +434,11 @@ mod tests {
         assert!(!format!("{ok:?}").contains("\"k\""), "the secret stays out of Debug");
         let bad = Settings { gateway: "pigeon".into(), ..Settings::default() };
         assert!(bad.validate_delivery().is_err());
-        let mut s = Settings::default();
-        s.apply_env(|k| (k == "GIFTBIZ_WEBHOOK_SECRET").then(|| "env-secret".to_owned())).unwrap();
-        assert_eq!(s.webhook_secret.unwrap().expose(), "env-secret");
+        jailed(|jail| {
+            jail.set_env("GIFTBIZ_WEBHOOK_SECRET", "env-secret");
+            assert_eq!(Settings::load(None, &Flags::default())?.webhook_secret.unwrap().expose(), "env-secret");
+            Ok(())
+        });
     }
 
     #[test]
@@ -297,13 +446,17 @@ mod tests {
         let s = Settings::default();
         assert!(!s.sandbox);
         assert!(s.validate_sandbox().is_ok());
-        let mut s = Settings::default();
-        s.apply_env(|k| (k == "GIFTBIZ_SANDBOX").then(|| "true".to_owned())).unwrap();
-        assert!(s.sandbox);
-        assert!(s.validate_sandbox().unwrap_err().to_string().contains("admin_token"));
-        s.apply_env(|k| (k == "GIFTBIZ_ADMIN_TOKEN").then(|| "t0ken".to_owned())).unwrap();
-        assert!(s.validate_sandbox().is_ok());
-        assert!(!format!("{s:?}").contains("t0ken"), "the token stays out of Debug");
+        jailed(|jail| {
+            jail.set_env("GIFTBIZ_SANDBOX", "true");
+            let s = Settings::load(None, &Flags::default())?;
+            assert!(s.sandbox);
+            assert!(s.validate_sandbox().unwrap_err().to_string().contains("admin_token"));
+            jail.set_env("GIFTBIZ_ADMIN_TOKEN", "t0ken");
+            let s = Settings::load(None, &Flags::default())?;
+            assert!(s.validate_sandbox().is_ok());
+            assert!(!format!("{s:?}").contains("t0ken"), "the token stays out of Debug");
+            Ok(())
+        });
         let from_file: Settings = toml::from_str("sandbox = true\nadmin_token = \"x\"\n").unwrap();
         assert!(from_file.sandbox && from_file.validate_sandbox().is_ok());
     }

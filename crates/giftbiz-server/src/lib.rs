@@ -16,4 +16,4 @@ pub mod operator;
 pub mod usecases;
 
 pub use app::{serve, RunningServer};
-pub use config::Settings;
+pub use config::{Flags, Settings};
