@@ -10,7 +10,7 @@
 //!   timeouts, transport failures and undecodable answers are errors of their own.
 //! - Credentials from code, the environment (`GIFTBIZ_AUTH_CODE`, `GIFTBIZ_AUTH_TOKEN`,
 //!   `GIFTBIZ_USER_ID`, `GIFTBIZ_BASE_URL`) or a TOML profile; see [`Config`].
-//! - [`TrId::generate`] makes tr_ids the live service accepts.
+//! - [`TrIdGenerator`] makes tr_ids the live service accepts.
 //!
 //! The auth token and PINs never appear in `Debug` or `Display` output, errors or logs.
 //!

@@ -1,30 +1,10 @@
 //! The 0204 send request and its answer, and the 0203 resend channel.
 
-use std::fmt;
 
 use giftbiz_wire::coupon::SendResult;
 use giftbiz_wire::params;
 
-/// How the coupon reaches the recipient (`gubun`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Gubun {
-    /// `N`: the platform sends the MMS; the answer carries only the order number.
-    Mms,
-    /// `Y`: the PIN comes back to the caller, who delivers it.
-    Pin,
-    /// `I`: the PIN and a coupon image URL come back.
-    Image,
-}
-
-impl Gubun {
-    pub fn code(self) -> &'static str {
-        match self {
-            Gubun::Mms => "N",
-            Gubun::Pin => "Y",
-            Gubun::Image => "I",
-        }
-    }
-}
+pub use giftbiz_wire::values::{Gubun, Pin};
 
 /// A reserved send (`rev_info_yn=Y`): the MMS goes out at this KST date and time, between 5
 /// minutes and 90 days ahead.
@@ -39,9 +19,9 @@ pub struct Reservation {
 /// A 0204 send. `user_id` comes from the client's credentials.
 ///
 /// ```
-/// use giftbiz_client::{Gubun, SendRequest, TrId};
+/// use giftbiz_client::{Gubun, SendRequest, TrIdGenerator};
 ///
-/// let req = SendRequest::new(TrId::generate(), "G00000280009", Gubun::Pin, "01012345678")
+/// let req = SendRequest::new(TrIdGenerator::default().generate(), "G00000280009", Gubun::Pin, "01012345678")
 ///     .callback_no("15880108")
 ///     .title("선물 도착")
 ///     .message("감사합니다. 선물이 도착했습니다.");
@@ -143,33 +123,6 @@ impl SendRequest {
     }
 }
 
-/// A coupon PIN: bearer value, so neither `Debug` nor `Display` shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Pin(String);
-
-impl Pin {
-    pub fn new(pin: impl Into<String>) -> Pin {
-        Pin(pin.into())
-    }
-
-    /// The PIN itself, for handing to the recipient; keep it out of logs.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Pin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Pin(***)")
-    }
-}
-
-impl fmt::Display for Pin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
 /// What a successful send returns: the wire [`SendResult`] with the PIN wrapped so that
 /// logging the value cannot leak it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,7 +138,7 @@ impl From<SendResult> for Sent {
     fn from(r: SendResult) -> Sent {
         Sent {
             order_no: r.order_no,
-            pin: r.pin_no.filter(|p| !p.is_empty()).map(Pin),
+            pin: r.pin_no.filter(|p| !p.is_empty()).map(Pin::new),
             coupon_img_url: r.coupon_img_url.filter(|u| !u.is_empty()),
         }
     }
@@ -193,7 +146,7 @@ impl From<SendResult> for Sent {
 
 impl From<Sent> for SendResult {
     fn from(s: Sent) -> SendResult {
-        SendResult { order_no: s.order_no, pin_no: s.pin.map(|p| p.0), coupon_img_url: s.coupon_img_url }
+        SendResult { order_no: s.order_no, pin_no: s.pin.map(|p| p.expose().to_owned()), coupon_img_url: s.coupon_img_url }
     }
 }
 

@@ -1,6 +1,5 @@
 //! Transaction ids (`tr_id`): the caller's key for a send, claimed once per account forever.
 
-use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
@@ -8,7 +7,7 @@ use rand::Rng;
 use crate::error::ConfigError;
 
 /// The live service refuses tr_ids longer than this, although the spec allows 25 bytes.
-pub const DEFAULT_MAX_LEN: usize = 20;
+pub const DEFAULT_MAX_LEN: usize = TrId::LIVE_MAX_LEN;
 /// Characters of the time part: milliseconds since 1970 in base 36 (fixed width until 2059).
 const TIME_LEN: usize = 8;
 /// Fewest random characters a generator may use (62^6 ≈ 5.7·10^10 per millisecond).
@@ -17,69 +16,20 @@ pub const MIN_RANDOM: usize = 6;
 const BASE36: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// A tr_id: 1-25 bytes of `[A-Za-z0-9_-]` (the spec's alphabet). Generated ones use only
-/// `[A-Za-z0-9_]`.
+/// A tr_id: the wire's own type, checked once. A caller's own is parsed against the spec's
+/// limit (or the live service's, [`DEFAULT_MAX_LEN`]); [`TrIdGenerator`] makes fresh ones.
 ///
 /// ```
-/// use giftbiz_client::TrId;
+/// use giftbiz_client::{TrId, TrIdGenerator};
 ///
-/// let id = TrId::generate();
+/// let id = TrIdGenerator::default().generate();
 /// assert!(id.as_str().len() <= 20);
 /// assert!(id.as_str().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
-/// assert_eq!(TrId::new("shop_20261129_0001").unwrap().as_str(), "shop_20261129_0001");
-/// assert!(TrId::new("has space").is_err());
+/// let mine = TrId::parse("shop_20261129_0001", TrId::SPEC_MAX_LEN).unwrap();
+/// assert_eq!(mine.as_str(), "shop_20261129_0001");
+/// assert!(TrId::parse("has space", TrId::SPEC_MAX_LEN).is_err());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TrId(String);
-
-impl TrId {
-    /// The spec's length limit; the live service's is [`DEFAULT_MAX_LEN`].
-    pub const SPEC_MAX_LEN: usize = 25;
-
-    /// Checks a caller-chosen tr_id against the spec's alphabet and length.
-    pub fn new(raw: impl Into<String>) -> Result<TrId, ConfigError> {
-        let raw = raw.into();
-        let why = if raw.is_empty() || raw.len() > Self::SPEC_MAX_LEN {
-            "must be 1 to 25 characters"
-        } else if !raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-            "only letters, digits, '_' and '-' are allowed"
-        } else {
-            return Ok(TrId(raw));
-        };
-        Err(ConfigError::Invalid { what: "tr_id", why: why.to_owned() })
-    }
-
-    /// A fresh tr_id from the default generator: 20 characters, no prefix.
-    pub fn generate() -> TrId {
-        TrIdGenerator::default().generate()
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
-}
-
-impl AsRef<str> for TrId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for TrId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<TrId> for String {
-    fn from(t: TrId) -> String {
-        t.0
-    }
-}
+pub use giftbiz_wire::values::TrId;
 
 /// Makes tr_ids `{prefix}{time}{random}`: the prefix, 8 base-36 characters of the current
 /// millisecond (so ids sort roughly by time), then CSPRNG base-62 characters up to the length
@@ -147,7 +97,8 @@ impl TrIdGenerator {
         while out.len() < self.max_len {
             out.push(BASE62[rng.random_range(0..BASE62.len())] as char);
         }
-        TrId(out)
+        // Built from the alphabet above and at most `max_len` long: it always parses.
+        TrId::parse(&out, self.max_len).expect("a generated tr_id is valid")
     }
 }
 
@@ -164,7 +115,7 @@ mod tests {
         for id in ids.iter().take(1000) {
             assert_eq!(id.as_str().len(), DEFAULT_MAX_LEN);
             assert!(id.as_str().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "{id}");
-            assert!(TrId::new(id.as_str()).is_ok());
+            assert!(TrId::parse(id.as_str(), TrId::SPEC_MAX_LEN).is_ok());
         }
     }
 
@@ -181,9 +132,10 @@ mod tests {
 
     #[test]
     fn caller_ids_are_checked() {
-        assert!(TrId::new("").is_err());
-        assert!(TrId::new("a".repeat(26)).is_err());
-        assert!(TrId::new("a-b_C9").is_ok());
-        assert!(TrId::new("주문1").is_err());
+        let parse = |raw: &str| TrId::parse(raw, TrId::SPEC_MAX_LEN);
+        assert!(parse("").is_err());
+        assert!(parse(&"a".repeat(26)).is_err());
+        assert!(parse("a-b_C9").is_ok());
+        assert!(parse("주문1").is_err());
     }
 }

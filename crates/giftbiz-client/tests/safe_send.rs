@@ -9,7 +9,7 @@ use common::{Server, USER_ID};
 use giftbiz_client::wire::coupon::CouponInfo;
 use giftbiz_client::{
     ApiCode, ChasePolicy, Client, Config, Credentials, Error, Gubun, Journal, ResultCode, SendOutcome, SendRequest,
-    Timeouts,
+    Timeouts, TrId,
 };
 use giftbiz_core::coupon::LedgerReason;
 use giftbiz_core::Grade;
@@ -57,8 +57,8 @@ async fn assert_books(server: &Server, expected_balance: i64) {
     assert_eq!(server.store.bizmoney_balance(account.id).await.unwrap(), sum);
     assert_eq!(sum, expected_balance);
     for e in ledger.iter().filter(|e| e.reason == LedgerReason::Send) {
-        let tr_id = e.tr_id.as_deref().unwrap();
-        assert!(server.store.coupon_by_tr_id(account.id, tr_id).await.unwrap().is_some(), "{tr_id}: charge without coupon");
+        let tr_id = TrId::parse(e.tr_id.as_deref().unwrap(), TrId::SPEC_MAX_LEN).unwrap();
+        assert!(server.store.coupon_by_tr_id(account.id, &tr_id).await.unwrap().is_some(), "{tr_id}: charge without coupon");
     }
 }
 
@@ -238,7 +238,8 @@ async fn settling_a_used_coupon_keeps_it_and_a_cancelled_one_stays_cancelled() {
     let brand = client.goods_detail(&goods).await.unwrap().brand_code;
     let partner = operator::create_partner(server.store.as_ref(), "매장", &brand).await.unwrap().partner;
     let pin = used.pin.unwrap();
-    server.store.redeem(partner.id, pin.expose(), &[brand], SystemClock.now_ms()).await.unwrap();
+    // The SDK's PIN is the server's own type.
+    server.store.redeem(partner.id, &pin, &[brand], SystemClock.now_ms()).await.unwrap();
     client.cancel("gone_1").await.unwrap();
 
     // A caller that lost both answers settles them.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::{Server, USER_ID};
 use giftbiz_client::wire::coupon::CouponInfo;
-use giftbiz_client::{Client, Code, Credentials, Error, Gubun, ResendVia, ResultCode, SendRequest, TrId};
+use giftbiz_client::{Client, Code, Credentials, Error, Gubun, ResendVia, ResultCode, SendRequest, TrIdGenerator};
 use giftbiz_core::time::{from_millis, kst, Clock, SystemClock};
 use giftbiz_core::Grade;
 use giftbiz_server::operator;
@@ -117,7 +117,7 @@ async fn send_detail_resend_cancel_and_bizmoney() {
     assert_eq!(client.bizmoney().await.unwrap(), 100_000 - price);
 
     // gubun I: the PIN and an image URL that serves a PNG.
-    let tr_img = TrId::generate();
+    let tr_img = TrIdGenerator::default().generate();
     let sent = client.send(&request(tr_img.as_str(), &goods, Gubun::Image)).await.unwrap();
     let url = sent.coupon_img_url.expect("gubun I returns the image URL");
     assert!(sent.pin.is_some() && !url.contains(sent.pin.as_ref().unwrap().expose()));
@@ -205,7 +205,7 @@ async fn typed_errors() {
     assert_api(c.bizmoney().await, ResultCode::MemberLookupFailed);
 
     // Send validation, in the spec's codes.
-    let tr = || TrId::generate().into_string();
+    let tr = || TrIdGenerator::default().generate().into_string();
     assert_api(client.send(&request(&tr(), "G99999999999", Gubun::Pin)).await, ResultCode::InvalidGoodsCode);
     let mut r = request(&tr(), &goods, Gubun::Pin);
     r.phone_no = "0212345678".into();

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::send::Gubun;
+use crate::send::{Gubun, Pin, TrId};
 
 /// `pinStatusCd` values the platform uses (of the spec's list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -95,9 +95,9 @@ impl DeliveryStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCoupon {
     pub account_id: i64,
-    pub tr_id: String,
+    pub tr_id: TrId,
     /// 12 digits from a CSPRNG; the store refuses a duplicate with `IssueError::PinTaken`.
-    pub pin: String,
+    pub pin: Pin,
     /// An unguessable id for the coupon image URL (never the PIN).
     pub image_token: String,
     pub goods_code: String,
@@ -285,8 +285,8 @@ mod tests {
             order_no: "20261129000001".into(),
             new: NewCoupon {
                 account_id: 1,
-                tr_id: "t".into(),
-                pin: "123456789012".into(),
+                tr_id: TrId::parse("t", TrId::SPEC_MAX_LEN).unwrap(),
+                pin: Pin::new("123456789012"),
                 image_token: "x".into(),
                 goods_code: "G".into(),
                 goods_name: "g".into(),

@@ -6,7 +6,7 @@
 //! so the gateway can tell the repeat.
 
 use crate::coupon::{Coupon, PinStatus};
-use crate::send::Gubun;
+use crate::send::{Gubun, Pin, TrId};
 
 /// How a message travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,7 +43,7 @@ pub struct OutboxMessage {
     pub attempts: i32,
     pub coupon_id: i64,
     pub account_id: i64,
-    pub tr_id: String,
+    pub tr_id: TrId,
     pub order_no: String,
     pub phone_no: String,
     pub callback_no: String,
@@ -51,7 +51,7 @@ pub struct OutboxMessage {
     /// The send's `mms_msg`.
     pub text: String,
     /// Bearer value: goes into an SMS text, never into a log line or a URL.
-    pub pin: String,
+    pub pin: Pin,
     pub goods_name: String,
     pub brand_name: String,
     pub valid_until_ms: i64,

@@ -17,55 +17,20 @@ fn invalid(code: ResultCode, param: &'static str) -> Invalid {
     Invalid { code, param }
 }
 
-/// The caller's transaction id: unique per account forever.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TrId(String);
+pub use giftbiz_wire::values::{Gubun, Pin, TrId};
+use giftbiz_wire::values::TrIdError;
 
-impl TrId {
-    /// `max_bytes` is the configured length limit (the spec's 25 by default).
-    pub fn parse(raw: &str, max_bytes: usize) -> Result<TrId, Invalid> {
-        if raw.len() > max_bytes {
-            return Err(invalid(ResultCode::TrIdTooLong, "tr_id"));
-        }
-        if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-            return Err(invalid(ResultCode::InvalidTrId, "tr_id"));
-        }
-        Ok(TrId(raw.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+/// The tr_id, as every endpoint that takes one parses it; `max_len` is the configured limit.
+pub fn parse_tr_id(raw: &str, max_len: usize) -> Result<TrId, Invalid> {
+    TrId::parse(raw, max_len).map_err(|e| match e {
+        TrIdError::TooLong { .. } => invalid(ResultCode::TrIdTooLong, "tr_id"),
+        TrIdError::Empty | TrIdError::Alphabet => invalid(ResultCode::InvalidTrId, "tr_id"),
+    })
 }
 
-/// How the coupon reaches the recipient (`gubun`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gubun {
-    /// `N`: the platform sends the MMS.
-    Mms,
-    /// `Y`: the PIN is returned to the caller.
-    Pin,
-    /// `I`: the PIN and a coupon image URL are returned.
-    Image,
-}
-
-impl Gubun {
-    pub fn parse(raw: &str) -> Result<Gubun, Invalid> {
-        match raw {
-            "N" | "n" => Ok(Gubun::Mms),
-            "Y" | "y" => Ok(Gubun::Pin),
-            "I" | "i" => Ok(Gubun::Image),
-            _ => Err(invalid(ResultCode::OrderError, "gubun")),
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Gubun::Mms => "N",
-            Gubun::Pin => "Y",
-            Gubun::Image => "I",
-        }
-    }
+/// The send's `gubun`: `N`, `Y` or `I` (either case).
+pub fn parse_gubun(raw: &str) -> Result<Gubun, Invalid> {
+    Gubun::parse(raw).ok_or(invalid(ResultCode::OrderError, "gubun"))
 }
 
 /// A Korean mobile number: 01X and 10-11 digits in all.
@@ -183,12 +148,13 @@ mod tests {
 
     #[test]
     fn tr_ids() {
-        assert!(TrId::parse("service_20190814_1234567", 25).is_ok());
-        assert!(TrId::parse("a-b_C9", 25).is_ok());
-        assert_eq!(TrId::parse(&"a".repeat(26), 25).unwrap_err().code, ResultCode::TrIdTooLong);
-        assert_eq!(TrId::parse(&"a".repeat(21), 20).unwrap_err().code, ResultCode::TrIdTooLong);
-        assert_eq!(TrId::parse("한글", 25).unwrap_err().code, ResultCode::InvalidTrId);
-        assert_eq!(TrId::parse("a b", 25).unwrap_err().code, ResultCode::InvalidTrId);
+        assert!(parse_tr_id("service_20190814_1234567", 25).is_ok());
+        assert!(parse_tr_id("a-b_C9", 25).is_ok());
+        assert_eq!(parse_tr_id(&"a".repeat(26), 25).unwrap_err().code, ResultCode::TrIdTooLong);
+        assert_eq!(parse_tr_id(&"a".repeat(21), 20).unwrap_err().code, ResultCode::TrIdTooLong);
+        assert_eq!(parse_tr_id("한글", 25).unwrap_err().code, ResultCode::InvalidTrId);
+        assert_eq!(parse_tr_id("a b", 25).unwrap_err().code, ResultCode::InvalidTrId);
+        assert_eq!(parse_tr_id("", 25).unwrap_err().code, ResultCode::InvalidTrId);
     }
 
     #[test]
@@ -222,8 +188,8 @@ mod tests {
 
     #[test]
     fn gubun() {
-        assert_eq!(Gubun::parse("I").unwrap(), Gubun::Image);
-        assert_eq!(Gubun::parse("X").unwrap_err().code, ResultCode::OrderError);
+        assert_eq!(parse_gubun("I").unwrap(), Gubun::Image);
+        assert_eq!(parse_gubun("X").unwrap_err().code, ResultCode::OrderError);
     }
 
     #[test]

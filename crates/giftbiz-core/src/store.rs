@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use crate::account::TokenHash;
 use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
 use crate::delivery::{DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
+use crate::send::{Pin, TrId};
 use crate::partner::{AuditEntry, AuditRecord, NewPartner, Partner, RedeemError};
 use crate::{Account, Brand, Goods, Grade, NewAccount};
 
@@ -87,18 +88,18 @@ pub trait IssuanceStore: Send + Sync {
     /// One transaction: claim the tr_id, charge `price`, create the coupon and, for an MMS
     /// send, its pending message.
     async fn issue_coupon(&self, new: &NewCoupon) -> Result<Coupon, IssueError>;
-    async fn coupon_by_tr_id(&self, account_id: i64, tr_id: &str) -> Result<Option<Coupon>, StoreError>;
+    async fn coupon_by_tr_id(&self, account_id: i64, tr_id: &TrId) -> Result<Option<Coupon>, StoreError>;
     /// The coupon whose image URL carries `image_token` (never the PIN).
     async fn coupon_by_image_token(&self, image_token: &str) -> Result<Option<Coupon>, StoreError>;
     /// The coupon with this PIN, whatever its brand (callers check the partner's brands).
-    async fn coupon_by_pin(&self, pin: &str) -> Result<Option<Coupon>, StoreError>;
+    async fn coupon_by_pin(&self, pin: &Pin) -> Result<Option<Coupon>, StoreError>;
     /// One transaction: an unknown tr_id is tombstoned and refused as unknown; a coupon that
     /// passes `Coupon::check_cancellable(now_ms)` becomes cancelled (07), is refunded once, and
     /// a message not yet delivered is cancelled with it. A send in flight for the same tr_id is
     /// waited for.
-    async fn cancel_coupon(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<Coupon, CancelError>;
+    async fn cancel_coupon(&self, account_id: i64, tr_id: &TrId, now_ms: i64) -> Result<Coupon, CancelError>;
     /// 0205: an unknown tr_id is tombstoned; a send that issued a PIN is left as it is.
-    async fn send_fail_cancel(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<SendFailOutcome, StoreError>;
+    async fn send_fail_cancel(&self, account_id: i64, tr_id: &TrId, now_ms: i64) -> Result<SendFailOutcome, StoreError>;
     /// Turns up to `limit` issued (01) coupons whose validity ended before `now_ms` into expired
     /// (08), and cancels their messages not yet delivered. Returns how many expired. Concurrent
     /// callers (several servers) never fight over the same coupons.
@@ -138,7 +139,7 @@ pub trait OutboxStore: Send + Sync {
     async fn enqueue_resend(
         &self,
         account_id: i64,
-        tr_id: &str,
+        tr_id: &TrId,
         kind: MessageKind,
         now_ms: i64,
     ) -> Result<(), ResendError>;
@@ -156,7 +157,7 @@ pub trait PartnerStore: Send + Sync {
     async fn redeem(
         &self,
         partner_id: i64,
-        pin: &str,
+        pin: &Pin,
         brand_codes: &[String],
         now_ms: i64,
     ) -> Result<Coupon, RedeemError>;

@@ -362,7 +362,7 @@ async fn random_send_cancel_interleavings_keep_the_ledger_whole(app: &TestApp) {
     for tr_id in &tr_ids {
         let sends = ledger.iter().filter(|e| e.reason == LedgerReason::Send && e.tr_id.as_deref() == Some(tr_id.as_str())).count();
         let refunds = ledger.iter().filter(|e| e.reason == LedgerReason::CancelRefund && e.tr_id.as_deref() == Some(tr_id.as_str())).count();
-        let coupon = app.store.coupon_by_tr_id(app.account.account.id, tr_id).await.unwrap();
+        let coupon = app.store.coupon_by_tr_id(app.account.account.id, &common::tr(tr_id)).await.unwrap();
         match coupon {
             None => assert_eq!((sends, refunds), (0, 0), "{tr_id}: no coupon, no charge"),
             Some(c) if c.status == giftbiz_core::coupon::PinStatus::Cancelled => {

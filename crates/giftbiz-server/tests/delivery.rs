@@ -182,7 +182,7 @@ async fn coupon_info(app: &TestApp, tr_id: &str) -> Value {
 }
 
 async fn pin_of(app: &TestApp, tr_id: &str) -> String {
-    app.store.coupon_by_tr_id(app.account.account.id, tr_id).await.unwrap().unwrap().new.pin
+    app.store.coupon_by_tr_id(app.account.account.id, &common::tr(tr_id)).await.unwrap().unwrap().new.pin.expose().to_owned()
 }
 
 fn ms(n: i64) -> chrono::Duration {
@@ -310,7 +310,7 @@ async fn a_dead_workers_message_is_taken_over_after_its_lease(app: &TestApp) {
     // One coupon, one PIN, one charge for the tr_id.
     let ledger = app.store.ledger(app.account.account.id).await.unwrap();
     assert_eq!(ledger.iter().filter(|e| e.tr_id.as_deref() == Some("d1")).count(), 1);
-    assert_eq!(dead.pin, pin_of(app, "d1").await);
+    assert_eq!(dead.pin.expose(), pin_of(app, "d1").await);
 }
 
 async fn cancelled_mms_is_never_delivered(app: &TestApp) {

@@ -143,7 +143,7 @@ async fn delivered(store: &PgStore, calls: &[(String, String)]) -> (BTreeMap<Str
         let (base, file) = image.split_once("/coupon-images/").expect("a coupon image URL");
         let token = file.split('.').next().unwrap();
         let c = store.coupon_by_image_token(token).await.unwrap().expect("the call's coupon");
-        by_tr.entry(c.new.tr_id).or_default().push(key.clone());
+        by_tr.entry(c.new.tr_id.into_string()).or_default().push(key.clone());
         *by_server.entry(base.to_owned()).or_default() += 1;
     }
     (by_tr, by_server)
@@ -230,7 +230,7 @@ async fn two_instances_share_delivery_reservations_and_expiry() {
     // Expiry: past the latest validity, both instances' jobs run; every coupon becomes 08.
     let mut latest = 0;
     for t in &tr_ids {
-        latest = latest.max(a.store.coupon_by_tr_id(acct.account.id, t).await.unwrap().unwrap().new.valid_until_ms);
+        latest = latest.max(a.store.coupon_by_tr_id(acct.account.id, &common::tr(t)).await.unwrap().unwrap().new.valid_until_ms);
     }
     clock.advance(chrono::Duration::milliseconds(latest - clock.now_ms() + 1_000));
     until_all(&insts, &acct, &tr_ids, "pinStatusCd", "08").await;

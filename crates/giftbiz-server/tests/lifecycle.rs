@@ -72,7 +72,7 @@ async fn cancel(app: &TestApp, tr_id: &str) -> Value {
 
 /// Moves the server's clock to just past the coupon's last valid instant.
 async fn advance_past_validity(app: &TestApp, tr_id: &str) {
-    let c = app.store.coupon_by_tr_id(app.account.account.id, tr_id).await.unwrap().unwrap();
+    let c = app.store.coupon_by_tr_id(app.account.account.id, &common::tr(tr_id)).await.unwrap().unwrap();
     let by = c.new.valid_until_ms - app.clock.now_ms() + 1_000;
     assert!(by > 0);
     app.clock.advance(chrono::Duration::milliseconds(by));
@@ -234,7 +234,7 @@ async fn partners_look_up_and_redeem_their_brands_coupons_once(app: &TestApp) {
     let got: Vec<_> = audit.iter().map(|r| (r.entry.action, r.entry.outcome, r.entry.pin_hash.clone())).collect();
     let want: Vec<_> = expected.iter().map(|(a, o, pin)| (*a, *o, pin.as_deref().map(PinHash::of))).collect();
     assert_eq!(got, want);
-    let used = app.store.coupon_by_pin(&pin).await.unwrap().unwrap();
+    let used = app.store.coupon_by_pin(&giftbiz_core::send::Pin::new(pin.as_str())).await.unwrap().unwrap();
     assert_eq!(audit[1].entry.coupon_id, Some(used.id), "the redemption names its coupon");
     assert!(audit.iter().all(|r| r.entry.partner_id == p.partner.id));
     let other_brand = audit.iter().filter(|r| r.entry.pin_hash == Some(PinHash::of(&other_pin)));

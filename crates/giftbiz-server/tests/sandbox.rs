@@ -263,7 +263,7 @@ async fn clock_advance_fires_reservations_and_expiry(app: &TestApp) {
     assert_eq!(coupon_info(app, "rsv_0001").await["sendStatusCd"], "발송완료");
 
     // Past the PIN coupon's validity: the expiry job on the same clock expires it.
-    let c = app.store.coupon_by_tr_id(app.account.account.id, "pin_0001").await.unwrap().unwrap();
+    let c = app.store.coupon_by_tr_id(app.account.account.id, &common::tr("pin_0001")).await.unwrap().unwrap();
     let by = (c.new.valid_until_ms - app.server.state.clock.now_ms()) / 1000 + 60;
     let (status, _) = admin(app, Method::POST, "/sandbox/clock/advance", Some(ADMIN_TOKEN), advance(by)).await;
     assert_eq!(status, 200);

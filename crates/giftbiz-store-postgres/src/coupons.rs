@@ -60,8 +60,8 @@ pub(crate) async fn issue(pool: &PgPool, gates: &SendGates, new: &NewCoupon) -> 
              $13, $14, $15, $16, $17, $18, $19, $20, $21)",
     )
     .bind(new.account_id)
-    .bind(&new.tr_id)
-    .bind(&new.pin)
+    .bind(new.tr_id.as_str())
+    .bind(new.pin.expose())
     .bind(&new.image_token)
     .bind(&new.goods_code)
     .bind(&new.goods_name)

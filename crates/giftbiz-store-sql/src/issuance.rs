@@ -18,6 +18,7 @@ use giftbiz_core::coupon::{
     BizmoneyError, CancelError, CancelRefusal, Coupon, DeliveryStatus, IssueError, LedgerEntry, LedgerReason,
     NewCoupon, PinStatus, SendFailOutcome,
 };
+use giftbiz_core::send::{Pin, TrId};
 use giftbiz_core::StoreError;
 
 use crate::rows::{CouponRow, LedgerRow, COUPON_COLUMNS, LEDGER_COLUMNS};
@@ -89,10 +90,10 @@ sql_impl! { impl IssuanceStore {
         self.dialect.issue_coupon(&self.pool, new).await
     }
 
-    async fn coupon_by_tr_id(&self, account_id: i64, tr_id: &str) -> Result<Option<Coupon>, StoreError> {
+    async fn coupon_by_tr_id(&self, account_id: i64, tr_id: &TrId) -> Result<Option<Coupon>, StoreError> {
         let sql = format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE account_id = $1 AND tr_id = $2");
         let row: Option<CouponRow> =
-            sqlx::query_as(&sql).bind(account_id).bind(tr_id).fetch_optional(&self.pool).await.map_err(backend)?;
+            sqlx::query_as(&sql).bind(account_id).bind(tr_id.as_str()).fetch_optional(&self.pool).await.map_err(backend)?;
         row.map(CouponRow::into_coupon).transpose()
     }
 
@@ -103,14 +104,14 @@ sql_impl! { impl IssuanceStore {
         row.map(CouponRow::into_coupon).transpose()
     }
 
-    async fn coupon_by_pin(&self, pin: &str) -> Result<Option<Coupon>, StoreError> {
+    async fn coupon_by_pin(&self, pin: &Pin) -> Result<Option<Coupon>, StoreError> {
         let sql = format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE pin = $1");
         let row: Option<CouponRow> =
-            sqlx::query_as(&sql).bind(pin).fetch_optional(&self.pool).await.map_err(backend)?;
+            sqlx::query_as(&sql).bind(pin.expose()).fetch_optional(&self.pool).await.map_err(backend)?;
         row.map(CouponRow::into_coupon).transpose()
     }
 
-    async fn cancel_coupon(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<Coupon, CancelError> {
+    async fn cancel_coupon(&self, account_id: i64, tr_id: &TrId, now_ms: i64) -> Result<Coupon, CancelError> {
         let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
         if Self::claim_tr_id(&mut tx, account_id, tr_id, now_ms).await? {
             // The tombstone stays, so a send arriving after its cancel is refused.
@@ -126,7 +127,7 @@ sql_impl! { impl IssuanceStore {
             D::lock(" FOR NO KEY UPDATE")
         );
         let row: Option<CouponRow> =
-            sqlx::query_as(&sql).bind(account_id).bind(tr_id).fetch_optional(&mut *tx).await.map_err(backend)?;
+            sqlx::query_as(&sql).bind(account_id).bind(tr_id.as_str()).fetch_optional(&mut *tx).await.map_err(backend)?;
         let Some(mut coupon) = row.map(CouponRow::into_coupon).transpose()? else {
             return Err(CancelRefusal::UnknownTrId.into());
         };
@@ -165,7 +166,7 @@ sql_impl! { impl IssuanceStore {
             amount: coupon.new.price,
             balance_after: balance,
             reason: LedgerReason::CancelRefund,
-            tr_id: Some(tr_id),
+            tr_id: Some(tr_id.as_str()),
             memo: "",
             at_ms: now_ms,
         };
@@ -174,7 +175,7 @@ sql_impl! { impl IssuanceStore {
         Ok(coupon)
     }
 
-    async fn send_fail_cancel(&self, account_id: i64, tr_id: &str, now_ms: i64) -> Result<SendFailOutcome, StoreError> {
+    async fn send_fail_cancel(&self, account_id: i64, tr_id: &TrId, now_ms: i64) -> Result<SendFailOutcome, StoreError> {
         let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
         if Self::claim_tr_id(&mut tx, account_id, tr_id, now_ms).await? {
             tx.commit().await.map_err(backend)?;
@@ -184,7 +185,7 @@ sql_impl! { impl IssuanceStore {
         let issued: bool =
             sqlx::query_scalar("SELECT coupon_id IS NOT NULL FROM tr_ids WHERE account_id = $1 AND tr_id = $2")
                 .bind(account_id)
-                .bind(tr_id)
+                .bind(tr_id.as_str())
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(backend)?;
@@ -222,7 +223,7 @@ sql_impl! { impl {
     async fn claim_tr_id(
         conn: &mut <D::DB as sqlx::Database>::Connection,
         account_id: i64,
-        tr_id: &str,
+        tr_id: &TrId,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
@@ -230,7 +231,7 @@ sql_impl! { impl {
              ON CONFLICT (account_id, tr_id) DO NOTHING",
         )
         .bind(account_id)
-        .bind(tr_id)
+        .bind(tr_id.as_str())
         .bind(now_ms)
         .execute(conn)
         .await

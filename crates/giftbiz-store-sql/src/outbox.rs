@@ -6,7 +6,7 @@
 
 use giftbiz_core::coupon::{DeliveryStatus, PinStatus};
 use giftbiz_core::delivery::{check_resendable, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
-use giftbiz_core::send::Gubun;
+use giftbiz_core::send::{Gubun, TrId};
 use giftbiz_core::StoreError;
 
 use crate::{backend, sql_impl};
@@ -93,7 +93,7 @@ sql_impl! { impl OutboxStore {
     async fn enqueue_resend(
         &self,
         account_id: i64,
-        tr_id: &str,
+        tr_id: &TrId,
         kind: MessageKind,
         now_ms: i64,
     ) -> Result<(), ResendError> {
@@ -105,13 +105,13 @@ sql_impl! { impl OutboxStore {
             D::lock(" FOR UPDATE")
         );
         let row: Option<(i64, String, String, i64)> =
-            sqlx::query_as(&sql).bind(account_id).bind(tr_id).fetch_optional(&mut *tx).await.map_err(backend)?;
+            sqlx::query_as(&sql).bind(account_id).bind(tr_id.as_str()).fetch_optional(&mut *tx).await.map_err(backend)?;
         // No coupon: unknown, or a tombstone left by a cancel.
         let Some((coupon_id, gubun, status, valid_until_ms)) = row else {
             return Err(ResendError::NotFound);
         };
         let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("coupon {coupon_id}: {what} {v:?}"));
-        let gubun = Gubun::parse(&gubun).map_err(|_| corrupt("gubun", &gubun))?;
+        let gubun = Gubun::parse(&gubun).ok_or_else(|| corrupt("gubun", &gubun))?;
         let status = PinStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
         check_resendable(gubun, status, valid_until_ms, now_ms)?;
         sqlx::query(

@@ -9,6 +9,7 @@ use giftbiz_core::partner::{
     brand_codes_to_stored, check_redeemable, AuditAction, AuditEntry, AuditOutcome, AuditRecord, NewPartner,
     Partner, PinHash, RedeemError, RedeemRefusal,
 };
+use giftbiz_core::send::Pin;
 use giftbiz_core::{IssuanceStore, StoreError};
 
 use crate::rows::{AuditRow, PartnerRow, PARTNER_COLUMNS};
@@ -54,7 +55,7 @@ sql_impl! { impl PartnerStore {
     async fn redeem(
         &self,
         partner_id: i64,
-        pin: &str,
+        pin: &Pin,
         brand_codes: &[String],
         now_ms: i64,
     ) -> Result<Coupon, RedeemError> {
@@ -64,7 +65,7 @@ sql_impl! { impl PartnerStore {
             D::lock(" FOR UPDATE")
         );
         let found: Option<(i64, String, String, i64)> =
-            sqlx::query_as(&sql).bind(pin).fetch_optional(&mut *tx).await.map_err(backend)?;
+            sqlx::query_as(&sql).bind(pin.expose()).fetch_optional(&mut *tx).await.map_err(backend)?;
         let (decision, coupon_id) = match found {
             None => (Err(RedeemRefusal::NotFound), None),
             Some((id, brand_code, status, valid_until_ms)) => {
@@ -88,7 +89,7 @@ sql_impl! { impl PartnerStore {
         }
         let entry = AuditEntry {
             partner_id,
-            pin_hash: Some(PinHash::of(pin)),
+            pin_hash: Some(PinHash::of(pin.expose())),
             action: AuditAction::Redeem,
             outcome: decision.map_or_else(|r| r.outcome(), |()| AuditOutcome::Ok),
             coupon_id,

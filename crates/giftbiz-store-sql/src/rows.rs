@@ -8,7 +8,7 @@ use giftbiz_core::grade::UnknownGrade;
 use giftbiz_core::partner::{
     brand_codes_from_stored, AuditAction, AuditEntry, AuditOutcome, AuditRecord, Partner, PinHash,
 };
-use giftbiz_core::send::Gubun;
+use giftbiz_core::send::{Gubun, Pin, TrId};
 use giftbiz_core::{Account, StoreError};
 
 #[derive(sqlx::FromRow)]
@@ -106,7 +106,10 @@ impl CouponRow {
         let corrupt = |what: &str, value: &str| {
             StoreError::Corrupt(format!("coupon {}: {what} {value:?}", self.id))
         };
-        let gubun = Gubun::parse(&self.gubun).map_err(|_| corrupt("gubun", &self.gubun))?;
+        let gubun = Gubun::parse(&self.gubun).ok_or_else(|| corrupt("gubun", &self.gubun))?;
+        // Stored tr_ids passed the limit in force when they were sent; only their alphabet is
+        // checked again.
+        let tr_id = TrId::parse(&self.tr_id, usize::MAX).map_err(|_| corrupt("tr_id", &self.tr_id))?;
         let status =
             PinStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
         let delivery = DeliveryStatus::parse(&self.delivery_status)
@@ -119,8 +122,8 @@ impl CouponRow {
             order_no: self.order_no,
             new: NewCoupon {
                 account_id: self.account_id,
-                tr_id: self.tr_id,
-                pin: self.pin,
+                tr_id,
+                pin: Pin::new(self.pin),
                 image_token: self.image_token,
                 goods_code: self.goods_code,
                 goods_name: self.goods_name,
@@ -206,9 +209,9 @@ pub struct MessageRow {
 
 impl MessageRow {
     pub fn into_message(self) -> Result<OutboxMessage, StoreError> {
-        let kind = MessageKind::parse(&self.kind).ok_or_else(|| {
-            StoreError::Corrupt(format!("outbox {}: kind {:?}", self.id, self.kind))
-        })?;
+        let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("outbox {}: {what} {value:?}", self.id));
+        let kind = MessageKind::parse(&self.kind).ok_or_else(|| corrupt("kind", &self.kind))?;
+        let tr_id = TrId::parse(&self.tr_id, usize::MAX).map_err(|_| corrupt("tr_id", &self.tr_id))?;
         Ok(OutboxMessage {
             id: self.id,
             key: self.message_key,
@@ -216,13 +219,13 @@ impl MessageRow {
             attempts: self.attempts,
             coupon_id: self.coupon_id,
             account_id: self.account_id,
-            tr_id: self.tr_id,
+            tr_id,
             order_no: self.order_no,
             phone_no: self.phone_no,
             callback_no: self.callback_no,
             title: self.mms_title,
             text: self.mms_msg,
-            pin: self.pin,
+            pin: Pin::new(self.pin),
             goods_name: self.goods_name,
             brand_name: self.brand_name,
             valid_until_ms: self.valid_until_ms,

@@ -102,7 +102,7 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
             "INSERT INTO tr_ids (account_id, tr_id, created_at_ms) VALUES (?1, ?2, ?3)
              ON CONFLICT (account_id, tr_id) DO NOTHING",
         )
-        .and_then(|mut s| s.execute(params![new.account_id, new.tr_id, new.issued_at_ms]))
+        .and_then(|mut s| s.execute(params![new.account_id, new.tr_id.as_str(), new.issued_at_ms]))
         .map_err(store)?;
     if claimed == 0 {
         return Err(IssueError::DuplicateTrId);
@@ -136,8 +136,8 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
                 id,
                 order_no,
                 new.account_id,
-                new.tr_id,
-                new.pin,
+                new.tr_id.as_str(),
+                new.pin.expose(),
                 new.image_token,
                 new.goods_code,
                 new.goods_name,
@@ -168,14 +168,14 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
         Err(e) => return Err(store(e)),
     }
     conn.prepare_cached("UPDATE tr_ids SET coupon_id = ?1 WHERE account_id = ?2 AND tr_id = ?3")
-        .and_then(|mut s| s.execute(params![id, new.account_id, new.tr_id]))
+        .and_then(|mut s| s.execute(params![id, new.account_id, new.tr_id.as_str()]))
         .map_err(store)?;
     conn.prepare_cached(
         "INSERT INTO ledger (account_id, amount, balance_after, reason, tr_id, memo, created_at_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, '', ?6)",
     )
     .and_then(|mut s| {
-        s.execute(params![new.account_id, -new.price, balance, LedgerReason::Send.code(), new.tr_id, new.issued_at_ms])
+        s.execute(params![new.account_id, -new.price, balance, LedgerReason::Send.code(), new.tr_id.as_str(), new.issued_at_ms])
     })
     .map_err(store)?;
     if new.gubun == Gubun::Mms {

@@ -54,12 +54,12 @@ impl Gateway for LogGateway {
     }
 
     async fn deliver(&self, m: &Message) -> GatewayAnswer {
-        let mask = |s: &str| mask_secrets(s, &m.pin, &m.image_token);
+        let mask = |s: &str| mask_secrets(s, m.pin.expose(), &m.image_token);
         let line = Line {
             at: chrono::Utc::now().with_timezone(&giftbiz_core::time::kst()).to_rfc3339(),
             message_id: &m.key,
             kind: m.kind.code(),
-            tr_id: &m.tr_id,
+            tr_id: m.tr_id.as_str(),
             order_no: &m.order_no,
             recipient: mask_phone(&m.recipient),
             callback: &m.callback,

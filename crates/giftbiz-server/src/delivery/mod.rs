@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use giftbiz_core::delivery::{MessageKind, OutboxMessage};
+use giftbiz_core::send::{Pin, TrId};
 use giftbiz_core::time::{from_millis, kst};
 
 use crate::config::Settings;
@@ -28,7 +29,7 @@ pub struct Message {
     /// Stable across retries and workers: the gateway's idempotency key.
     pub key: String,
     pub kind: MessageKind,
-    pub tr_id: String,
+    pub tr_id: TrId,
     pub order_no: String,
     /// The real number: the adapter needs it (logs mask it).
     pub recipient: String,
@@ -40,7 +41,7 @@ pub struct Message {
     pub coupon_image_url: Option<String>,
     /// Only so a gateway can mask them wherever they appear (the SMS text carries the PIN, the
     /// image URL the token); never sent as fields of their own.
-    pub pin: String,
+    pub pin: Pin,
     pub image_token: String,
 }
 
@@ -106,7 +107,7 @@ pub fn compose(m: &OutboxMessage, urls: &ImageUrls) -> Message {
 /// `[브랜드] 상품명 / 쿠폰번호 9003 4363 0367 / 유효기간 ~2026.12.29`, one per line.
 pub fn sms_text(m: &OutboxMessage) -> String {
     let until = from_millis(m.valid_until_ms).with_timezone(&kst()).format("%Y.%m.%d");
-    format!("[{}] {}\n쿠폰번호 {}\n유효기간 ~{until}", m.brand_name, m.goods_name, group_pin(&m.pin))
+    format!("[{}] {}\n쿠폰번호 {}\n유효기간 ~{until}", m.brand_name, m.goods_name, group_pin(m.pin.expose()))
 }
 
 /// The PIN in groups of four, as printed on coupons.
@@ -143,13 +144,13 @@ mod tests {
             attempts: 1,
             coupon_id: 1,
             account_id: 1,
-            tr_id: "t1".into(),
+            tr_id: TrId::parse("t1", TrId::SPEC_MAX_LEN).unwrap(),
             order_no: "20261129000001".into(),
             phone_no: "01012345678".into(),
             callback_no: "15880108".into(),
             title: "선물".into(),
             text: "감사합니다".into(),
-            pin: "900343630367".into(),
+            pin: Pin::new("900343630367"),
             goods_name: "아메리카노 T".into(),
             brand_name: "카페".into(),
             // 2026-12-29 23:59:59 KST

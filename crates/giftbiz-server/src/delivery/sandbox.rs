@@ -36,7 +36,7 @@ impl Gateway for SandboxGateway {
     }
 
     async fn deliver(&self, message: &Message) -> GatewayAnswer {
-        if message.tr_id.starts_with(GATEWAY_FAULT_PREFIX) {
+        if message.tr_id.as_str().starts_with(GATEWAY_FAULT_PREFIX) {
             tracing::info!(tr_id = %message.tr_id, "sandbox fault: delivery refused");
             return GatewayAnswer::Rejected { code: GATEWAY_FAULT_CODE.into(), msg: GATEWAY_FAULT_MSG.into() };
         }
@@ -65,14 +65,14 @@ mod tests {
         Message {
             key: "k".into(),
             kind: MessageKind::Mms,
-            tr_id: tr_id.into(),
+            tr_id: giftbiz_core::send::TrId::parse(tr_id, 25).unwrap(),
             order_no: "1".into(),
             recipient: "01012345678".into(),
             callback: "15880108".into(),
             title: None,
             text: "t".into(),
             coupon_image_url: None,
-            pin: "900343630367".into(),
+            pin: giftbiz_core::send::Pin::new("900343630367"),
             image_token: "x".into(),
         }
     }

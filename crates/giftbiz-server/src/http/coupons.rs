@@ -135,7 +135,7 @@ async fn coupon_image(State(state): State<AppState>, Path(file): Path<String>) -
         let card = CouponCard {
             brand_name: &coupon.new.brand_name,
             goods_name: &coupon.new.goods_name,
-            pin: &coupon.new.pin,
+            pin: coupon.new.pin.expose(),
             valid_until: &valid_until,
             order_no: &coupon.order_no,
         };

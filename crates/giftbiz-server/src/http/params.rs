@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap};
-use giftbiz_core::send::TrId;
+use giftbiz_core::send::{parse_tr_id, TrId};
 use giftbiz_wire::{params, ResultCode};
 
 use super::error::ApiError;
@@ -34,7 +34,7 @@ impl Params {
     /// The required `tr_id`, parsed as every endpoint that takes one parses it (NOTES §4):
     /// ERR0201 when missing, ERR0807 over `max_bytes`, COUPON.0004 for other characters.
     pub fn tr_id(&self, max_bytes: usize) -> Result<TrId, ApiError> {
-        Ok(TrId::parse(self.require(params::TR_ID)?, max_bytes)?)
+        Ok(parse_tr_id(self.require(params::TR_ID)?, max_bytes)?)
     }
 
     /// Sets a value taken from the path, which wins over every other source.

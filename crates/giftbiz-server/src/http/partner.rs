@@ -25,6 +25,7 @@ use giftbiz_core::coupon::Coupon;
 use giftbiz_core::partner::{
     check_visible, AuditAction, AuditEntry, AuditOutcome, Partner, PinHash, RedeemError, RedeemRefusal,
 };
+use giftbiz_core::send::Pin;
 use giftbiz_core::time::{from_millis, kst};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -266,6 +267,7 @@ async fn handle(
         record(state, &partner, audit(&partner, AuditOutcome::BadRequest, None), action).await?;
         return Err(PartnerError::bad_request());
     };
+    let pin = Pin::new(pin);
 
     match action {
         AuditAction::Lookup => {

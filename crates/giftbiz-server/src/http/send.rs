@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::Router;
 use chrono::{DateTime, Utc};
-use giftbiz_core::send::{parse_reservation, CallbackNo, Gubun, MmsMsg, MmsTitle, PhoneNo};
+use giftbiz_core::send::{parse_gubun, parse_reservation, CallbackNo, Gubun, MmsMsg, MmsTitle, PhoneNo};
 use giftbiz_wire::coupon::SendResult;
 use giftbiz_wire::{params, ApiCode, Envelope, ResultCode};
 
@@ -25,7 +25,7 @@ fn parse_order(state: &AppState, p: &Params, now: DateTime<Utc>) -> ApiResult<Se
         p.require(name)?;
     }
     let tr_id = p.tr_id(state.settings.tr_id_max_bytes)?;
-    let gubun = Gubun::parse(p.require(params::GUBUN)?)?;
+    let gubun = parse_gubun(p.require(params::GUBUN)?)?;
     let title = MmsTitle::parse(p.require(params::MMS_TITLE)?, state.settings.title_max_chars)?;
     let msg = MmsMsg::parse(p.require(params::MMS_MSG)?)?;
     let phone = PhoneNo::parse(p.require(params::PHONE_NO)?)?;
@@ -50,7 +50,7 @@ async fn send(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     let coupon = issue(&*state.store, &state.catalog, &caller, order, now).await?;
     let result = SendResult {
         order_no: coupon.order_no.clone(),
-        pin_no: (coupon.new.gubun != Gubun::Mms).then(|| coupon.new.pin.clone()),
+        pin_no: (coupon.new.gubun != Gubun::Mms).then(|| coupon.new.pin.expose().to_owned()),
         coupon_img_url: (coupon.new.gubun == Gubun::Image).then(|| state.urls.coupon_image(&coupon.new.image_token)),
     };
     Ok(envelope_response(&Envelope::ok(Envelope::ok(result))))

@@ -10,13 +10,13 @@ use super::{Caller, Failure, Refusal};
 
 /// 0201: the caller's coupon with this tr_id.
 pub async fn coupon(store: &dyn Store, caller: &Caller, tr_id: &TrId) -> Result<Coupon, Failure> {
-    let coupon = store.coupon_by_tr_id(caller.account.id, tr_id.as_str()).await?;
+    let coupon = store.coupon_by_tr_id(caller.account.id, tr_id).await?;
     Ok(coupon.ok_or(Refusal::UnknownTrId)?)
 }
 
 /// 0202: cancels and refunds the coupon; an unknown tr_id is tombstoned (and refused).
 pub async fn cancel(store: &dyn Store, caller: &Caller, tr_id: &TrId, now_ms: i64) -> Result<Coupon, Failure> {
-    match store.cancel_coupon(caller.account.id, tr_id.as_str(), now_ms).await {
+    match store.cancel_coupon(caller.account.id, tr_id, now_ms).await {
         Ok(coupon) => {
             tracing::info!(tr_id = tr_id.as_str(), order_no = %coupon.order_no, refund = coupon.new.price, "coupon cancelled");
             Ok(coupon)
@@ -36,7 +36,7 @@ pub async fn cancel(store: &dyn Store, caller: &Caller, tr_id: &TrId, now_ms: i6
 /// refund here. A tr_id no send claimed is tombstoned (a late send is refused) and answered as
 /// unknown; a send that issued a PIN is left as it is.
 pub async fn send_fail_cancel(store: &dyn Store, caller: &Caller, tr_id: &TrId, now_ms: i64) -> Result<(), Failure> {
-    match store.send_fail_cancel(caller.account.id, tr_id.as_str(), now_ms).await? {
+    match store.send_fail_cancel(caller.account.id, tr_id, now_ms).await? {
         SendFailOutcome::Tombstoned | SendFailOutcome::AlreadyTombstoned => Err(Refusal::UnknownTrId.into()),
         SendFailOutcome::IssuedPin => Err(Refusal::IssuedPin.into()),
     }
@@ -50,7 +50,7 @@ pub async fn resend(
     kind: MessageKind,
     now_ms: i64,
 ) -> Result<(), Failure> {
-    match store.enqueue_resend(caller.account.id, tr_id.as_str(), kind, now_ms).await {
+    match store.enqueue_resend(caller.account.id, tr_id, kind, now_ms).await {
         Ok(()) => {
             tracing::info!(tr_id = tr_id.as_str(), kind = kind.code(), "resend queued");
             Ok(())

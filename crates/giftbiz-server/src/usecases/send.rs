@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
-use giftbiz_core::send::{CallbackNo, Gubun, MmsMsg, MmsTitle, PhoneNo, TrId};
+use giftbiz_core::send::{CallbackNo, Gubun, MmsMsg, MmsTitle, PhoneNo, Pin, TrId};
 use giftbiz_core::{GoodsState, Store};
 use rand::{Rng, RngCore};
 
@@ -44,7 +44,7 @@ pub async fn send(
     }
     let mut new = NewCoupon {
         account_id: account.id,
-        tr_id: order.tr_id.as_str().to_owned(),
+        tr_id: order.tr_id,
         pin: new_pin(),
         image_token: new_image_token(),
         goods_code: goods.goods_code().to_owned(),
@@ -99,9 +99,9 @@ async fn find_goods(
 }
 
 /// 12 digits from the thread's CSPRNG (ChaCha), uniformly: never sequential, never guessable.
-fn new_pin() -> String {
+fn new_pin() -> Pin {
     let n: u64 = rand::rng().random_range(0..1_000_000_000_000);
-    format!("{n:012}")
+    Pin::new(format!("{n:012}"))
 }
 
 /// 128 random bits for the coupon image URL.
@@ -117,7 +117,7 @@ mod tests {
 
     #[test]
     fn pins_are_12_digits_and_distinct() {
-        let pins: std::collections::HashSet<String> = (0..1000).map(|_| new_pin()).collect();
+        let pins: std::collections::HashSet<String> = (0..1000).map(|_| new_pin().expose().to_owned()).collect();
         assert_eq!(pins.len(), 1000);
         assert!(pins.iter().all(|p| p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit())));
         assert_eq!(new_image_token().len(), 32);

@@ -199,3 +199,9 @@ macro_rules! both_engines {
         }
     };
 }
+
+/// A tr_id the tests know to be valid.
+#[allow(dead_code)] // not every test binary asks a store for a coupon
+pub fn tr(raw: &str) -> giftbiz_core::send::TrId {
+    giftbiz_core::send::TrId::parse(raw, giftbiz_core::send::TrId::SPEC_MAX_LEN).expect("a valid tr_id")
+}

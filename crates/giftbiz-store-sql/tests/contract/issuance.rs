@@ -11,7 +11,7 @@ use giftbiz_core::send::Gubun;
 use giftbiz_core::StoreError;
 
 use crate::harness::TestDb;
-use crate::kit::{charge, consistent_ledger, entries_for, new_account, new_coupon, t0_ms, HOUR_MS, T0_KST_DATE};
+use crate::kit::{tr, charge, consistent_ledger, entries_for, new_account, new_coupon, t0_ms, HOUR_MS, T0_KST_DATE};
 
 /// Operator charges and adjustments: the balance never goes below zero and always equals the
 /// sum of the ledger.
@@ -91,18 +91,18 @@ pub async fn issue_coupons(db: &TestDb) {
         (-940, 9_060, LedgerReason::Send, Some("T1"), new.issued_at_ms)
     );
 
-    assert_eq!(store.coupon_by_tr_id(alice.id, "T1").await.unwrap(), Some(coupon.clone()));
+    assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T1")).await.unwrap(), Some(coupon.clone()));
     assert_eq!(store.coupon_by_image_token(&new.image_token).await.unwrap(), Some(coupon.clone()));
-    assert_eq!(store.coupon_by_image_token(&new.pin).await.unwrap(), None);
-    assert_eq!(store.coupon_by_tr_id(alice.id, "T0").await.unwrap(), None);
-    assert_eq!(store.coupon_by_tr_id(bob.id, "T1").await.unwrap(), None);
+    assert_eq!(store.coupon_by_image_token(new.pin.expose()).await.unwrap(), None);
+    assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T0")).await.unwrap(), None);
+    assert_eq!(store.coupon_by_tr_id(bob.id, &tr("T1")).await.unwrap(), None);
 
     // The same tr_id again: refused, not charged twice.
     let again = new_coupon(alice.id, "T1", 940, Gubun::Pin);
     assert!(matches!(store.issue_coupon(&again).await, Err(IssueError::DuplicateTrId)));
     assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_060);
     assert_eq!(store.ledger(alice.id).await.unwrap().len(), 2);
-    assert_eq!(store.coupon_by_tr_id(alice.id, "T1").await.unwrap(), Some(coupon.clone()));
+    assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T1")).await.unwrap(), Some(coupon.clone()));
 
     // tr_ids are per account.
     charge(store, "bob", 1_000).await;
@@ -115,7 +115,7 @@ pub async fn issue_coupons(db: &TestDb) {
     assert!(matches!(store.issue_coupon(&big).await, Err(IssueError::InsufficientBizmoney)));
     assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_060);
     assert_eq!(store.ledger(alice.id).await.unwrap().len(), 2);
-    assert_eq!(store.coupon_by_tr_id(alice.id, "T2").await.unwrap(), None);
+    assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T2")).await.unwrap(), None);
     charge(store, "alice", 50_000).await;
     let big = store.issue_coupon(&big).await.unwrap();
     assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_060);
@@ -128,7 +128,7 @@ pub async fn issue_coupons(db: &TestDb) {
     clash.image_token = big.new.image_token.clone();
     assert!(matches!(store.issue_coupon(&clash).await, Err(IssueError::PinTaken)));
     assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_060);
-    assert_eq!(store.coupon_by_tr_id(alice.id, "T3").await.unwrap(), None);
+    assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T3")).await.unwrap(), None);
     let third = store.issue_coupon(&new_coupon(alice.id, "T3", 100, Gubun::Pin)).await.unwrap();
 
     // An MMS waits for delivery, at its reserved time if it has one.
@@ -136,7 +136,7 @@ pub async fn issue_coupons(db: &TestDb) {
     mms.reserved_at_ms = Some(mms.issued_at_ms + 2 * HOUR_MS);
     let mms = store.issue_coupon(&mms).await.unwrap();
     assert_eq!(mms.delivery, DeliveryStatus::Pending);
-    assert_eq!(store.coupon_by_tr_id(alice.id, "T4").await.unwrap(), Some(mms.clone()));
+    assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T4")).await.unwrap(), Some(mms.clone()));
 
     let ids = [coupon.id, bobs.id, big.id, third.id, mms.id];
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
@@ -155,12 +155,12 @@ pub async fn cancel_coupons(db: &TestDb) {
 
     let issued = store.issue_coupon(&new_coupon(alice.id, "T1", 1_000, Gubun::Pin)).await.unwrap();
     assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_000);
-    let cancelled = store.cancel_coupon(alice.id, "T1", t + HOUR_MS).await.unwrap();
+    let cancelled = store.cancel_coupon(alice.id, &tr("T1"), t + HOUR_MS).await.unwrap();
     assert_eq!(cancelled.status, PinStatus::Cancelled);
     assert_eq!(cancelled.status_changed_at_ms, t + HOUR_MS);
     assert_eq!(cancelled.delivery, DeliveryStatus::NotSent);
     assert_eq!((cancelled.id, &cancelled.order_no, &cancelled.new), (issued.id, &issued.order_no, &issued.new));
-    assert_eq!(store.coupon_by_tr_id(alice.id, "T1").await.unwrap(), Some(cancelled.clone()));
+    assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T1")).await.unwrap(), Some(cancelled.clone()));
     assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 10_000);
     let ledger = consistent_ledger(store, alice.id).await;
     let last = ledger.last().unwrap();
@@ -171,16 +171,16 @@ pub async fn cancel_coupons(db: &TestDb) {
 
     // Refunded once only.
     assert!(matches!(
-        store.cancel_coupon(alice.id, "T1", t + 2 * HOUR_MS).await,
+        store.cancel_coupon(alice.id, &tr("T1"), t + 2 * HOUR_MS).await,
         Err(CancelError::Refused(CancelRefusal::AlreadyCancelled))
     ));
     assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 10_000);
     assert_eq!(store.ledger(alice.id).await.unwrap().len(), ledger.len());
-    assert_eq!(store.coupon_by_tr_id(alice.id, "T1").await.unwrap(), Some(cancelled));
+    assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T1")).await.unwrap(), Some(cancelled));
 
     // An unknown tr_id: refused, and the send it chased is refused when it arrives.
     assert!(matches!(
-        store.cancel_coupon(alice.id, "U1", t).await,
+        store.cancel_coupon(alice.id, &tr("U1"), t).await,
         Err(CancelError::Refused(CancelRefusal::UnknownTrId))
     ));
     assert!(matches!(
@@ -188,40 +188,40 @@ pub async fn cancel_coupons(db: &TestDb) {
         Err(IssueError::DuplicateTrId)
     ));
     assert!(matches!(
-        store.cancel_coupon(alice.id, "U1", t).await,
+        store.cancel_coupon(alice.id, &tr("U1"), t).await,
         Err(CancelError::Refused(CancelRefusal::UnknownTrId))
     ));
-    assert_eq!(store.coupon_by_tr_id(alice.id, "U1").await.unwrap(), None);
+    assert_eq!(store.coupon_by_tr_id(alice.id, &tr("U1")).await.unwrap(), None);
     assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 10_000);
 
     // Seven days after issue, and not a millisecond more.
     store.issue_coupon(&new_coupon(alice.id, "T2", 1_000, Gubun::Pin)).await.unwrap();
     store.issue_coupon(&new_coupon(alice.id, "T3", 1_000, Gubun::Pin)).await.unwrap();
     assert!(matches!(
-        store.cancel_coupon(alice.id, "T2", t + CANCEL_WINDOW_MS + 1).await,
+        store.cancel_coupon(alice.id, &tr("T2"), t + CANCEL_WINDOW_MS + 1).await,
         Err(CancelError::Refused(CancelRefusal::NotCancellable))
     ));
-    assert_eq!(store.coupon_by_tr_id(alice.id, "T2").await.unwrap().unwrap().status, PinStatus::Issued);
+    assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T2")).await.unwrap().unwrap().status, PinStatus::Issued);
     assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 8_000);
-    store.cancel_coupon(alice.id, "T3", t + CANCEL_WINDOW_MS).await.unwrap();
+    store.cancel_coupon(alice.id, &tr("T3"), t + CANCEL_WINDOW_MS).await.unwrap();
     assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_000);
 
     // An MMS not yet delivered is cancelled with its coupon.
     let mut mms = new_coupon(alice.id, "T4", 2_000, Gubun::Mms);
     mms.reserved_at_ms = Some(t + 24 * HOUR_MS);
     assert_eq!(store.issue_coupon(&mms).await.unwrap().delivery, DeliveryStatus::Pending);
-    let cancelled = store.cancel_coupon(alice.id, "T4", t + HOUR_MS).await.unwrap();
+    let cancelled = store.cancel_coupon(alice.id, &tr("T4"), t + HOUR_MS).await.unwrap();
     assert_eq!((cancelled.status, cancelled.delivery), (PinStatus::Cancelled, DeliveryStatus::Cancelled));
-    assert_eq!(store.coupon_by_tr_id(alice.id, "T4").await.unwrap(), Some(cancelled));
+    assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T4")).await.unwrap(), Some(cancelled));
     assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_000);
 
     // Another account's tr_id is unknown here (and tombstoned for this account only).
     let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
     assert!(matches!(
-        store.cancel_coupon(bob.id, "T2", t).await,
+        store.cancel_coupon(bob.id, &tr("T2"), t).await,
         Err(CancelError::Refused(CancelRefusal::UnknownTrId))
     ));
-    assert_eq!(store.coupon_by_tr_id(alice.id, "T2").await.unwrap().unwrap().status, PinStatus::Issued);
+    assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T2")).await.unwrap().unwrap().status, PinStatus::Issued);
 
     let ledger = consistent_ledger(store, alice.id).await;
     assert_eq!(ledger.iter().filter(|e| e.reason == LedgerReason::CancelRefund).count(), 3);
@@ -235,22 +235,22 @@ pub async fn send_fail_cancels(db: &TestDb) {
     charge(store, "alice", 10_000).await;
     let t = t0_ms();
 
-    assert_eq!(store.send_fail_cancel(alice.id, "F1", t).await.unwrap(), SendFailOutcome::Tombstoned);
+    assert_eq!(store.send_fail_cancel(alice.id, &tr("F1"), t).await.unwrap(), SendFailOutcome::Tombstoned);
     assert!(matches!(
         store.issue_coupon(&new_coupon(alice.id, "F1", 1_000, Gubun::Pin)).await,
         Err(IssueError::DuplicateTrId)
     ));
-    assert_eq!(store.send_fail_cancel(alice.id, "F1", t).await.unwrap(), SendFailOutcome::AlreadyTombstoned);
+    assert_eq!(store.send_fail_cancel(alice.id, &tr("F1"), t).await.unwrap(), SendFailOutcome::AlreadyTombstoned);
     assert!(matches!(
-        store.cancel_coupon(alice.id, "F1", t).await,
+        store.cancel_coupon(alice.id, &tr("F1"), t).await,
         Err(CancelError::Refused(CancelRefusal::UnknownTrId))
     ));
 
     let issued = store.issue_coupon(&new_coupon(alice.id, "F2", 1_000, Gubun::Pin)).await.unwrap();
-    assert_eq!(store.send_fail_cancel(alice.id, "F2", t).await.unwrap(), SendFailOutcome::IssuedPin);
-    assert_eq!(store.coupon_by_tr_id(alice.id, "F2").await.unwrap(), Some(issued));
-    store.cancel_coupon(alice.id, "F2", t).await.unwrap();
-    assert_eq!(store.send_fail_cancel(alice.id, "F2", t).await.unwrap(), SendFailOutcome::IssuedPin);
+    assert_eq!(store.send_fail_cancel(alice.id, &tr("F2"), t).await.unwrap(), SendFailOutcome::IssuedPin);
+    assert_eq!(store.coupon_by_tr_id(alice.id, &tr("F2")).await.unwrap(), Some(issued));
+    store.cancel_coupon(alice.id, &tr("F2"), t).await.unwrap();
+    assert_eq!(store.send_fail_cancel(alice.id, &tr("F2"), t).await.unwrap(), SendFailOutcome::IssuedPin);
 
     assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 10_000);
     let ledger = consistent_ledger(store, alice.id).await;
@@ -339,7 +339,7 @@ pub async fn coupon_concurrency(db: &TestDb) {
     assert_eq!(ledger.iter().filter(|e| e.reason == LedgerReason::Send).count(), 7);
     let mut coupons = 0;
     for i in 0..20 {
-        coupons += usize::from(store.coupon_by_tr_id(bob.id, &format!("B{i}")).await.unwrap().is_some());
+        coupons += usize::from(store.coupon_by_tr_id(bob.id, &tr(&format!("B{i}"))).await.unwrap().is_some());
     }
     assert_eq!(coupons, 7);
 
@@ -370,7 +370,7 @@ pub async fn coupon_concurrency(db: &TestDb) {
                     Err(IssueError::DuplicateTrId | IssueError::InsufficientBizmoney) => Did::Nothing,
                     Err(e) => panic!("send {tr_id}: {e:?}"),
                 },
-                4..=6 => match store.cancel_coupon(carol.id, &tr_id, at).await {
+                4..=6 => match store.cancel_coupon(carol.id, &tr(&tr_id), at).await {
                     Ok(c) => {
                         assert_eq!(c.status, PinStatus::Cancelled);
                         Did::Cancelled
@@ -380,7 +380,7 @@ pub async fn coupon_concurrency(db: &TestDb) {
                     }
                     Err(e) => panic!("cancel {tr_id}: {e:?}"),
                 },
-                7 | 8 => match store.send_fail_cancel(carol.id, &tr_id, at).await {
+                7 | 8 => match store.send_fail_cancel(carol.id, &tr(&tr_id), at).await {
                     Ok(_) => Did::Nothing,
                     other => panic!("send fail cancel {tr_id}: {other:?}"),
                 },
@@ -400,7 +400,7 @@ pub async fn coupon_concurrency(db: &TestDb) {
     for tr_id in &tr_ids {
         let sends = entries_for(&ledger, tr_id, LedgerReason::Send);
         let refunds = entries_for(&ledger, tr_id, LedgerReason::CancelRefund);
-        match store.coupon_by_tr_id(carol.id, tr_id).await.unwrap() {
+        match store.coupon_by_tr_id(carol.id, &tr(tr_id)).await.unwrap() {
             None => assert!(sends.is_empty() && refunds.is_empty(), "{tr_id}: money moved without a coupon"),
             Some(c) => {
                 issued += 1;
@@ -476,7 +476,7 @@ pub async fn outbox_rows_and_schema_guards(db: &TestDb) {
         outbox().await,
         [pending(mms.id, t + 60_000), pending(now.id, t)]
     );
-    store.cancel_coupon(alice.id, "T1", t).await.unwrap();
+    store.cancel_coupon(alice.id, &tr("T1"), t).await.unwrap();
     let mut cancelled = pending(mms.id, t + 60_000);
     cancelled.3 = "cancelled".to_owned();
     assert_eq!(outbox().await, [cancelled, pending(now.id, t)]);
@@ -494,7 +494,7 @@ pub async fn outbox_rows_and_schema_guards(db: &TestDb) {
     // Unknown codes are corrupt data.
     raw.execute(&format!("UPDATE coupons SET status = '99' WHERE id = {}", now.id)).await.unwrap();
     assert!(matches!(
-        store.coupon_by_tr_id(alice.id, "T2").await,
+        store.coupon_by_tr_id(alice.id, &tr("T2")).await,
         Err(StoreError::Corrupt(_))
     ));
     raw.execute(&format!(

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use giftbiz_core::account::TokenHash;
 use giftbiz_core::catalog::{BrandImages, GoodsImages, Validity};
 use giftbiz_core::coupon::{LedgerEntry, LedgerReason, NewCoupon};
-use giftbiz_core::send::Gubun;
+use giftbiz_core::send::{Gubun, Pin, TrId};
 use giftbiz_core::{Brand, Goods, GoodsState, Grade, GradePrices, NewAccount, Store};
 
 pub fn new_account(user_id: &str, auth_code: &str) -> NewAccount {
@@ -75,6 +75,11 @@ pub fn goods(code: &str, goods_no: i64, brand_code: &str) -> Goods {
     }
 }
 
+/// A tr_id the scenarios know to be valid.
+pub fn tr(raw: &str) -> TrId {
+    TrId::parse(raw, TrId::SPEC_MAX_LEN).expect("a valid tr_id")
+}
+
 pub fn codes(goods: &[Goods]) -> Vec<&str> {
     goods.iter().map(|g| g.goods_code.as_str()).collect()
 }
@@ -101,8 +106,8 @@ pub fn new_coupon(account_id: i64, tr_id: &str, price: i64, gubun: Gubun) -> New
     let issued_at_ms = t0_ms();
     NewCoupon {
         account_id,
-        tr_id: tr_id.to_owned(),
-        pin: format!("9{n:011}"),
+        tr_id: tr(tr_id),
+        pin: Pin::new(format!("9{n:011}")),
         image_token: format!("img-{n:08}"),
         goods_code: "G00000001".to_owned(),
         goods_name: "아메리카노 T".to_owned(),

@@ -9,14 +9,14 @@ use giftbiz_core::send::Gubun;
 use giftbiz_core::Store;
 
 use crate::harness::TestDb;
-use crate::kit::{new_account, new_coupon, t0_ms};
+use crate::kit::{tr, new_account, new_coupon, t0_ms};
 
 fn delivered() -> DeliveryOutcome {
     DeliveryOutcome::Delivered { result_code: "1000".into(), result_message: "Success".into() }
 }
 
 async fn delivery_of(store: &dyn Store, account_id: i64, tr_id: &str) -> (DeliveryStatus, Option<(String, String)>) {
-    let c = store.coupon_by_tr_id(account_id, tr_id).await.unwrap().unwrap();
+    let c = store.coupon_by_tr_id(account_id, &tr(tr_id)).await.unwrap().unwrap();
     (c.delivery, c.delivery_result)
 }
 
@@ -38,7 +38,7 @@ pub async fn outbox_delivery(db: &TestDb) {
     assert_eq!(claimed.len(), 1, "{claimed:?}");
     let m = &claimed[0];
     assert_eq!((m.kind, m.attempts, m.coupon_id, m.account_id), (MessageKind::Mms, 1, now.id, alice.id));
-    assert_eq!((m.tr_id.as_str(), m.order_no.as_str(), m.pin.as_str()), ("T1", now.order_no.as_str(), now.new.pin.as_str()));
+    assert_eq!((m.tr_id.as_str(), m.order_no.as_str(), m.pin.expose()), ("T1", now.order_no.as_str(), now.new.pin.expose()));
     assert_eq!((m.phone_no.as_str(), m.callback_no.as_str()), ("01012345678", "15880108"));
     assert_eq!((m.title.as_str(), m.text.as_str()), ("선물", "선물이 도착했습니다"));
     assert_eq!((m.goods_name.as_str(), m.brand_name.as_str()), ("아메리카노 T", "카페"));
@@ -67,13 +67,13 @@ pub async fn outbox_delivery(db: &TestDb) {
     // Cancelled while claimed: the outcome is dropped, the message stays cancelled.
     let reserved = store.claim_due_messages(t + 60_000, 10, 1_000, "a").await.unwrap();
     assert_eq!(reserved.iter().map(|m| m.tr_id.as_str()).collect::<Vec<_>>(), ["T2"]);
-    store.cancel_coupon(alice.id, "T2", t + 60_000).await.unwrap();
+    store.cancel_coupon(alice.id, &tr("T2"), t + 60_000).await.unwrap();
     assert!(!store.finish_message(reserved[0].id, "a", &delivered(), t + 60_001).await.unwrap());
     assert_eq!(delivery_of(store, alice.id, "T2").await, (DeliveryStatus::Cancelled, None));
     assert!(store.claim_due_messages(t + 600_000, 10, 1_000, "a").await.unwrap().is_empty());
 
     // Resend: a new message (its own key) due now; the coupon is pending again.
-    store.enqueue_resend(alice.id, "T1", MessageKind::Sms, t + 70_000).await.unwrap();
+    store.enqueue_resend(alice.id, &tr("T1"), MessageKind::Sms, t + 70_000).await.unwrap();
     assert_eq!(delivery_of(store, alice.id, "T1").await, (DeliveryStatus::Pending, None));
     assert!(store.claim_due_messages(t + 69_999, 10, 1_000, "a").await.unwrap().is_empty());
     let sms = store.claim_due_messages(t + 70_000, 10, 1_000, "a").await.unwrap();
@@ -89,15 +89,15 @@ pub async fn outbox_delivery(db: &TestDb) {
     // Refusals: not an MMS send, unknown, a tombstone, another account's; cancelled, expired.
     let not_found = |r: Result<(), ResendError>| matches!(r, Err(ResendError::NotFound));
     let refused = |r: Result<(), ResendError>| matches!(r, Err(ResendError::NotResendable));
-    assert!(not_found(store.enqueue_resend(alice.id, "T3", MessageKind::Mms, t).await));
-    assert!(not_found(store.enqueue_resend(alice.id, "T9", MessageKind::Mms, t).await));
-    assert!(store.cancel_coupon(alice.id, "T8", t).await.is_err());
-    assert!(not_found(store.enqueue_resend(alice.id, "T8", MessageKind::Mms, t).await));
-    assert!(not_found(store.enqueue_resend(bob.id, "T1", MessageKind::Mms, t).await));
-    assert!(refused(store.enqueue_resend(alice.id, "T2", MessageKind::Mms, t).await));
+    assert!(not_found(store.enqueue_resend(alice.id, &tr("T3"), MessageKind::Mms, t).await));
+    assert!(not_found(store.enqueue_resend(alice.id, &tr("T9"), MessageKind::Mms, t).await));
+    assert!(store.cancel_coupon(alice.id, &tr("T8"), t).await.is_err());
+    assert!(not_found(store.enqueue_resend(alice.id, &tr("T8"), MessageKind::Mms, t).await));
+    assert!(not_found(store.enqueue_resend(bob.id, &tr("T1"), MessageKind::Mms, t).await));
+    assert!(refused(store.enqueue_resend(alice.id, &tr("T2"), MessageKind::Mms, t).await));
     let expired = now.new.valid_until_ms + 1;
-    assert!(store.enqueue_resend(alice.id, "T1", MessageKind::Mms, now.new.valid_until_ms).await.is_ok());
-    assert!(refused(store.enqueue_resend(alice.id, "T1", MessageKind::Mms, expired).await));
+    assert!(store.enqueue_resend(alice.id, &tr("T1"), MessageKind::Mms, now.new.valid_until_ms).await.is_ok());
+    assert!(refused(store.enqueue_resend(alice.id, &tr("T1"), MessageKind::Mms, expired).await));
 
     // The limit.
     for i in 0..5 {
