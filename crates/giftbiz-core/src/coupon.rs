@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::send::{Gubun, Pin, TrId};
+use crate::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
 
 /// `pinStatusCd` values the platform uses (of the spec's list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -109,8 +109,8 @@ pub struct NewCoupon {
     /// 실판매단가 (`sellPriceAmt`): what the account was charged, its grade price.
     pub price: i64,
     pub gubun: Gubun,
-    pub phone_no: String,
-    pub callback_no: String,
+    pub phone_no: PhoneNo,
+    pub callback_no: CallbackNo,
     pub mms_title: String,
     pub mms_msg: String,
     pub issued_at_ms: i64,
@@ -295,8 +295,8 @@ mod tests {
                 sale_price: 1000,
                 price: 940,
                 gubun: Gubun::Pin,
-                phone_no: "01012345678".into(),
-                callback_no: "15880108".into(),
+                phone_no: PhoneNo::parse("01012345678").unwrap(),
+                callback_no: CallbackNo::parse("15880108").unwrap(),
                 mms_title: "t".into(),
                 mms_msg: "m".into(),
                 issued_at_ms,

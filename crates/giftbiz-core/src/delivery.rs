@@ -6,7 +6,7 @@
 //! so the gateway can tell the repeat.
 
 use crate::coupon::{Coupon, PinStatus};
-use crate::send::{Gubun, Pin, TrId};
+use crate::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
 
 /// How a message travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,8 +45,8 @@ pub struct OutboxMessage {
     pub account_id: i64,
     pub tr_id: TrId,
     pub order_no: String,
-    pub phone_no: String,
-    pub callback_no: String,
+    pub phone_no: PhoneNo,
+    pub callback_no: CallbackNo,
     pub title: String,
     /// The send's `mms_msg`.
     pub text: String,

@@ -33,9 +33,16 @@ pub fn parse_gubun(raw: &str) -> Result<Gubun, Invalid> {
     Gubun::parse(raw).ok_or(invalid(ResultCode::OrderError, "gubun"))
 }
 
-/// A Korean mobile number: 01X and 10-11 digits in all.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A Korean mobile number: 01X and 10-11 digits in all. Its `Debug` is masked, so a coupon or
+/// message printed whole shows no recipient.
+#[derive(Clone, PartialEq, Eq)]
 pub struct PhoneNo(String);
+
+impl std::fmt::Debug for PhoneNo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PhoneNo({})", self.masked())
+    }
+}
 
 impl PhoneNo {
     pub fn parse(raw: &str) -> Result<PhoneNo, Invalid> {
@@ -166,6 +173,7 @@ mod tests {
             assert_eq!(PhoneNo::parse(bad).unwrap_err().code, ResultCode::InvalidPhoneNo, "{bad}");
         }
         assert_eq!(PhoneNo::parse("01012345678").unwrap().masked(), "010****5678");
+        assert_eq!(format!("{:?}", PhoneNo::parse("01012345678").unwrap()), "PhoneNo(010****5678)");
     }
 
     #[test]

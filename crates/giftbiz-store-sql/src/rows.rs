@@ -8,7 +8,7 @@ use giftbiz_core::grade::UnknownGrade;
 use giftbiz_core::partner::{
     brand_codes_from_stored, AuditAction, AuditEntry, AuditOutcome, AuditRecord, Partner, PinHash,
 };
-use giftbiz_core::send::{Gubun, Pin, TrId};
+use giftbiz_core::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
 use giftbiz_core::{Account, StoreError};
 
 #[derive(sqlx::FromRow)]
@@ -110,6 +110,8 @@ impl CouponRow {
         // Stored tr_ids passed the limit in force when they were sent; only their alphabet is
         // checked again.
         let tr_id = TrId::parse(&self.tr_id, usize::MAX).map_err(|_| corrupt("tr_id", &self.tr_id))?;
+        let phone_no = PhoneNo::parse(&self.phone_no).map_err(|_| corrupt("phone_no", "(masked)"))?;
+        let callback_no = CallbackNo::parse(&self.callback_no).map_err(|_| corrupt("callback_no", &self.callback_no))?;
         let status =
             PinStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
         let delivery = DeliveryStatus::parse(&self.delivery_status)
@@ -132,8 +134,8 @@ impl CouponRow {
                 sale_price: self.sale_price,
                 price: self.price,
                 gubun,
-                phone_no: self.phone_no,
-                callback_no: self.callback_no,
+                phone_no,
+                callback_no,
                 mms_title: self.mms_title,
                 mms_msg: self.mms_msg,
                 issued_at_ms: self.issued_at_ms,
@@ -212,6 +214,8 @@ impl MessageRow {
         let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("outbox {}: {what} {value:?}", self.id));
         let kind = MessageKind::parse(&self.kind).ok_or_else(|| corrupt("kind", &self.kind))?;
         let tr_id = TrId::parse(&self.tr_id, usize::MAX).map_err(|_| corrupt("tr_id", &self.tr_id))?;
+        let phone_no = PhoneNo::parse(&self.phone_no).map_err(|_| corrupt("phone_no", "(masked)"))?;
+        let callback_no = CallbackNo::parse(&self.callback_no).map_err(|_| corrupt("callback_no", &self.callback_no))?;
         Ok(OutboxMessage {
             id: self.id,
             key: self.message_key,
@@ -221,8 +225,8 @@ impl MessageRow {
             account_id: self.account_id,
             tr_id,
             order_no: self.order_no,
-            phone_no: self.phone_no,
-            callback_no: self.callback_no,
+            phone_no,
+            callback_no,
             title: self.mms_title,
             text: self.mms_msg,
             pin: Pin::new(self.pin),

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use giftbiz_core::delivery::{DeliveryOutcome, OutboxMessage};
-use giftbiz_core::send::mask_phone;
 use giftbiz_core::time::Clock;
 use giftbiz_core::Store;
 use rand::RngCore;
@@ -113,7 +112,7 @@ impl DeliveryWorker {
         // tr_id, order number and a masked phone: never the PIN or the text.
         match self.store.finish_message(m.id, &self.worker_id, &outcome, now).await {
             Ok(true) => tracing::info!(
-                tr_id = %m.tr_id, order_no = %m.order_no, kind = m.kind.code(), phone = %mask_phone(&m.phone_no),
+                tr_id = %m.tr_id, order_no = %m.order_no, kind = m.kind.code(), phone = %m.phone_no.masked(),
                 attempt = m.attempts, gateway = self.gateway.name(), outcome = what, "message"
             ),
             // Cancelled meanwhile, or our lease ran out and another worker took it over.

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use giftbiz_core::account::TokenHash;
 use giftbiz_core::catalog::{BrandImages, GoodsImages, Validity};
 use giftbiz_core::coupon::{LedgerEntry, LedgerReason, NewCoupon};
-use giftbiz_core::send::{Gubun, Pin, TrId};
+use giftbiz_core::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
 use giftbiz_core::{Brand, Goods, GoodsState, Grade, GradePrices, NewAccount, Store};
 
 pub fn new_account(user_id: &str, auth_code: &str) -> NewAccount {
@@ -116,8 +116,8 @@ pub fn new_coupon(account_id: i64, tr_id: &str, price: i64, gubun: Gubun) -> New
         sale_price: price + price / 10,
         price,
         gubun,
-        phone_no: "01012345678".to_owned(),
-        callback_no: "15880108".to_owned(),
+        phone_no: PhoneNo::parse("01012345678").unwrap(),
+        callback_no: CallbackNo::parse("15880108").unwrap(),
         mms_title: "선물".to_owned(),
         mms_msg: "선물이 도착했습니다".to_owned(),
         issued_at_ms,
