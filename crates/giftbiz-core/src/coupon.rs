@@ -134,6 +134,30 @@ pub struct Coupon {
     pub delivery_result: Option<(String, String)>,
 }
 
+impl NewCoupon {
+    /// The delivery status a send starts with: pending for an MMS the platform sends, none for
+    /// a PIN or image the caller delivers.
+    pub fn initial_delivery(&self) -> DeliveryStatus {
+        match self.gubun {
+            Gubun::Mms => DeliveryStatus::Pending,
+            Gubun::Pin | Gubun::Image => DeliveryStatus::NotSent,
+        }
+    }
+
+    /// The coupon the store made of this send: issued, with its id and order number.
+    pub fn issued(&self, id: i64, order_no: String) -> Coupon {
+        Coupon {
+            id,
+            order_no,
+            new: self.clone(),
+            status: PinStatus::Issued,
+            status_changed_at_ms: self.issued_at_ms,
+            delivery: self.initial_delivery(),
+            delivery_result: None,
+        }
+    }
+}
+
 /// `orderNo`: `yyyyMMdd` of the KST issue date, then the coupon id modulo 1,000,000 in six
 /// digits (unique while a KST day issues fewer than a million coupons).
 pub fn order_no(issued_at_ms: i64, id: i64) -> String {

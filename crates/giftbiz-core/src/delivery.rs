@@ -30,6 +30,16 @@ impl MessageKind {
     }
 }
 
+/// A worker's claim on the outbox: up to `limit` messages due by `now_ms` whose claim is absent
+/// or expired, held for `lease_ms` by `worker`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim<'a> {
+    pub now_ms: i64,
+    pub limit: u32,
+    pub lease_ms: i64,
+    pub worker: &'a str,
+}
+
 /// A claimed message, with what a gateway needs to deliver it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxMessage {

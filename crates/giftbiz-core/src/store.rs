@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use crate::account::TokenHash;
 use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
-use crate::delivery::{DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
+use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
 use crate::partner::{AuditEntry, AuditRecord, NewPartner, Partner, RedeemError};
 use crate::{Account, Brand, Goods, Grade, NewAccount};
@@ -114,16 +114,10 @@ pub trait IssuanceStore: Send + Sync {
 /// took over) changes nothing.
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
-    /// Atomically claims up to `limit` pending messages due by `now_ms` whose claim is absent or
-    /// expired, for `lease_ms`, counting an attempt on each. Concurrent callers (any number of
-    /// servers) never claim the same message while its lease runs.
-    async fn claim_due_messages(
-        &self,
-        now_ms: i64,
-        limit: u32,
-        lease_ms: i64,
-        worker: &str,
-    ) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Atomically makes the claim on the pending messages it covers (see [`Claim`]), counting
+    /// an attempt on each. Concurrent callers (any number of servers) never claim the same
+    /// message while its lease runs.
+    async fn claim_due_messages(&self, claim: &Claim<'_>) -> Result<Vec<OutboxMessage>, StoreError>;
     /// Records the outcome of a claimed message and, for delivered or failed, its coupon's
     /// delivery status and result. Returns whether it applied (false: the claim was lost or
     /// the message is no longer pending).

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use common::{assert_code, Engine, TestApp};
 use giftbiz_core::coupon::LedgerReason;
-use giftbiz_core::delivery::{DeliveryOutcome, MessageKind};
+use giftbiz_core::delivery::{Claim, DeliveryOutcome, MessageKind};
 use giftbiz_core::time::Clock;
 use giftbiz_server::delivery::{compose, Gateway, GatewayAnswer, Message, WebhookGateway};
 use giftbiz_server::catalog_view::ImageUrls;
@@ -286,7 +286,8 @@ async fn a_dead_workers_message_is_taken_over_after_its_lease(app: &TestApp) {
     let lease = app.server.state.settings.delivery_lease_ms as i64;
 
     // A worker claims, reaches the adapter, and dies before recording the outcome.
-    let claimed = app.store.claim_due_messages(app.clock.now_ms(), 10, lease, "dead-worker").await.unwrap();
+    let claim = Claim { now_ms: app.clock.now_ms(), limit: 10, lease_ms: lease, worker: "dead-worker" };
+    let claimed = app.store.claim_due_messages(&claim).await.unwrap();
     assert_eq!(claimed.len(), 1);
     let dead = &claimed[0];
     let urls = ImageUrls::new(app.server.base_url());
@@ -327,7 +328,8 @@ async fn cancelled_mms_is_never_delivered(app: &TestApp) {
 
     // Cancelled while a worker holds it: the worker's outcome is dropped.
     send(app, &goods, "k2", "N", &[]).await;
-    let claimed = app.store.claim_due_messages(app.clock.now_ms(), 10, 60_000, "w").await.unwrap();
+    let claim = Claim { now_ms: app.clock.now_ms(), limit: 10, lease_ms: 60_000, worker: "w" };
+    let claimed = app.store.claim_due_messages(&claim).await.unwrap();
     assert_eq!(claimed.len(), 1);
     cancel(app, "k2").await;
     let delivered = DeliveryOutcome::Delivered { result_code: "1000".into(), result_message: "Success".into() };

@@ -5,6 +5,7 @@ mod common;
 
 use common::{assert_code, Engine, TestApp};
 use giftbiz_core::coupon::LedgerReason;
+use giftbiz_core::delivery::Claim;
 use giftbiz_core::partner::{AuditAction, AuditOutcome, PinHash};
 use giftbiz_core::time::Clock;
 use giftbiz_server::jobs::expiry::ExpiryJob;
@@ -103,7 +104,8 @@ async fn expiry_turns_issued_coupons_past_their_validity_into_08(app: &TestApp) 
     }
     // The pending MMS went with its coupon: shown cancelled, and no worker can claim it.
     assert_eq!(coupon_info(app, "exp_mms").await["sendStatusCd"], "발송취소");
-    let due = app.store.claim_due_messages(app.clock.now_ms(), 10, 60_000, "test").await.unwrap();
+    let claim = Claim { now_ms: app.clock.now_ms(), limit: 10, lease_ms: 60_000, worker: "test" };
+    let due = app.store.claim_due_messages(&claim).await.unwrap();
     assert!(due.is_empty(), "the expired coupon's message is cancelled: {due:?}");
 
     assert_eq!(coupon_info(app, "exp_fresh").await["pinStatusCd"], "01");

@@ -5,19 +5,14 @@
 //! delivery worker's finish use too.
 
 use giftbiz_core::coupon::PinStatus;
-use giftbiz_core::delivery::OutboxMessage;
+use giftbiz_core::delivery::{Claim, OutboxMessage};
 use giftbiz_core::StoreError;
 use giftbiz_store_sql::rows::MESSAGE_COUPON_COLUMNS;
 use giftbiz_store_sql::{backend, MessageRow};
 use sqlx::PgPool;
 
-pub(crate) async fn claim_due(
-    pool: &PgPool,
-    now_ms: i64,
-    limit: u32,
-    lease_ms: i64,
-    worker: &str,
-) -> Result<Vec<OutboxMessage>, StoreError> {
+pub(crate) async fn claim_due(pool: &PgPool, claim: &Claim<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
+    let Claim { now_ms, limit, lease_ms, worker } = *claim;
     let rows: Vec<MessageRow> = sqlx::query_as(&format!(
         "WITH due AS (
              SELECT id FROM outbox

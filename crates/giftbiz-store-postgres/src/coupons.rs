@@ -2,8 +2,7 @@
 //! 0004, 0006), which claims the tr_id, creates the coupon and its message and charges the
 //! balance as one transaction on the server, behind a per-account admission gate.
 
-use giftbiz_core::coupon::{order_date, Coupon, DeliveryStatus, IssueError, NewCoupon, PinStatus};
-use giftbiz_core::send::Gubun;
+use giftbiz_core::coupon::{order_date, Coupon, IssueError, NewCoupon, PinStatus};
 use giftbiz_core::StoreError;
 use giftbiz_store_sql::backend;
 use sqlx::PgPool;
@@ -50,10 +49,7 @@ fn is_pin_taken(e: &sqlx::Error) -> bool {
 /// One round trip: the `giftbiz_issue_coupon` function (migrations 0004, 0006) runs the send's
 /// statements as one transaction on the server.
 pub(crate) async fn issue(pool: &PgPool, gates: &SendGates, new: &NewCoupon) -> Result<Coupon, IssueError> {
-    let delivery = match new.gubun {
-        Gubun::Mms => DeliveryStatus::Pending,
-        Gubun::Pin | Gubun::Image => DeliveryStatus::NotSent,
-    };
+    let delivery = new.initial_delivery();
     let _turn = gates.enter(new.account_id).await;
     let row: (String, Option<i64>, Option<String>) = sqlx::query_as(
         "SELECT * FROM giftbiz_issue_coupon($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
@@ -96,13 +92,5 @@ pub(crate) async fn issue(pool: &PgPool, gates: &SendGates, new: &NewCoupon) -> 
         (outcome, ..) if outcome == "duplicate" => return Err(IssueError::DuplicateTrId),
         (outcome, ..) => return Err(IssueError::Store(StoreError::Corrupt(format!("issue outcome {outcome:?}")))),
     };
-    Ok(Coupon {
-        id,
-        order_no,
-        new: new.clone(),
-        status: PinStatus::Issued,
-        status_changed_at_ms: new.issued_at_ms,
-        delivery,
-        delivery_result: None,
-    })
+    Ok(new.issued(id, order_no))
 }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
-use giftbiz_core::delivery::OutboxMessage;
+use giftbiz_core::delivery::{Claim, OutboxMessage};
 use giftbiz_core::StoreError;
 use giftbiz_store_sql::{backend, Dialect, SqlStore};
 use sqlx::migrate::Migrator;
@@ -131,15 +131,8 @@ impl Dialect for PgDialect {
         coupons::issue(pool, &self.send_gates, new).await
     }
 
-    async fn claim_due_messages(
-        &self,
-        pool: &PgPool,
-        now_ms: i64,
-        limit: u32,
-        lease_ms: i64,
-        worker: &str,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
-        claims::claim_due(pool, now_ms, limit, lease_ms, worker).await
+    async fn claim_due_messages(&self, pool: &PgPool, claim: &Claim<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
+        claims::claim_due(pool, claim).await
     }
 
     async fn expire_coupons(&self, pool: &PgPool, now_ms: i64, limit: u32) -> Result<u64, StoreError> {

@@ -11,7 +11,7 @@
 use std::future::Future;
 
 use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
-use giftbiz_core::delivery::OutboxMessage;
+use giftbiz_core::delivery::{Claim, OutboxMessage};
 use giftbiz_core::{Store, StoreError};
 use sqlx::{Database, Pool, Transaction};
 
@@ -62,14 +62,11 @@ pub trait Dialect: Send + Sync + 'static {
         new: &NewCoupon,
     ) -> impl Future<Output = Result<Coupon, IssueError>> + Send;
 
-    /// Claims due messages for a lease (see `OutboxStore::claim_due_messages`).
+    /// Makes a worker's claim on the outbox (see `OutboxStore::claim_due_messages`).
     fn claim_due_messages(
         &self,
         pool: &Pool<Self::DB>,
-        now_ms: i64,
-        limit: u32,
-        lease_ms: i64,
-        worker: &str,
+        claim: &Claim<'_>,
     ) -> impl Future<Output = Result<Vec<OutboxMessage>, StoreError>> + Send;
 
     /// Expires a batch (see `IssuanceStore::expire_coupons`); `limit` is above zero.

@@ -5,21 +5,15 @@
 //! PostgreSQL they never deadlock with it; SQLite's writers take turns.
 
 use giftbiz_core::coupon::{DeliveryStatus, PinStatus};
-use giftbiz_core::delivery::{check_resendable, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
+use giftbiz_core::delivery::{check_resendable, Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use giftbiz_core::send::{Gubun, TrId};
 use giftbiz_core::StoreError;
 
 use crate::{backend, sql_impl};
 
 sql_impl! { impl OutboxStore {
-    async fn claim_due_messages(
-        &self,
-        now_ms: i64,
-        limit: u32,
-        lease_ms: i64,
-        worker: &str,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
-        self.dialect.claim_due_messages(&self.pool, now_ms, limit, lease_ms, worker).await
+    async fn claim_due_messages(&self, claim: &Claim<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.dialect.claim_due_messages(&self.pool, claim).await
     }
 
     async fn finish_message(

@@ -1,8 +1,9 @@
 -- Balances move out of `accounts` into a table of their own, as on PostgreSQL (its 0006 says
 -- why there), so both engines have the same tables and the shared queries read one schema.
 
+-- INTEGER PRIMARY KEY: the rowid itself, so a send's balance update is one b-tree lookup.
 CREATE TABLE account_balances (
-    account_id BIGINT NOT NULL PRIMARY KEY REFERENCES accounts (id),
+    account_id INTEGER PRIMARY KEY REFERENCES accounts (id),
     balance    BIGINT NOT NULL DEFAULT 0 CHECK (balance >= 0)
 );
 

@@ -6,7 +6,7 @@
 //! without the lock first: an idle worker or job does not make sends wait.
 
 use giftbiz_core::coupon::PinStatus;
-use giftbiz_core::delivery::OutboxMessage;
+use giftbiz_core::delivery::{Claim, OutboxMessage};
 use giftbiz_core::StoreError;
 use giftbiz_store_sql::rows::MESSAGE_COUPON_COLUMNS;
 use giftbiz_store_sql::{backend, Dialect, MessageRow};
@@ -18,13 +18,8 @@ use crate::SqliteDialect;
 const DUE: &str = "state = 'pending' AND next_attempt_at_ms <= $1 \
     AND (claimed_until_ms IS NULL OR claimed_until_ms < $1)";
 
-pub(crate) async fn claim_due(
-    pool: &SqlitePool,
-    now_ms: i64,
-    limit: u32,
-    lease_ms: i64,
-    worker: &str,
-) -> Result<Vec<OutboxMessage>, StoreError> {
+pub(crate) async fn claim_due(pool: &SqlitePool, claim: &Claim<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
+    let Claim { now_ms, limit, lease_ms, worker } = *claim;
     let any: bool = sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM outbox WHERE {DUE})"))
         .bind(now_ms)
         .fetch_one(pool)

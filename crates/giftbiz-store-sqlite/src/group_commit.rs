@@ -9,7 +9,7 @@
 
 use std::sync::mpsc;
 
-use giftbiz_core::coupon::{order_no, Coupon, DeliveryStatus, IssueError, LedgerReason, NewCoupon, PinStatus};
+use giftbiz_core::coupon::{order_no, Coupon, IssueError, LedgerReason, NewCoupon, PinStatus};
 use giftbiz_core::send::Gubun;
 use giftbiz_core::StoreError;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -119,10 +119,7 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
         .and_then(|mut s| s.query_row([], |r| r.get(0)))
         .map_err(store)?;
     let order_no = order_no(new.issued_at_ms, id);
-    let delivery = match new.gubun {
-        Gubun::Mms => DeliveryStatus::Pending,
-        Gubun::Pin | Gubun::Image => DeliveryStatus::NotSent,
-    };
+    let delivery = new.initial_delivery();
     let inserted = conn
         .prepare_cached(
             "INSERT INTO coupons (id, order_no, account_id, tr_id, pin, image_token, goods_code, goods_name,
@@ -187,13 +184,5 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
         .and_then(|mut s| s.execute(params![id, due_at_ms, new.issued_at_ms]))
         .map_err(store)?;
     }
-    Ok(Coupon {
-        id,
-        order_no,
-        new: new.clone(),
-        status: PinStatus::Issued,
-        status_changed_at_ms: new.issued_at_ms,
-        delivery,
-        delivery_result: None,
-    })
+    Ok(new.issued(id, order_no))
 }

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
-use giftbiz_core::delivery::OutboxMessage;
+use giftbiz_core::delivery::{Claim, OutboxMessage};
 use giftbiz_core::StoreError;
 use giftbiz_store_sql::rows::{AccountRow, ACCOUNT_COLUMNS};
 use giftbiz_store_sql::{backend, AuthRow, Dialect, SqlStore};
@@ -135,15 +135,8 @@ impl Dialect for SqliteDialect {
         self.issues.issue(new).await
     }
 
-    async fn claim_due_messages(
-        &self,
-        pool: &SqlitePool,
-        now_ms: i64,
-        limit: u32,
-        lease_ms: i64,
-        worker: &str,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
-        claims::claim_due(pool, now_ms, limit, lease_ms, worker).await
+    async fn claim_due_messages(&self, pool: &SqlitePool, claim: &Claim<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
+        claims::claim_due(pool, claim).await
     }
 
     async fn expire_coupons(&self, pool: &SqlitePool, now_ms: i64, limit: u32) -> Result<u64, StoreError> {

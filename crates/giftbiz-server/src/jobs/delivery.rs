@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use giftbiz_core::delivery::{DeliveryOutcome, OutboxMessage};
+use giftbiz_core::delivery::{Claim, DeliveryOutcome, OutboxMessage};
 use giftbiz_core::time::Clock;
 use giftbiz_core::Store;
 use rand::RngCore;
@@ -73,7 +73,8 @@ impl DeliveryWorker {
     /// Returns how many were claimed (0 also when the store failed, which is logged).
     pub async fn run_once(&self) -> usize {
         let lease_ms = i64::try_from(self.settings.delivery_lease_ms).unwrap_or(i64::MAX / 4);
-        let claimed = self.store.claim_due_messages(self.clock.now_ms(), BATCH, lease_ms, &self.worker_id).await;
+        let claim = Claim { now_ms: self.clock.now_ms(), limit: BATCH, lease_ms, worker: &self.worker_id };
+        let claimed = self.store.claim_due_messages(&claim).await;
         let messages = match claimed {
             Ok(m) => m,
             Err(e) => {

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use giftbiz_core::coupon::{DeliveryStatus, LedgerReason};
-use giftbiz_core::delivery::{DeliveryOutcome, MessageKind, ResendError};
+use giftbiz_core::delivery::{Claim, DeliveryOutcome, MessageKind, ResendError};
 use giftbiz_core::send::Gubun;
 use giftbiz_core::Store;
 
@@ -34,7 +34,7 @@ pub async fn outbox_delivery(db: &TestDb) {
     store.issue_coupon(&new_coupon(alice.id, "T3", 1_000, Gubun::Pin)).await.unwrap();
 
     // Only the due MMS, with everything a gateway needs.
-    let claimed = store.claim_due_messages(t, 10, 1_000, "a").await.unwrap();
+    let claimed = store.claim_due_messages(&Claim { now_ms: t, limit: 10, lease_ms: 1_000, worker: "a" }).await.unwrap();
     assert_eq!(claimed.len(), 1, "{claimed:?}");
     let m = &claimed[0];
     assert_eq!((m.kind, m.attempts, m.coupon_id, m.account_id), (MessageKind::Mms, 1, now.id, alice.id));
@@ -47,8 +47,8 @@ pub async fn outbox_delivery(db: &TestDb) {
     let (id, key) = (m.id, m.key.clone());
 
     // The lease holds until it runs out; then another worker gets it, same key.
-    assert!(store.claim_due_messages(t + 1_000, 10, 1_000, "b").await.unwrap().is_empty());
-    let again = store.claim_due_messages(t + 1_001, 10, 1_000, "b").await.unwrap();
+    assert!(store.claim_due_messages(&Claim { now_ms: t + 1_000, limit: 10, lease_ms: 1_000, worker: "b" }).await.unwrap().is_empty());
+    let again = store.claim_due_messages(&Claim { now_ms: t + 1_001, limit: 10, lease_ms: 1_000, worker: "b" }).await.unwrap();
     assert_eq!(again.iter().map(|m| (m.id, m.key.as_str(), m.attempts)).collect::<Vec<_>>(), [(id, key.as_str(), 2)]);
     assert!(!store.finish_message(id, "a", &delivered(), t + 1_002).await.unwrap(), "a lost its claim");
 
@@ -56,8 +56,8 @@ pub async fn outbox_delivery(db: &TestDb) {
     let retry = DeliveryOutcome::Retry { next_attempt_at_ms: t + 5_000, error: "adapter down".into() };
     assert!(store.finish_message(id, "b", &retry, t + 1_002).await.unwrap());
     assert_eq!(delivery_of(store, alice.id, "T1").await, (DeliveryStatus::Pending, None));
-    assert!(store.claim_due_messages(t + 4_999, 10, 1_000, "a").await.unwrap().is_empty());
-    let third = store.claim_due_messages(t + 5_000, 10, 1_000, "a").await.unwrap();
+    assert!(store.claim_due_messages(&Claim { now_ms: t + 4_999, limit: 10, lease_ms: 1_000, worker: "a" }).await.unwrap().is_empty());
+    let third = store.claim_due_messages(&Claim { now_ms: t + 5_000, limit: 10, lease_ms: 1_000, worker: "a" }).await.unwrap();
     assert_eq!((third[0].id, third[0].attempts), (id, 3));
     assert!(store.finish_message(id, "a", &delivered(), t + 5_001).await.unwrap());
     assert!(!store.finish_message(id, "a", &delivered(), t + 5_002).await.unwrap(), "finished once");
@@ -65,18 +65,18 @@ pub async fn outbox_delivery(db: &TestDb) {
     assert_eq!(delivery_of(store, alice.id, "T1").await, (DeliveryStatus::Delivered, success.clone()));
 
     // Cancelled while claimed: the outcome is dropped, the message stays cancelled.
-    let reserved = store.claim_due_messages(t + 60_000, 10, 1_000, "a").await.unwrap();
+    let reserved = store.claim_due_messages(&Claim { now_ms: t + 60_000, limit: 10, lease_ms: 1_000, worker: "a" }).await.unwrap();
     assert_eq!(reserved.iter().map(|m| m.tr_id.as_str()).collect::<Vec<_>>(), ["T2"]);
     store.cancel_coupon(alice.id, &tr("T2"), t + 60_000).await.unwrap();
     assert!(!store.finish_message(reserved[0].id, "a", &delivered(), t + 60_001).await.unwrap());
     assert_eq!(delivery_of(store, alice.id, "T2").await, (DeliveryStatus::Cancelled, None));
-    assert!(store.claim_due_messages(t + 600_000, 10, 1_000, "a").await.unwrap().is_empty());
+    assert!(store.claim_due_messages(&Claim { now_ms: t + 600_000, limit: 10, lease_ms: 1_000, worker: "a" }).await.unwrap().is_empty());
 
     // Resend: a new message (its own key) due now; the coupon is pending again.
     store.enqueue_resend(alice.id, &tr("T1"), MessageKind::Sms, t + 70_000).await.unwrap();
     assert_eq!(delivery_of(store, alice.id, "T1").await, (DeliveryStatus::Pending, None));
-    assert!(store.claim_due_messages(t + 69_999, 10, 1_000, "a").await.unwrap().is_empty());
-    let sms = store.claim_due_messages(t + 70_000, 10, 1_000, "a").await.unwrap();
+    assert!(store.claim_due_messages(&Claim { now_ms: t + 69_999, limit: 10, lease_ms: 1_000, worker: "a" }).await.unwrap().is_empty());
+    let sms = store.claim_due_messages(&Claim { now_ms: t + 70_000, limit: 10, lease_ms: 1_000, worker: "a" }).await.unwrap();
     assert_eq!((sms.len(), sms[0].kind, sms[0].attempts), (1, MessageKind::Sms, 1));
     assert_ne!(sms[0].key, key);
     let failed = DeliveryOutcome::Failed { result_code: "4001".into(), result_message: "blocked".into() };
@@ -103,7 +103,7 @@ pub async fn outbox_delivery(db: &TestDb) {
     for i in 0..5 {
         store.issue_coupon(&new_coupon(alice.id, &format!("L{i}"), 1_000, Gubun::Mms)).await.unwrap();
     }
-    assert_eq!(store.claim_due_messages(expired, 2, 1_000, "a").await.unwrap().len(), 2);
+    assert_eq!(store.claim_due_messages(&Claim { now_ms: expired, limit: 2, lease_ms: 1_000, worker: "a" }).await.unwrap().len(), 2);
 }
 
 /// Four claimers race over 40 messages: each message is claimed, and finished, exactly once.
@@ -121,7 +121,7 @@ pub async fn concurrent_claims(db: &TestDb) {
             let name = format!("w{w}");
             let mut mine = Vec::new();
             loop {
-                let batch = store.claim_due_messages(t, 3, 60_000, &name).await.unwrap();
+                let batch = store.claim_due_messages(&Claim { now_ms: t, limit: 3, lease_ms: 60_000, worker: &name }).await.unwrap();
                 if batch.is_empty() {
                     return mine;
                 }
