@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_code, TestApp};
+use common::{assert_code, send_params, TestApp, PHONE};
 use giftbiz_core::coupon::LedgerReason;
 use giftbiz_core::time::Clock;
 use giftbiz_server::operator;
@@ -23,7 +23,6 @@ both_engines!(
     random_send_cancel_interleavings_keep_the_ledger_whole,
 );
 
-const PHONE: &str = "01012345678";
 
 async fn charge(app: &TestApp, amount: i64) {
     operator::change_bizmoney(app.store.as_ref(), "acme", amount, LedgerReason::Charge, "test").await.unwrap();
@@ -37,23 +36,7 @@ async fn on_sale_goods(app: &TestApp) -> (String, i64) {
 }
 
 async fn send(app: &TestApp, goods: &str, tr_id: &str, gubun: &str, extra: &[(&str, &str)]) -> Value {
-    let mut params = vec![
-        ("goods_code", goods),
-        ("mms_msg", "감사합니다. 선물이 도착했습니다."),
-        ("mms_title", "선물 도착"),
-        ("callback_no", "15880108"),
-        ("phone_no", PHONE),
-        ("tr_id", tr_id),
-        ("user_id", "acme"),
-        ("gubun", gubun),
-    ];
-    for (k, v) in extra {
-        match params.iter_mut().find(|(name, _)| name == k) {
-            Some(slot) => slot.1 = v,
-            None => params.push((k, v)),
-        }
-    }
-    app.call("/bizApi/send", "0204", &params).await
+    app.call("/bizApi/send", "0204", &send_params(goods, tr_id, gubun, extra)).await
 }
 
 async fn balance(app: &TestApp) -> i64 {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use common::{assert_code, Engine, TestApp};
+use common::{assert_code, send_params, Engine, TestApp, PHONE};
 use giftbiz_core::coupon::LedgerReason;
 use giftbiz_core::delivery::{Claim, DeliveryOutcome, MessageKind};
 use giftbiz_core::time::Clock;
@@ -28,7 +28,6 @@ both_engines!(
     resend_by_mms_and_sms,
 );
 
-const PHONE: &str = "01012345678";
 const SECRET: &[u8] = b"adapter-shared-secret";
 
 // --- a webhook receiver on loopback ---
@@ -150,18 +149,7 @@ async fn on_sale_goods(app: &TestApp) -> String {
 }
 
 async fn send(app: &TestApp, goods: &str, tr_id: &str, gubun: &str, extra: &[(&str, &str)]) {
-    let mut params = vec![
-        ("goods_code", goods),
-        ("mms_msg", "감사합니다. 선물이 도착했습니다."),
-        ("mms_title", "선물 도착"),
-        ("callback_no", "15880108"),
-        ("phone_no", PHONE),
-        ("tr_id", tr_id),
-        ("user_id", "acme"),
-        ("gubun", gubun),
-    ];
-    params.extend_from_slice(extra);
-    assert_code(&app.call("/bizApi/send", "0204", &params).await, "0000");
+    assert_code(&app.call("/bizApi/send", "0204", &send_params(goods, tr_id, gubun, extra)).await, "0000");
 }
 
 async fn resend(app: &TestApp, tr_id: &str, sms_flag: Option<&str>) -> Value {

@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{assert_code, envelope_of, Engine, TestApp};
+use common::{assert_code, envelope_of, send_params, Engine, TestApp};
 use giftbiz_core::coupon::LedgerReason;
 use giftbiz_server::delivery::gateway_from_settings;
 use giftbiz_server::jobs::delivery::DeliveryWorker;
@@ -17,7 +17,6 @@ use giftbiz_server::{operator, RunningServer, Settings};
 use serde_json::{json, Value};
 
 const ADMIN_TOKEN: &str = "sandbox-admin-token-for-tests";
-const PHONE: &str = "01012345678";
 
 fn sandbox_settings() -> Settings {
     Settings { sandbox: true, admin_token: Some(ADMIN_TOKEN.into()), ..Settings::default() }
@@ -71,18 +70,7 @@ async fn on_sale_goods(app: &TestApp) -> String {
 /// The full 0204 form (common fields included).
 fn send_form(app: &TestApp, goods: &str, tr_id: &str, gubun: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut form = app.auth("0204");
-    let mut params = vec![
-        ("goods_code", goods),
-        ("mms_msg", "감사합니다. 선물이 도착했습니다."),
-        ("mms_title", "선물 도착"),
-        ("callback_no", "15880108"),
-        ("phone_no", PHONE),
-        ("tr_id", tr_id),
-        ("user_id", "acme"),
-        ("gubun", gubun),
-    ];
-    params.extend_from_slice(extra);
-    form.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    form.extend(send_params(goods, tr_id, gubun, extra).iter().map(|(k, v)| (k.to_string(), v.to_string())));
     form
 }
 

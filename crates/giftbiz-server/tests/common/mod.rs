@@ -205,3 +205,30 @@ macro_rules! both_engines {
 pub fn tr(raw: &str) -> giftbiz_core::send::TrId {
     giftbiz_core::send::TrId::parse(raw, giftbiz_core::send::TrId::SPEC_MAX_LEN).expect("a valid tr_id")
 }
+
+/// The recipient every test send goes to.
+#[allow(dead_code)]
+pub const PHONE: &str = "01012345678";
+
+/// The parameters of a 0204 send by `acme` (without the common fields); `extra` overrides or
+/// adds parameters.
+#[allow(dead_code)]
+pub fn send_params<'a>(goods: &'a str, tr_id: &'a str, gubun: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut params = vec![
+        ("goods_code", goods),
+        ("mms_msg", "감사합니다. 선물이 도착했습니다."),
+        ("mms_title", "선물 도착"),
+        ("callback_no", "15880108"),
+        ("phone_no", PHONE),
+        ("tr_id", tr_id),
+        ("user_id", "acme"),
+        ("gubun", gubun),
+    ];
+    for &(k, v) in extra {
+        match params.iter_mut().find(|(name, _)| *name == k) {
+            Some(slot) => slot.1 = v,
+            None => params.push((k, v)),
+        }
+    }
+    params
+}
