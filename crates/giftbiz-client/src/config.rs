@@ -1,7 +1,6 @@
 //! Where the client points and who it is: from code, the environment or a TOML profile.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -23,26 +22,8 @@ pub const ENV_PROFILE: &str = "GIFTBIZ_PROFILE";
 /// The config file [`Config::load`] reads when no path is given.
 pub const ENV_CONFIG: &str = "GIFTBIZ_CLIENT_CONFIG";
 
-/// A secret kept out of `Debug` output, so printing a config never leaks it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-
-    /// The secret itself, for the request body only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+/// A secret kept out of `Debug` output, so printing a config never leaks it (the wire's own).
+pub use giftbiz_wire::values::Secret;
 
 /// Who calls: `custom_auth_code`, `custom_auth_token` and the account's `user_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -68,35 +68,9 @@ pub struct Settings {
     pub admin_token: Option<Secret>,
 }
 
-/// A setting kept out of `Debug` output and serialized as `***`, so printing the settings never
-/// leaks it (settings are only ever read from their sources, never written back).
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("***")
-    }
-}
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(s: &str) -> Secret {
-        Secret(s.to_owned())
-    }
-}
+/// A setting kept out of `Debug`, `Display` and serialized output, so printing the settings never
+/// leaks it.
+pub use giftbiz_wire::values::Secret;
 
 impl Default for Settings {
     fn default() -> Self {

@@ -16,4 +16,4 @@ pub mod values;
 pub use api_code::ApiCode;
 pub use envelope::Envelope;
 pub use result_code::ResultCode;
-pub use values::{Gubun, Pin, TrId, TrIdError};
+pub use values::{Gubun, Pin, Secret, TrId, TrIdError};

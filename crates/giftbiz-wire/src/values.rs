@@ -1,5 +1,6 @@
 //! The API's values that both sides parse: a `TrId`, `Gubun` or `Pin` is valid by construction,
-//! so the server (down to its SQL binds) and the client SDK share one definition of each.
+//! so the server (down to its SQL binds) and the client SDK share one definition of each; a
+//! `Pin` or `Secret` never prints.
 
 use std::fmt;
 
@@ -136,6 +137,47 @@ impl fmt::Display for Pin {
     }
 }
 
+/// A credential or key (an API token, a webhook secret): `Debug` and `Display` show `***`, and so
+/// does serializing it, so printing a configuration never leaks one; only [`Secret::expose`]
+/// gives it, where it is sent or checked.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Secret {
+        Secret(s.to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +201,14 @@ mod tests {
             assert_eq!(Gubun::parse(&g.code().to_ascii_lowercase()), Some(g));
         }
         assert_eq!(Gubun::parse("X"), None);
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("k3y");
+        assert_eq!(format!("{s} {s:?} {}", serde_json::to_string(&s).unwrap()), "*** Secret(***) \"***\"");
+        let read: Secret = serde_json::from_str("\"k3y\"").unwrap();
+        assert_eq!(read.expose(), "k3y");
     }
 
     #[test]
