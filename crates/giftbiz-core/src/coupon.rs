@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
+use crate::AccountId;
 
 /// `pinStatusCd` values the platform uses (of the spec's list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -94,7 +95,7 @@ impl DeliveryStatus {
 /// A coupon as the send created it, before the store gives it an id and an order number.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCoupon {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub tr_id: TrId,
     /// 12 digits from a CSPRNG; the store refuses a duplicate with `IssueError::PinTaken`.
     pub pin: Pin,
@@ -244,7 +245,7 @@ impl LedgerReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LedgerEntry {
     pub id: i64,
-    pub account_id: i64,
+    pub account_id: AccountId,
     /// Signed whole KRW.
     pub amount: i64,
     pub balance_after: i64,
@@ -308,7 +309,7 @@ mod tests {
             id: 1,
             order_no: "20261129000001".into(),
             new: NewCoupon {
-                account_id: 1,
+                account_id: AccountId::from_stored(1),
                 tr_id: TrId::parse("t", TrId::SPEC_MAX_LEN).unwrap(),
                 pin: Pin::new("123456789012"),
                 image_token: "x".into(),

@@ -7,6 +7,7 @@
 
 use crate::coupon::{Coupon, PinStatus};
 use crate::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
+use crate::AccountId;
 
 /// How a message travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,7 +53,7 @@ pub struct OutboxMessage {
     /// worker every time still runs out of attempts).
     pub attempts: i32,
     pub coupon_id: i64,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub tr_id: TrId,
     pub order_no: String,
     pub phone_no: PhoneNo,

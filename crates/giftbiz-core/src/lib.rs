@@ -14,7 +14,7 @@ pub mod send;
 pub mod store;
 pub mod time;
 
-pub use account::{Account, AuthToken, NewAccount};
+pub use account::{Account, AccountId, AuthToken, NewAccount};
 pub use catalog::{Brand, Goods, GoodsState};
 pub use grade::{Grade, GradePrice, GradePrices};
 pub use store::{

@@ -10,7 +10,7 @@ use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry,
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
 use crate::partner::{AuditEntry, AuditRecord, NewPartner, Partner, RedeemError};
-use crate::{Account, Brand, Goods, Grade, NewAccount};
+use crate::{Account, AccountId, Brand, Goods, Grade, NewAccount};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -81,14 +81,14 @@ pub trait IssuanceStore: Send + Sync {
         memo: &str,
         now_ms: i64,
     ) -> Result<i64, BizmoneyError>;
-    async fn bizmoney_balance(&self, account_id: i64) -> Result<i64, StoreError>;
+    async fn bizmoney_balance(&self, account_id: AccountId) -> Result<i64, StoreError>;
     /// The account's ledger, oldest first.
-    async fn ledger(&self, account_id: i64) -> Result<Vec<LedgerEntry>, StoreError>;
+    async fn ledger(&self, account_id: AccountId) -> Result<Vec<LedgerEntry>, StoreError>;
 
     /// One transaction: claim the tr_id, charge `price`, create the coupon and, for an MMS
     /// send, its pending message.
     async fn issue_coupon(&self, new: &NewCoupon) -> Result<Coupon, IssueError>;
-    async fn coupon_by_tr_id(&self, account_id: i64, tr_id: &TrId) -> Result<Option<Coupon>, StoreError>;
+    async fn coupon_by_tr_id(&self, account_id: AccountId, tr_id: &TrId) -> Result<Option<Coupon>, StoreError>;
     /// The coupon whose image URL carries `image_token` (never the PIN).
     async fn coupon_by_image_token(&self, image_token: &str) -> Result<Option<Coupon>, StoreError>;
     /// The coupon with this PIN, whatever its brand (callers check the partner's brands).
@@ -97,9 +97,9 @@ pub trait IssuanceStore: Send + Sync {
     /// passes `Coupon::check_cancellable(now_ms)` becomes cancelled (07), is refunded once, and
     /// a message not yet delivered is cancelled with it. A send in flight for the same tr_id is
     /// waited for.
-    async fn cancel_coupon(&self, account_id: i64, tr_id: &TrId, now_ms: i64) -> Result<Coupon, CancelError>;
+    async fn cancel_coupon(&self, account_id: AccountId, tr_id: &TrId, now_ms: i64) -> Result<Coupon, CancelError>;
     /// 0205: an unknown tr_id is tombstoned; a send that issued a PIN is left as it is.
-    async fn send_fail_cancel(&self, account_id: i64, tr_id: &TrId, now_ms: i64) -> Result<SendFailOutcome, StoreError>;
+    async fn send_fail_cancel(&self, account_id: AccountId, tr_id: &TrId, now_ms: i64) -> Result<SendFailOutcome, StoreError>;
     /// Turns up to `limit` issued (01) coupons whose validity ended before `now_ms` into expired
     /// (08), and cancels their messages not yet delivered. Returns how many expired. Concurrent
     /// callers (several servers) never fight over the same coupons.
@@ -132,7 +132,7 @@ pub trait OutboxStore: Send + Sync {
     /// puts the coupon's delivery status back to pending.
     async fn enqueue_resend(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         tr_id: &TrId,
         kind: MessageKind,
         now_ms: i64,

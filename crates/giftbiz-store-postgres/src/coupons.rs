@@ -3,7 +3,7 @@
 //! balance as one transaction on the server, behind a per-account admission gate.
 
 use giftbiz_core::coupon::{order_date, Coupon, IssueError, NewCoupon, PinStatus};
-use giftbiz_core::StoreError;
+use giftbiz_core::{AccountId, StoreError};
 use giftbiz_store_sql::backend;
 use sqlx::PgPool;
 
@@ -28,8 +28,8 @@ impl SendGates {
         SendGates { gates: (0..SEND_GATES).map(|_| tokio::sync::Semaphore::new(SEND_GATE_PERMITS)).collect() }
     }
 
-    async fn enter(&self, account_id: i64) -> tokio::sync::SemaphorePermit<'_> {
-        let gate = &self.gates[account_id.rem_euclid(SEND_GATES as i64) as usize];
+    async fn enter(&self, account_id: AccountId) -> tokio::sync::SemaphorePermit<'_> {
+        let gate = &self.gates[account_id.get().rem_euclid(SEND_GATES as i64) as usize];
         gate.acquire().await.expect("send gates are never closed")
     }
 }
@@ -55,7 +55,7 @@ pub(crate) async fn issue(pool: &PgPool, gates: &SendGates, new: &NewCoupon) -> 
         "SELECT * FROM giftbiz_issue_coupon($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
              $13, $14, $15, $16, $17, $18, $19, $20, $21)",
     )
-    .bind(new.account_id)
+    .bind(new.account_id.get())
     .bind(new.tr_id.as_str())
     .bind(new.pin.expose())
     .bind(&new.image_token)

@@ -1,7 +1,7 @@
 //! Accounts and their credentials.
 
 use giftbiz_core::account::TokenHash;
-use giftbiz_core::{Account, Grade, NewAccount, StoreError};
+use giftbiz_core::{Account, AccountId, Grade, NewAccount, StoreError};
 
 use crate::rows::{AccountRow, AuthRow, ACCOUNT_COLUMNS};
 use crate::{backend, sql_impl};
@@ -22,7 +22,7 @@ sql_impl! { impl AccountStore {
         .await
         .map_err(|e| if D::is_user_id_taken(&e) { StoreError::UserIdTaken(new.user_id.clone()) } else { backend(e) })?;
         Ok(Account {
-            id,
+            id: AccountId::from_stored(id),
             user_id: new.user_id.clone(),
             auth_code: new.auth_code.clone(),
             token_hash: new.token_hash.clone(),

@@ -19,14 +19,14 @@ use giftbiz_core::coupon::{
     NewCoupon, PinStatus, SendFailOutcome,
 };
 use giftbiz_core::send::{Pin, TrId};
-use giftbiz_core::StoreError;
+use giftbiz_core::{AccountId, StoreError};
 
 use crate::rows::{CouponRow, LedgerRow, COUPON_COLUMNS, LEDGER_COLUMNS};
 use crate::{backend, sql_impl};
 
 /// A ledger entry to append.
 struct Entry<'a> {
-    account_id: i64,
+    account_id: AccountId,
     amount: i64,
     balance_after: i64,
     reason: LedgerReason,
@@ -63,26 +63,26 @@ sql_impl! { impl IssuanceStore {
                 .map_err(backend)?;
             return Err(if exists { BizmoneyError::WouldGoNegative } else { BizmoneyError::UnknownAccount });
         };
-        let entry = Entry { account_id, amount, balance_after: balance, reason, tr_id: None, memo, at_ms: now_ms };
+        let entry = Entry { account_id: AccountId::from_stored(account_id), amount, balance_after: balance, reason, tr_id: None, memo, at_ms: now_ms };
         Self::append_ledger(&mut tx, entry).await?;
         tx.commit().await.map_err(backend)?;
         Ok(balance)
     }
 
-    async fn bizmoney_balance(&self, account_id: i64) -> Result<i64, StoreError> {
+    async fn bizmoney_balance(&self, account_id: AccountId) -> Result<i64, StoreError> {
         // No account: nothing in its (empty) ledger.
         let balance: Option<i64> = sqlx::query_scalar("SELECT balance FROM account_balances WHERE account_id = $1")
-            .bind(account_id)
+            .bind(account_id.get())
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
         Ok(balance.unwrap_or(0))
     }
 
-    async fn ledger(&self, account_id: i64) -> Result<Vec<LedgerEntry>, StoreError> {
+    async fn ledger(&self, account_id: AccountId) -> Result<Vec<LedgerEntry>, StoreError> {
         let sql = format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = $1 ORDER BY id");
         let rows: Vec<LedgerRow> =
-            sqlx::query_as(&sql).bind(account_id).fetch_all(&self.pool).await.map_err(backend)?;
+            sqlx::query_as(&sql).bind(account_id.get()).fetch_all(&self.pool).await.map_err(backend)?;
         rows.into_iter().map(LedgerRow::into_entry).collect()
     }
 
@@ -90,10 +90,10 @@ sql_impl! { impl IssuanceStore {
         self.dialect.issue_coupon(&self.pool, new).await
     }
 
-    async fn coupon_by_tr_id(&self, account_id: i64, tr_id: &TrId) -> Result<Option<Coupon>, StoreError> {
+    async fn coupon_by_tr_id(&self, account_id: AccountId, tr_id: &TrId) -> Result<Option<Coupon>, StoreError> {
         let sql = format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE account_id = $1 AND tr_id = $2");
         let row: Option<CouponRow> =
-            sqlx::query_as(&sql).bind(account_id).bind(tr_id.as_str()).fetch_optional(&self.pool).await.map_err(backend)?;
+            sqlx::query_as(&sql).bind(account_id.get()).bind(tr_id.as_str()).fetch_optional(&self.pool).await.map_err(backend)?;
         row.map(CouponRow::into_coupon).transpose()
     }
 
@@ -111,7 +111,7 @@ sql_impl! { impl IssuanceStore {
         row.map(CouponRow::into_coupon).transpose()
     }
 
-    async fn cancel_coupon(&self, account_id: i64, tr_id: &TrId, now_ms: i64) -> Result<Coupon, CancelError> {
+    async fn cancel_coupon(&self, account_id: AccountId, tr_id: &TrId, now_ms: i64) -> Result<Coupon, CancelError> {
         let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
         if Self::claim_tr_id(&mut tx, account_id, tr_id, now_ms).await? {
             // The tombstone stays, so a send arriving after its cancel is refused.
@@ -127,7 +127,7 @@ sql_impl! { impl IssuanceStore {
             D::lock(" FOR NO KEY UPDATE")
         );
         let row: Option<CouponRow> =
-            sqlx::query_as(&sql).bind(account_id).bind(tr_id.as_str()).fetch_optional(&mut *tx).await.map_err(backend)?;
+            sqlx::query_as(&sql).bind(account_id.get()).bind(tr_id.as_str()).fetch_optional(&mut *tx).await.map_err(backend)?;
         let Some(mut coupon) = row.map(CouponRow::into_coupon).transpose()? else {
             return Err(CancelRefusal::UnknownTrId.into());
         };
@@ -157,7 +157,7 @@ sql_impl! { impl IssuanceStore {
              WHERE account_id = $2 AND balance + $1 >= 0 RETURNING balance",
         )
         .bind(coupon.new.price)
-        .bind(account_id)
+        .bind(account_id.get())
         .fetch_one(&mut *tx)
         .await
         .map_err(backend)?;
@@ -175,7 +175,7 @@ sql_impl! { impl IssuanceStore {
         Ok(coupon)
     }
 
-    async fn send_fail_cancel(&self, account_id: i64, tr_id: &TrId, now_ms: i64) -> Result<SendFailOutcome, StoreError> {
+    async fn send_fail_cancel(&self, account_id: AccountId, tr_id: &TrId, now_ms: i64) -> Result<SendFailOutcome, StoreError> {
         let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
         if Self::claim_tr_id(&mut tx, account_id, tr_id, now_ms).await? {
             tx.commit().await.map_err(backend)?;
@@ -184,7 +184,7 @@ sql_impl! { impl IssuanceStore {
         // Sends charge and issue together, so a claimed tr_id has a PIN or is a tombstone.
         let issued: bool =
             sqlx::query_scalar("SELECT coupon_id IS NOT NULL FROM tr_ids WHERE account_id = $1 AND tr_id = $2")
-                .bind(account_id)
+                .bind(account_id.get())
                 .bind(tr_id.as_str())
                 .fetch_one(&mut *tx)
                 .await
@@ -206,7 +206,7 @@ sql_impl! { impl {
             "INSERT INTO ledger (account_id, amount, balance_after, reason, tr_id, memo, created_at_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(e.account_id)
+        .bind(e.account_id.get())
         .bind(e.amount)
         .bind(e.balance_after)
         .bind(e.reason.code())
@@ -222,7 +222,7 @@ sql_impl! { impl {
     /// Claims `tr_id` for the account with no coupon (a tombstone); false if it was claimed before.
     async fn claim_tr_id(
         conn: &mut <D::DB as sqlx::Database>::Connection,
-        account_id: i64,
+        account_id: AccountId,
         tr_id: &TrId,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
@@ -230,7 +230,7 @@ sql_impl! { impl {
             "INSERT INTO tr_ids (account_id, tr_id, created_at_ms) VALUES ($1, $2, $3)
              ON CONFLICT (account_id, tr_id) DO NOTHING",
         )
-        .bind(account_id)
+        .bind(account_id.get())
         .bind(tr_id.as_str())
         .bind(now_ms)
         .execute(conn)

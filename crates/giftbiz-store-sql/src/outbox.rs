@@ -7,7 +7,7 @@
 use giftbiz_core::coupon::{DeliveryStatus, PinStatus};
 use giftbiz_core::delivery::{check_resendable, Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use giftbiz_core::send::{Gubun, TrId};
-use giftbiz_core::StoreError;
+use giftbiz_core::{AccountId, StoreError};
 
 use crate::{backend, sql_impl};
 
@@ -86,7 +86,7 @@ sql_impl! { impl OutboxStore {
 
     async fn enqueue_resend(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         tr_id: &TrId,
         kind: MessageKind,
         now_ms: i64,
@@ -99,7 +99,7 @@ sql_impl! { impl OutboxStore {
             D::lock(" FOR UPDATE")
         );
         let row: Option<(i64, String, String, i64)> =
-            sqlx::query_as(&sql).bind(account_id).bind(tr_id.as_str()).fetch_optional(&mut *tx).await.map_err(backend)?;
+            sqlx::query_as(&sql).bind(account_id.get()).bind(tr_id.as_str()).fetch_optional(&mut *tx).await.map_err(backend)?;
         // No coupon: unknown, or a tombstone left by a cancel.
         let Some((coupon_id, gubun, status, valid_until_ms)) = row else {
             return Err(ResendError::NotFound);

@@ -9,7 +9,7 @@ use giftbiz_core::partner::{
     brand_codes_from_stored, AuditAction, AuditEntry, AuditOutcome, AuditRecord, Partner, PinHash,
 };
 use giftbiz_core::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
-use giftbiz_core::{Account, StoreError};
+use giftbiz_core::{Account, AccountId, StoreError};
 
 #[derive(sqlx::FromRow)]
 pub struct AccountRow {
@@ -27,7 +27,7 @@ impl AccountRow {
             StoreError::Corrupt(format!("account {:?}: {e}", self.user_id))
         })?;
         Ok(Account {
-            id: self.id,
+            id: AccountId::from_stored(self.id),
             user_id: self.user_id,
             auth_code: self.auth_code,
             token_hash: TokenHash::from_stored(self.token_hash),
@@ -123,7 +123,7 @@ impl CouponRow {
             id: self.id,
             order_no: self.order_no,
             new: NewCoupon {
-                account_id: self.account_id,
+                account_id: AccountId::from_stored(self.account_id),
                 tr_id,
                 pin: Pin::new(self.pin),
                 image_token: self.image_token,
@@ -172,7 +172,7 @@ impl LedgerRow {
         })?;
         Ok(LedgerEntry {
             id: self.id,
-            account_id: self.account_id,
+            account_id: AccountId::from_stored(self.account_id),
             amount: self.amount,
             balance_after: self.balance_after,
             reason,
@@ -222,7 +222,7 @@ impl MessageRow {
             kind,
             attempts: self.attempts,
             coupon_id: self.coupon_id,
-            account_id: self.account_id,
+            account_id: AccountId::from_stored(self.account_id),
             tr_id,
             order_no: self.order_no,
             phone_no,

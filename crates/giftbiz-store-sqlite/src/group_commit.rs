@@ -102,14 +102,14 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
             "INSERT INTO tr_ids (account_id, tr_id, created_at_ms) VALUES (?1, ?2, ?3)
              ON CONFLICT (account_id, tr_id) DO NOTHING",
         )
-        .and_then(|mut s| s.execute(params![new.account_id, new.tr_id.as_str(), new.issued_at_ms]))
+        .and_then(|mut s| s.execute(params![new.account_id.get(), new.tr_id.as_str(), new.issued_at_ms]))
         .map_err(store)?;
     if claimed == 0 {
         return Err(IssueError::DuplicateTrId);
     }
     let balance: Option<i64> = conn
         .prepare_cached("UPDATE account_balances SET balance = balance - ?1 WHERE account_id = ?2 AND balance >= ?1 RETURNING balance")
-        .and_then(|mut s| s.query_row(params![new.price, new.account_id], |r| r.get(0)).optional())
+        .and_then(|mut s| s.query_row(params![new.price, new.account_id.get()], |r| r.get(0)).optional())
         .map_err(store)?;
     let Some(balance) = balance else { return Err(IssueError::InsufficientBizmoney) };
     // The id AUTOINCREMENT would pick; the write lock keeps it ours, and the order number
@@ -132,7 +132,7 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
             s.execute(params![
                 id,
                 order_no,
-                new.account_id,
+                new.account_id.get(),
                 new.tr_id.as_str(),
                 new.pin.expose(),
                 new.image_token,
@@ -165,14 +165,14 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
         Err(e) => return Err(store(e)),
     }
     conn.prepare_cached("UPDATE tr_ids SET coupon_id = ?1 WHERE account_id = ?2 AND tr_id = ?3")
-        .and_then(|mut s| s.execute(params![id, new.account_id, new.tr_id.as_str()]))
+        .and_then(|mut s| s.execute(params![id, new.account_id.get(), new.tr_id.as_str()]))
         .map_err(store)?;
     conn.prepare_cached(
         "INSERT INTO ledger (account_id, amount, balance_after, reason, tr_id, memo, created_at_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, '', ?6)",
     )
     .and_then(|mut s| {
-        s.execute(params![new.account_id, -new.price, balance, LedgerReason::Send.code(), new.tr_id.as_str(), new.issued_at_ms])
+        s.execute(params![new.account_id.get(), -new.price, balance, LedgerReason::Send.code(), new.tr_id.as_str(), new.issued_at_ms])
     })
     .map_err(store)?;
     if new.gubun == Gubun::Mms {

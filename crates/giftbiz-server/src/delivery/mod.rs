@@ -143,7 +143,7 @@ mod tests {
             kind,
             attempts: 1,
             coupon_id: 1,
-            account_id: 1,
+            account_id: giftbiz_core::AccountId::from_stored(1),
             tr_id: TrId::parse("t1", TrId::SPEC_MAX_LEN).unwrap(),
             order_no: "20261129000001".into(),
             phone_no: giftbiz_core::send::PhoneNo::parse("01012345678").unwrap(),

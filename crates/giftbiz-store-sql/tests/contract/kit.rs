@@ -6,7 +6,7 @@ use giftbiz_core::account::TokenHash;
 use giftbiz_core::catalog::{BrandImages, GoodsImages, Validity};
 use giftbiz_core::coupon::{LedgerEntry, LedgerReason, NewCoupon};
 use giftbiz_core::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
-use giftbiz_core::{Brand, Goods, GoodsState, Grade, GradePrices, NewAccount, Store};
+use giftbiz_core::{AccountId, Brand, Goods, GoodsState, Grade, GradePrices, NewAccount, Store};
 
 pub fn new_account(user_id: &str, auth_code: &str) -> NewAccount {
     NewAccount {
@@ -100,7 +100,7 @@ pub const HOUR_MS: i64 = 3_600_000;
 
 /// A coupon for `tr_id` with a fresh PIN and image token (unique within the process), issued
 /// at [`t0_ms`].
-pub fn new_coupon(account_id: i64, tr_id: &str, price: i64, gubun: Gubun) -> NewCoupon {
+pub fn new_coupon(account_id: AccountId, tr_id: &str, price: i64, gubun: Gubun) -> NewCoupon {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let issued_at_ms = t0_ms();
@@ -127,7 +127,7 @@ pub fn new_coupon(account_id: i64, tr_id: &str, price: i64, gubun: Gubun) -> New
 }
 
 /// Asserts the account's ledger is a running sum ending at its balance, and returns it.
-pub async fn consistent_ledger(store: &dyn Store, account_id: i64) -> Vec<LedgerEntry> {
+pub async fn consistent_ledger(store: &dyn Store, account_id: AccountId) -> Vec<LedgerEntry> {
     let ledger = store.ledger(account_id).await.unwrap();
     let mut sum = 0;
     for (i, e) in ledger.iter().enumerate() {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use giftbiz_core::coupon::{DeliveryStatus, LedgerReason};
 use giftbiz_core::delivery::{Claim, DeliveryOutcome, MessageKind, ResendError};
 use giftbiz_core::send::Gubun;
-use giftbiz_core::Store;
+use giftbiz_core::{AccountId, Store};
 
 use crate::harness::TestDb;
 use crate::kit::{tr, new_account, new_coupon, t0_ms};
@@ -15,7 +15,7 @@ fn delivered() -> DeliveryOutcome {
     DeliveryOutcome::Delivered { result_code: "1000".into(), result_message: "Success".into() }
 }
 
-async fn delivery_of(store: &dyn Store, account_id: i64, tr_id: &str) -> (DeliveryStatus, Option<(String, String)>) {
+async fn delivery_of(store: &dyn Store, account_id: AccountId, tr_id: &str) -> (DeliveryStatus, Option<(String, String)>) {
     let c = store.coupon_by_tr_id(account_id, &tr(tr_id)).await.unwrap().unwrap();
     (c.delivery, c.delivery_result)
 }
