@@ -11,31 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::Grade;
-
-/// An account's id: only the store makes one (from the row it read or wrote), so an id a
-/// caller holds names an account that exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct AccountId(i64);
-
-impl AccountId {
-    /// For the store, from an `accounts.id` it read or wrote.
-    pub fn from_stored(id: i64) -> AccountId {
-        AccountId(id)
-    }
-
-    /// For the store's binds.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-
-impl std::fmt::Display for AccountId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
+use crate::{AccountId, Grade};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Account {

@@ -9,12 +9,14 @@ pub mod catalog_import;
 pub mod coupon;
 pub mod delivery;
 pub mod grade;
+pub mod ids;
 pub mod partner;
 pub mod send;
 pub mod store;
 pub mod time;
 
-pub use account::{Account, AccountId, AuthToken, NewAccount};
+pub use account::{Account, AuthToken, NewAccount};
+pub use ids::{AccountId, PartnerId};
 pub use catalog::{Brand, Goods, GoodsState};
 pub use grade::{Grade, GradePrice, GradePrices};
 pub use store::{

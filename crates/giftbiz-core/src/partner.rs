@@ -12,10 +12,11 @@ use sha2::{Digest, Sha256};
 
 use crate::account::TokenHash;
 use crate::coupon::{Coupon, PinStatus};
+use crate::PartnerId;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Partner {
-    pub id: i64,
+    pub id: PartnerId,
     pub partner_code: String,
     pub name: String,
     #[serde(skip)]
@@ -194,7 +195,7 @@ impl AuditOutcome {
 /// One attempt to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
-    pub partner_id: i64,
+    pub partner_id: PartnerId,
     /// None when the request carried no PIN.
     pub pin_hash: Option<PinHash>,
     pub action: AuditAction,

@@ -10,7 +10,7 @@ use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry,
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
 use crate::partner::{AuditEntry, AuditRecord, NewPartner, Partner, RedeemError};
-use crate::{Account, AccountId, Brand, Goods, Grade, NewAccount};
+use crate::{Account, AccountId, Brand, Goods, Grade, NewAccount, PartnerId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -150,7 +150,7 @@ pub trait PartnerStore: Send + Sync {
     /// exchanged (02), once; and the attempt, redeemed or refused, is audited.
     async fn redeem(
         &self,
-        partner_id: i64,
+        partner_id: PartnerId,
         pin: &Pin,
         brand_codes: &[String],
         now_ms: i64,
@@ -158,7 +158,7 @@ pub trait PartnerStore: Send + Sync {
     /// Records an attempt that did not go through `redeem` (lookups, refusals before it).
     async fn audit_redemption(&self, entry: &AuditEntry) -> Result<(), StoreError>;
     /// The partner's audit trail, oldest first.
-    async fn redemption_audit(&self, partner_id: i64) -> Result<Vec<AuditRecord>, StoreError>;
+    async fn redemption_audit(&self, partner_id: PartnerId) -> Result<Vec<AuditRecord>, StoreError>;
 }
 
 /// Every capability of one database.

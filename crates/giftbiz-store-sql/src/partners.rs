@@ -10,7 +10,7 @@ use giftbiz_core::partner::{
     Partner, PinHash, RedeemError, RedeemRefusal,
 };
 use giftbiz_core::send::Pin;
-use giftbiz_core::{IssuanceStore, StoreError};
+use giftbiz_core::{IssuanceStore, PartnerId, StoreError};
 
 use crate::rows::{AuditRow, PartnerRow, PARTNER_COLUMNS};
 use crate::{backend, sql_impl};
@@ -30,7 +30,7 @@ sql_impl! { impl PartnerStore {
         .await
         .map_err(backend)?;
         Ok(Partner {
-            id,
+            id: PartnerId::from_stored(id),
             partner_code: new.partner_code.clone(),
             name: new.name.clone(),
             token_hash: new.token_hash.clone(),
@@ -54,7 +54,7 @@ sql_impl! { impl PartnerStore {
 
     async fn redeem(
         &self,
-        partner_id: i64,
+        partner_id: PartnerId,
         pin: &Pin,
         brand_codes: &[String],
         now_ms: i64,
@@ -109,12 +109,12 @@ sql_impl! { impl PartnerStore {
         Self::insert_audit(&mut conn, entry).await
     }
 
-    async fn redemption_audit(&self, partner_id: i64) -> Result<Vec<AuditRecord>, StoreError> {
+    async fn redemption_audit(&self, partner_id: PartnerId) -> Result<Vec<AuditRecord>, StoreError> {
         let rows: Vec<AuditRow> = sqlx::query_as(
             "SELECT id, partner_id, pin_hash, action, outcome, coupon_id, at_ms
              FROM redemption_audit WHERE partner_id = $1 ORDER BY id",
         )
-        .bind(partner_id)
+        .bind(partner_id.get())
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
@@ -128,7 +128,7 @@ sql_impl! { impl {
             "INSERT INTO redemption_audit (partner_id, pin_hash, action, outcome, coupon_id, at_ms)
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(e.partner_id)
+        .bind(e.partner_id.get())
         .bind(e.pin_hash.as_ref().map(PinHash::as_str))
         .bind(e.action.code())
         .bind(e.outcome.code())

@@ -9,7 +9,7 @@ use giftbiz_core::partner::{
     brand_codes_from_stored, AuditAction, AuditEntry, AuditOutcome, AuditRecord, Partner, PinHash,
 };
 use giftbiz_core::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
-use giftbiz_core::{Account, AccountId, StoreError};
+use giftbiz_core::{Account, AccountId, PartnerId, StoreError};
 
 #[derive(sqlx::FromRow)]
 pub struct AccountRow {
@@ -253,7 +253,7 @@ pub struct PartnerRow {
 impl PartnerRow {
     pub fn into_partner(self) -> Partner {
         Partner {
-            id: self.id,
+            id: PartnerId::from_stored(self.id),
             partner_code: self.partner_code,
             name: self.name,
             token_hash: TokenHash::from_stored(self.token_hash),
@@ -285,7 +285,7 @@ impl AuditRow {
         Ok(AuditRecord {
             id: self.id,
             entry: AuditEntry {
-                partner_id: self.partner_id,
+                partner_id: PartnerId::from_stored(self.partner_id),
                 pin_hash: self.pin_hash.map(PinHash::from_stored),
                 action,
                 outcome,
