@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use giftbiz_core::Grade;
+use giftbiz_core::{Grade, UserId};
 use giftbiz_server::operator;
 
 use crate::output::print_json;
@@ -279,8 +279,9 @@ pub async fn bizmoney(cmd: BizmoneyCommand) -> anyhow::Result<()> {
             println!("{user_id}: adjusted by {amount} KRW, balance {balance} KRW");
         }
         BizmoneyCommand::Statement { common, user_id, json } => {
+            let user_id = UserId::parse(&user_id)?;
             let store = open(&common).await?;
-            let account = store.account_by_user_id(&user_id).await?.with_context(|| format!("no account with user id {user_id:?}"))?;
+            let account = store.account_by_user_id(&user_id).await?.with_context(|| format!("no account with user id \"{user_id}\""))?;
             let entries = store.ledger(account.id).await?;
             let balance = store.bizmoney_balance(account.id).await?;
             if json {

@@ -51,7 +51,7 @@ async fn pin_status(client: &Client, tr_id: &str) -> Option<String> {
 /// The ledger's own word: the server's balance equals the sum of its entries, and the
 /// account's sends and refunds pair up with its coupons.
 async fn assert_books(server: &Server, expected_balance: i64) {
-    let account = server.store.account_by_user_id(USER_ID).await.unwrap().unwrap();
+    let account = server.store.account_by_user_id(&giftbiz_core::UserId::parse(USER_ID).unwrap()).await.unwrap().unwrap();
     let ledger = server.store.ledger(account.id).await.unwrap();
     let sum: i64 = ledger.iter().map(|e| e.amount).sum();
     assert_eq!(server.store.bizmoney_balance(account.id).await.unwrap(), sum);

@@ -17,7 +17,7 @@ use crate::{AccountId, Grade};
 pub struct Account {
     pub id: AccountId,
     /// The member id (`user_id`) that send, cancel, resend and bizmoney must carry.
-    pub user_id: String,
+    pub user_id: UserId,
     pub auth_code: String,
     #[serde(skip)]
     pub token_hash: TokenHash,
@@ -35,7 +35,7 @@ impl Account {
 /// What the store needs to create an account.
 #[derive(Debug, Clone)]
 pub struct NewAccount {
-    pub user_id: String,
+    pub user_id: UserId,
     pub auth_code: String,
     pub token_hash: TokenHash,
     pub grade: Grade,
@@ -103,15 +103,31 @@ pub fn generate_auth_code() -> String {
 #[error("user id must be 1-50 characters of letters, digits, '_', '-', '.' or '@'")]
 pub struct InvalidUserId;
 
-/// Parses an operator-given member id.
-pub fn parse_user_id(raw: &str) -> Result<String, InvalidUserId> {
-    let ok = !raw.is_empty()
-        && raw.len() <= 50
-        && raw.chars().all(|c| c.is_ascii_alphanumeric() || "_-.@".contains(c));
-    if ok {
-        Ok(raw.to_owned())
-    } else {
-        Err(InvalidUserId)
+/// An account's member id (`user_id`): 1-50 characters of letters, digits, `_`, `-`, `.`, `@`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct UserId(String);
+
+impl UserId {
+    pub fn parse(raw: &str) -> Result<UserId, InvalidUserId> {
+        let ok = !raw.is_empty()
+            && raw.len() <= 50
+            && raw.chars().all(|c| c.is_ascii_alphanumeric() || "_-.@".contains(c));
+        if ok {
+            Ok(UserId(raw.to_owned()))
+        } else {
+            Err(InvalidUserId)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for UserId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -138,8 +154,9 @@ mod tests {
 
     #[test]
     fn user_ids_are_parsed() {
-        assert!(parse_user_id("demo_user@corp").is_ok());
-        assert!(parse_user_id("").is_err());
-        assert!(parse_user_id("a b").is_err());
+        assert_eq!(UserId::parse("demo_user@corp").unwrap().as_str(), "demo_user@corp");
+        assert!(UserId::parse("").is_err());
+        assert!(UserId::parse("a b").is_err());
+        assert!(UserId::parse(&"a".repeat(51)).is_err());
     }
 }

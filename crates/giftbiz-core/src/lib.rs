@@ -15,7 +15,7 @@ pub mod send;
 pub mod store;
 pub mod time;
 
-pub use account::{Account, AuthToken, NewAccount};
+pub use account::{Account, AuthToken, NewAccount, UserId};
 pub use ids::{AccountId, PartnerId};
 pub use catalog::{Brand, Goods, GoodsState};
 pub use grade::{Grade, GradePrice, GradePrices};

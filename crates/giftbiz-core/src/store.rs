@@ -10,12 +10,12 @@ use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry,
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
 use crate::partner::{AuditEntry, AuditRecord, NewPartner, Partner, RedeemError};
-use crate::{Account, AccountId, Brand, Goods, Grade, NewAccount, PartnerId};
+use crate::{Account, AccountId, Brand, Goods, Grade, NewAccount, PartnerId, UserId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("user id {0:?} is already taken")]
-    UserIdTaken(String),
+    #[error("user id \"{0}\" is already taken")]
+    UserIdTaken(UserId),
     #[error("database error: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("stored data is corrupt: {0}")]
@@ -37,12 +37,12 @@ pub trait AccountStore: Send + Sync {
     /// The account with this auth code and the current catalog revision, in one round trip:
     /// the hot path of every API call needs both.
     async fn auth_lookup(&self, auth_code: &str) -> Result<Option<(Account, i64)>, StoreError>;
-    async fn account_by_user_id(&self, user_id: &str) -> Result<Option<Account>, StoreError>;
+    async fn account_by_user_id(&self, user_id: &UserId) -> Result<Option<Account>, StoreError>;
     async fn list_accounts(&self) -> Result<Vec<Account>, StoreError>;
     /// Returns false when no such account exists.
-    async fn set_grade(&self, user_id: &str, grade: Grade) -> Result<bool, StoreError>;
+    async fn set_grade(&self, user_id: &UserId, grade: Grade) -> Result<bool, StoreError>;
     /// Returns false when no such account exists.
-    async fn set_token_hash(&self, user_id: &str, hash: &TokenHash) -> Result<bool, StoreError>;
+    async fn set_token_hash(&self, user_id: &UserId, hash: &TokenHash) -> Result<bool, StoreError>;
 }
 
 /// Goods and brands.
@@ -75,7 +75,7 @@ pub trait IssuanceStore: Send + Sync {
     /// sign); returns the new balance.
     async fn change_bizmoney(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         amount: i64,
         reason: LedgerReason,
         memo: &str,

@@ -2,7 +2,7 @@
 //! They work on the database directly, so they work while a server runs on the same one.
 
 use anyhow::Context;
-use giftbiz_core::account::{generate_auth_code, parse_user_id};
+use giftbiz_core::account::{generate_auth_code, UserId};
 use giftbiz_core::catalog_import::{parse_catalog, ParsedCatalog};
 use giftbiz_core::coupon::LedgerReason;
 use giftbiz_core::{Account, AuthToken, CatalogCounts, Grade, NewAccount, Store, StoreError};
@@ -24,7 +24,7 @@ pub struct IssuedAccount {
 }
 
 pub async fn create_account(store: &dyn Store, user_id: &str, grade: Grade) -> anyhow::Result<IssuedAccount> {
-    let user_id = parse_user_id(user_id)?;
+    let user_id = UserId::parse(user_id)?;
     let token = AuthToken::generate();
     let new = NewAccount {
         user_id,
@@ -38,15 +38,17 @@ pub async fn create_account(store: &dyn Store, user_id: &str, grade: Grade) -> a
 }
 
 pub async fn set_grade(store: &dyn Store, user_id: &str, grade: Grade) -> anyhow::Result<()> {
-    anyhow::ensure!(store.set_grade(user_id, grade).await?, "no account with user id {user_id:?}");
+    let user_id = UserId::parse(user_id)?;
+    anyhow::ensure!(store.set_grade(&user_id, grade).await?, "no account with user id \"{user_id}\"");
     Ok(())
 }
 
 /// Issues a new token; the old one stops working at once.
 pub async fn rotate_token(store: &dyn Store, user_id: &str) -> anyhow::Result<IssuedAccount> {
+    let user_id = UserId::parse(user_id)?;
     let token = AuthToken::generate();
-    anyhow::ensure!(store.set_token_hash(user_id, &token.hash()).await?, "no account with user id {user_id:?}");
-    let account = store.account_by_user_id(user_id).await?.context("account vanished")?;
+    anyhow::ensure!(store.set_token_hash(&user_id, &token.hash()).await?, "no account with user id \"{user_id}\"");
+    let account = store.account_by_user_id(&user_id).await?.context("account vanished")?;
     Ok(IssuedAccount { account, token })
 }
 
@@ -60,7 +62,8 @@ pub async fn change_bizmoney(
 ) -> anyhow::Result<i64> {
     anyhow::ensure!(amount != 0, "the amount must not be zero");
     anyhow::ensure!(reason != LedgerReason::Charge || amount > 0, "a charge must be positive (use adjust to take away)");
-    Ok(store.change_bizmoney(user_id, amount, reason, memo, chrono::Utc::now().timestamp_millis()).await?)
+    let user_id = UserId::parse(user_id)?;
+    Ok(store.change_bizmoney(&user_id, amount, reason, memo, chrono::Utc::now().timestamp_millis()).await?)
 }
 
 /// A new partner (교환처) and its token, which is shown now and never again.

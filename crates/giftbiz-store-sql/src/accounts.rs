@@ -1,7 +1,7 @@
 //! Accounts and their credentials.
 
 use giftbiz_core::account::TokenHash;
-use giftbiz_core::{Account, AccountId, Grade, NewAccount, StoreError};
+use giftbiz_core::{Account, AccountId, Grade, NewAccount, StoreError, UserId};
 
 use crate::rows::{AccountRow, AuthRow, ACCOUNT_COLUMNS};
 use crate::{backend, sql_impl};
@@ -53,8 +53,8 @@ sql_impl! { impl AccountStore {
         row.map(|r| Ok((r.account.into_account()?, r.revision))).transpose()
     }
 
-    async fn account_by_user_id(&self, user_id: &str) -> Result<Option<Account>, StoreError> {
-        self.account_where("user_id", user_id).await
+    async fn account_by_user_id(&self, user_id: &UserId) -> Result<Option<Account>, StoreError> {
+        self.account_where("user_id", user_id.as_str()).await
     }
 
     async fn list_accounts(&self) -> Result<Vec<Account>, StoreError> {
@@ -63,11 +63,11 @@ sql_impl! { impl AccountStore {
         rows.into_iter().map(AccountRow::into_account).collect()
     }
 
-    async fn set_grade(&self, user_id: &str, grade: Grade) -> Result<bool, StoreError> {
+    async fn set_grade(&self, user_id: &UserId, grade: Grade) -> Result<bool, StoreError> {
         self.set_account_column("grade", user_id, grade.as_str()).await
     }
 
-    async fn set_token_hash(&self, user_id: &str, hash: &TokenHash) -> Result<bool, StoreError> {
+    async fn set_token_hash(&self, user_id: &UserId, hash: &TokenHash) -> Result<bool, StoreError> {
         self.set_account_column("token_hash", user_id, hash.as_str()).await
     }
 } }
@@ -82,9 +82,9 @@ sql_impl! { impl {
     }
 
     /// Sets `column` (a name from this file) of the account; false when there is none.
-    async fn set_account_column(&self, column: &'static str, user_id: &str, value: &str) -> Result<bool, StoreError> {
+    async fn set_account_column(&self, column: &'static str, user_id: &UserId, value: &str) -> Result<bool, StoreError> {
         let sql = format!("UPDATE accounts SET {column} = $1 WHERE user_id = $2");
-        let done = sqlx::query(&sql).bind(value).bind(user_id).execute(&self.pool).await.map_err(backend)?;
+        let done = sqlx::query(&sql).bind(value).bind(user_id.as_str()).execute(&self.pool).await.map_err(backend)?;
         Ok(D::rows_affected(&done) > 0)
     }
 } }

@@ -19,7 +19,7 @@ use giftbiz_core::coupon::{
     NewCoupon, PinStatus, SendFailOutcome,
 };
 use giftbiz_core::send::{Pin, TrId};
-use giftbiz_core::{AccountId, StoreError};
+use giftbiz_core::{AccountId, StoreError, UserId};
 
 use crate::rows::{CouponRow, LedgerRow, COUPON_COLUMNS, LEDGER_COLUMNS};
 use crate::{backend, sql_impl};
@@ -38,7 +38,7 @@ struct Entry<'a> {
 sql_impl! { impl IssuanceStore {
     async fn change_bizmoney(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         amount: i64,
         reason: LedgerReason,
         memo: &str,
@@ -51,13 +51,13 @@ sql_impl! { impl IssuanceStore {
              RETURNING account_id, balance",
         )
         .bind(amount)
-        .bind(user_id)
+        .bind(user_id.as_str())
         .fetch_optional(&mut *tx)
         .await
         .map_err(backend)?;
         let Some((account_id, balance)) = changed else {
             let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE user_id = $1)")
-                .bind(user_id)
+                .bind(user_id.as_str())
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(backend)?;

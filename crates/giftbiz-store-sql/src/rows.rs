@@ -9,7 +9,7 @@ use giftbiz_core::partner::{
     brand_codes_from_stored, AuditAction, AuditEntry, AuditOutcome, AuditRecord, Partner, PinHash,
 };
 use giftbiz_core::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
-use giftbiz_core::{Account, AccountId, PartnerId, StoreError};
+use giftbiz_core::{Account, AccountId, PartnerId, StoreError, UserId};
 
 #[derive(sqlx::FromRow)]
 pub struct AccountRow {
@@ -26,9 +26,11 @@ impl AccountRow {
         let grade = self.grade.parse().map_err(|e: UnknownGrade| {
             StoreError::Corrupt(format!("account {:?}: {e}", self.user_id))
         })?;
+        let user_id = UserId::parse(&self.user_id)
+            .map_err(|e| StoreError::Corrupt(format!("account {}: user id {:?}: {e}", self.id, self.user_id)))?;
         Ok(Account {
             id: AccountId::from_stored(self.id),
-            user_id: self.user_id,
+            user_id,
             auth_code: self.auth_code,
             token_hash: TokenHash::from_stored(self.token_hash),
             grade,

@@ -19,7 +19,7 @@ pub struct Caller {
 impl Caller {
     /// For the operations that carry `user_id`: it must be the calling account's own.
     pub fn require_user(&self, user_id: &str) -> Result<(), Refusal> {
-        if user_id == self.account.user_id {
+        if user_id == self.account.user_id.as_str() {
             Ok(())
         } else {
             Err(Refusal::NotOwnUserId)

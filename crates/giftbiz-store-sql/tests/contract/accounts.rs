@@ -4,7 +4,7 @@ use giftbiz_core::account::TokenHash;
 use giftbiz_core::{Goods, Grade, StoreError};
 
 use crate::harness::{Engine, TestDb};
-use crate::kit::{goods, new_account};
+use crate::kit::{user, goods, new_account};
 
 pub async fn accounts_are_created_found_and_changed(db: &TestDb) {
     let store = &*db.store;
@@ -34,7 +34,7 @@ pub async fn accounts_are_created_found_and_changed(db: &TestDb) {
         .create_account(&new_account("alice", "REALcccc"))
         .await
     {
-        Err(StoreError::UserIdTaken(id)) => assert_eq!(id, "alice"),
+        Err(StoreError::UserIdTaken(id)) => assert_eq!(id.as_str(), "alice"),
         other => panic!("expected UserIdTaken, got {other:?}"),
     }
     // A taken auth code is not a taken user id.
@@ -50,23 +50,23 @@ pub async fn accounts_are_created_found_and_changed(db: &TestDb) {
         Some(bob.clone())
     );
     assert_eq!(
-        store.account_by_user_id("alice").await.unwrap(),
+        store.account_by_user_id(&user("alice")).await.unwrap(),
         Some(alice.clone())
     );
     assert_eq!(store.account_by_auth_code("REALzzzz").await.unwrap(), None);
-    assert_eq!(store.account_by_user_id("nobody").await.unwrap(), None);
+    assert_eq!(store.account_by_user_id(&user("nobody")).await.unwrap(), None);
     assert_eq!(
         store.list_accounts().await.unwrap(),
         vec![alice.clone(), bob.clone()]
     );
 
-    assert!(store.set_grade("alice", Grade::Vip).await.unwrap());
-    assert!(!store.set_grade("nobody", Grade::Vip).await.unwrap());
+    assert!(store.set_grade(&user("alice"), Grade::Vip).await.unwrap());
+    assert!(!store.set_grade(&user("nobody"), Grade::Vip).await.unwrap());
     let new_hash = TokenHash::of("new token");
-    assert!(store.set_token_hash("bob", &new_hash).await.unwrap());
-    assert!(!store.set_token_hash("nobody", &new_hash).await.unwrap());
+    assert!(store.set_token_hash(&user("bob"), &new_hash).await.unwrap());
+    assert!(!store.set_token_hash(&user("nobody"), &new_hash).await.unwrap());
 
-    let alice = store.account_by_user_id("alice").await.unwrap().unwrap();
+    let alice = store.account_by_user_id(&user("alice")).await.unwrap().unwrap();
     let bob = store
         .account_by_auth_code("REALbbbb")
         .await

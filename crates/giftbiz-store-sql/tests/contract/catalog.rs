@@ -3,7 +3,7 @@
 use giftbiz_core::{Brand, Goods, GoodsState, Grade, StoreError};
 
 use crate::harness::TestDb;
-use crate::kit::{brand, codes, goods, new_account};
+use crate::kit::{user, brand, codes, goods, new_account};
 
 pub async fn catalog_upserts_replace_by_code(db: &TestDb) {
     let store = &*db.store;
@@ -120,9 +120,9 @@ pub async fn two_stores_share_everything(db: &TestDb) {
     a.create_account(&new_account("alice", "REALaaaa"))
         .await
         .unwrap();
-    assert!(b.set_grade("alice", Grade::Gold).await.unwrap());
+    assert!(b.set_grade(&user("alice"), Grade::Gold).await.unwrap());
     assert_eq!(
-        a.account_by_user_id("alice").await.unwrap().unwrap().grade,
+        a.account_by_user_id(&user("alice")).await.unwrap().unwrap().grade,
         Grade::Gold
     );
 
@@ -188,7 +188,7 @@ pub async fn unreadable_rows_are_corrupt(db: &TestDb) {
     raw.close().await;
 
     assert!(matches!(
-        store.account_by_user_id("alice").await,
+        store.account_by_user_id(&user("alice")).await,
         Err(StoreError::Corrupt(_))
     ));
     assert!(matches!(

@@ -66,7 +66,7 @@ async fn connect_uses_the_connections_schema() {
     store.close().await;
 
     let in_schema = giftbiz_store_postgres::connect_in_schema(&url, &schema).await.unwrap();
-    assert!(in_schema.account_by_user_id("alice").await.unwrap().is_some());
+    assert!(in_schema.account_by_user_id(&crate::kit::user("alice")).await.unwrap().is_some());
     in_schema.close().await;
     raw.execute(format!("DROP SCHEMA \"{schema}\" CASCADE").as_str()).await.unwrap();
     raw.close().await.unwrap();

@@ -11,7 +11,7 @@ use giftbiz_core::send::Gubun;
 use giftbiz_core::StoreError;
 
 use crate::harness::TestDb;
-use crate::kit::{tr, charge, consistent_ledger, entries_for, new_account, new_coupon, t0_ms, HOUR_MS, T0_KST_DATE};
+use crate::kit::{user, tr, charge, consistent_ledger, entries_for, new_account, new_coupon, t0_ms, HOUR_MS, T0_KST_DATE};
 
 /// Operator charges and adjustments: the balance never goes below zero and always equals the
 /// sum of the ledger.
@@ -23,29 +23,29 @@ pub async fn bizmoney_ledger(db: &TestDb) {
     assert!(store.ledger(alice.id).await.unwrap().is_empty());
 
     let t = t0_ms();
-    assert_eq!(store.change_bizmoney("alice", 10_000, LedgerReason::Charge, "입금 1", t).await.unwrap(), 10_000);
+    assert_eq!(store.change_bizmoney(&user("alice"), 10_000, LedgerReason::Charge, "입금 1", t).await.unwrap(), 10_000);
     assert_eq!(
-        store.change_bizmoney("alice", -3_000, LedgerReason::Adjustment, "정정", t + 1).await.unwrap(),
+        store.change_bizmoney(&user("alice"), -3_000, LedgerReason::Adjustment, "정정", t + 1).await.unwrap(),
         7_000
     );
     assert!(matches!(
-        store.change_bizmoney("alice", -7_001, LedgerReason::Adjustment, "too much", t + 2).await,
+        store.change_bizmoney(&user("alice"), -7_001, LedgerReason::Adjustment, "too much", t + 2).await,
         Err(BizmoneyError::WouldGoNegative)
     ));
     assert!(matches!(
-        store.change_bizmoney("nobody", 1_000, LedgerReason::Charge, "", t + 2).await,
+        store.change_bizmoney(&user("nobody"), 1_000, LedgerReason::Charge, "", t + 2).await,
         Err(BizmoneyError::UnknownAccount)
     ));
     assert!(matches!(
-        store.change_bizmoney("nobody", -1_000, LedgerReason::Adjustment, "", t + 2).await,
+        store.change_bizmoney(&user("nobody"), -1_000, LedgerReason::Adjustment, "", t + 2).await,
         Err(BizmoneyError::UnknownAccount)
     ));
     assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 7_000);
     assert_eq!(store.ledger(alice.id).await.unwrap().len(), 2);
 
     // Down to exactly zero is allowed.
-    assert_eq!(store.change_bizmoney("alice", -7_000, LedgerReason::Adjustment, "", t + 3).await.unwrap(), 0);
-    assert_eq!(store.change_bizmoney("bob", 500, LedgerReason::Charge, "", t + 4).await.unwrap(), 500);
+    assert_eq!(store.change_bizmoney(&user("alice"), -7_000, LedgerReason::Adjustment, "", t + 3).await.unwrap(), 0);
+    assert_eq!(store.change_bizmoney(&user("bob"), 500, LedgerReason::Charge, "", t + 4).await.unwrap(), 500);
 
     let ledger = consistent_ledger(store, alice.id).await;
     let summary: Vec<(i64, i64, LedgerReason, &str, i64)> = ledger
@@ -384,7 +384,7 @@ pub async fn coupon_concurrency(db: &TestDb) {
                     Ok(_) => Did::Nothing,
                     other => panic!("send fail cancel {tr_id}: {other:?}"),
                 },
-                _ => match store.change_bizmoney("carol", adjustment, LedgerReason::Adjustment, "", at).await {
+                _ => match store.change_bizmoney(&user("carol"), adjustment, LedgerReason::Adjustment, "", at).await {
                     Ok(_) => Did::Adjusted,
                     Err(BizmoneyError::WouldGoNegative) => Did::Nothing,
                     Err(e) => panic!("adjustment: {e:?}"),
@@ -436,7 +436,7 @@ pub async fn outbox_rows_and_schema_guards(db: &TestDb) {
         .await
         .unwrap();
     store
-        .change_bizmoney("alice", 10_000, LedgerReason::Charge, "", t0_ms())
+        .change_bizmoney(&user("alice"), 10_000, LedgerReason::Charge, "", t0_ms())
         .await
         .unwrap();
     let mut mms = new_coupon(alice.id, "T1", 1_000, Gubun::Mms);

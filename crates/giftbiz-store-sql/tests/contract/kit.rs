@@ -6,11 +6,11 @@ use giftbiz_core::account::TokenHash;
 use giftbiz_core::catalog::{BrandImages, GoodsImages, Validity};
 use giftbiz_core::coupon::{LedgerEntry, LedgerReason, NewCoupon};
 use giftbiz_core::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
-use giftbiz_core::{AccountId, Brand, Goods, GoodsState, Grade, GradePrices, NewAccount, Store};
+use giftbiz_core::{AccountId, Brand, Goods, GoodsState, Grade, GradePrices, NewAccount, Store, UserId};
 
 pub fn new_account(user_id: &str, auth_code: &str) -> NewAccount {
     NewAccount {
-        user_id: user_id.to_owned(),
+        user_id: user(user_id),
         auth_code: auth_code.to_owned(),
         token_hash: TokenHash::of(&format!("token of {user_id}")),
         grade: Grade::Basic,
@@ -73,6 +73,11 @@ pub fn goods(code: &str, goods_no: i64, brand_code: &str) -> Goods {
         md_code: "M000".to_owned(),
         popular: 0,
     }
+}
+
+/// A user id the scenarios know to be valid.
+pub fn user(raw: &str) -> UserId {
+    UserId::parse(raw).expect("a valid user id")
 }
 
 /// A tr_id the scenarios know to be valid.
@@ -144,7 +149,7 @@ pub async fn consistent_ledger(store: &dyn Store, account_id: AccountId) -> Vec<
 }
 
 pub async fn charge(store: &dyn Store, user_id: &str, amount: i64) -> i64 {
-    store.change_bizmoney(user_id, amount, LedgerReason::Charge, "charge", t0_ms()).await.unwrap()
+    store.change_bizmoney(&user(user_id), amount, LedgerReason::Charge, "charge", t0_ms()).await.unwrap()
 }
 
 pub fn entries_for<'a>(ledger: &'a [LedgerEntry], tr_id: &str, reason: LedgerReason) -> Vec<&'a LedgerEntry> {

@@ -9,7 +9,7 @@ use giftbiz_core::send::Gubun;
 use giftbiz_core::{AccountId, Store};
 
 use crate::harness::TestDb;
-use crate::kit::{tr, new_account, new_coupon, t0_ms};
+use crate::kit::{user, tr, new_account, new_coupon, t0_ms};
 
 fn delivered() -> DeliveryOutcome {
     DeliveryOutcome::Delivered { result_code: "1000".into(), result_message: "Success".into() }
@@ -26,7 +26,7 @@ pub async fn outbox_delivery(db: &TestDb) {
     let t = t0_ms();
     let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
     let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
-    store.change_bizmoney("alice", 100_000, LedgerReason::Charge, "", t).await.unwrap();
+    store.change_bizmoney(&user("alice"), 100_000, LedgerReason::Charge, "", t).await.unwrap();
     let now = store.issue_coupon(&new_coupon(alice.id, "T1", 1_000, Gubun::Mms)).await.unwrap();
     let mut later = new_coupon(alice.id, "T2", 1_000, Gubun::Mms);
     later.reserved_at_ms = Some(t + 60_000);
@@ -111,7 +111,7 @@ pub async fn concurrent_claims(db: &TestDb) {
     let store = db.store.clone();
     let t = t0_ms();
     let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
-    store.change_bizmoney("alice", 100_000, LedgerReason::Charge, "", t).await.unwrap();
+    store.change_bizmoney(&user("alice"), 100_000, LedgerReason::Charge, "", t).await.unwrap();
     for i in 0..40 {
         store.issue_coupon(&new_coupon(alice.id, &format!("C{i}"), 1_000, Gubun::Mms)).await.unwrap();
     }
