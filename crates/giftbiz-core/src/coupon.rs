@@ -124,8 +124,7 @@ pub struct NewCoupon {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Coupon {
     pub id: i64,
-    /// `yyyyMMdd` + 6 digits.
-    pub order_no: String,
+    pub order_no: OrderNo,
     pub new: NewCoupon,
     pub status: PinStatus,
     /// When the PIN status last changed (`correcDtm`).
@@ -146,7 +145,7 @@ impl NewCoupon {
     }
 
     /// The coupon the store made of this send: issued, with its id and order number.
-    pub fn issued(&self, id: i64, order_no: String) -> Coupon {
+    pub fn issued(&self, id: i64, order_no: OrderNo) -> Coupon {
         Coupon {
             id,
             order_no,
@@ -161,8 +160,30 @@ impl NewCoupon {
 
 /// `orderNo`: `yyyyMMdd` of the KST issue date, then the coupon id modulo 1,000,000 in six
 /// digits (unique while a KST day issues fewer than a million coupons).
-pub fn order_no(issued_at_ms: i64, id: i64) -> String {
-    format!("{}{:06}", order_date(issued_at_ms), id.rem_euclid(1_000_000))
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct OrderNo(String);
+
+impl OrderNo {
+    /// The order number of coupon `id` issued at `issued_at_ms`.
+    pub fn of(issued_at_ms: i64, id: i64) -> OrderNo {
+        OrderNo(format!("{}{:06}", order_date(issued_at_ms), id.rem_euclid(1_000_000)))
+    }
+
+    /// For the store, from a row it read or a number PostgreSQL's send function made.
+    pub fn from_stored(order_no: String) -> OrderNo {
+        OrderNo(order_no)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for OrderNo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// The KST issue date that starts an order number, `yyyyMMdd`.
@@ -307,7 +328,7 @@ mod tests {
     fn coupon(status: PinStatus, issued_at_ms: i64) -> Coupon {
         Coupon {
             id: 1,
-            order_no: "20261129000001".into(),
+            order_no: OrderNo::from_stored("20261129000001".into()),
             new: NewCoupon {
                 account_id: AccountId::from_stored(1),
                 tr_id: TrId::parse("t", TrId::SPEC_MAX_LEN).unwrap(),

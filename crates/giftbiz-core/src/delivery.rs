@@ -5,7 +5,7 @@
 //! lease runs out and another worker delivers the message again, under the same idempotency key
 //! so the gateway can tell the repeat.
 
-use crate::coupon::{Coupon, PinStatus};
+use crate::coupon::{Coupon, OrderNo, PinStatus};
 use crate::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
 use crate::AccountId;
 
@@ -55,7 +55,7 @@ pub struct OutboxMessage {
     pub coupon_id: i64,
     pub account_id: AccountId,
     pub tr_id: TrId,
-    pub order_no: String,
+    pub order_no: OrderNo,
     pub phone_no: PhoneNo,
     pub callback_no: CallbackNo,
     pub title: String,

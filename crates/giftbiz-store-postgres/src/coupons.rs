@@ -2,7 +2,7 @@
 //! 0004, 0006), which claims the tr_id, creates the coupon and its message and charges the
 //! balance as one transaction on the server, behind a per-account admission gate.
 
-use giftbiz_core::coupon::{order_date, Coupon, IssueError, NewCoupon, PinStatus};
+use giftbiz_core::coupon::{order_date, Coupon, IssueError, NewCoupon, OrderNo, PinStatus};
 use giftbiz_core::{AccountId, StoreError};
 use giftbiz_store_sql::backend;
 use sqlx::PgPool;
@@ -92,5 +92,5 @@ pub(crate) async fn issue(pool: &PgPool, gates: &SendGates, new: &NewCoupon) -> 
         (outcome, ..) if outcome == "duplicate" => return Err(IssueError::DuplicateTrId),
         (outcome, ..) => return Err(IssueError::Store(StoreError::Corrupt(format!("issue outcome {outcome:?}")))),
     };
-    Ok(new.issued(id, order_no))
+    Ok(new.issued(id, OrderNo::from_stored(order_no)))
 }

@@ -2,7 +2,7 @@
 //! domain cannot parse is [`StoreError::Corrupt`], never a panic.
 
 use giftbiz_core::account::TokenHash;
-use giftbiz_core::coupon::{Coupon, DeliveryStatus, LedgerEntry, LedgerReason, NewCoupon, PinStatus};
+use giftbiz_core::coupon::{Coupon, DeliveryStatus, LedgerEntry, LedgerReason, NewCoupon, OrderNo, PinStatus};
 use giftbiz_core::delivery::{MessageKind, OutboxMessage};
 use giftbiz_core::grade::UnknownGrade;
 use giftbiz_core::partner::{
@@ -123,7 +123,7 @@ impl CouponRow {
             .map(|cd| (cd, self.delivery_rst_msg.unwrap_or_default()));
         Ok(Coupon {
             id: self.id,
-            order_no: self.order_no,
+            order_no: OrderNo::from_stored(self.order_no),
             new: NewCoupon {
                 account_id: AccountId::from_stored(self.account_id),
                 tr_id,
@@ -226,7 +226,7 @@ impl MessageRow {
             coupon_id: self.coupon_id,
             account_id: AccountId::from_stored(self.account_id),
             tr_id,
-            order_no: self.order_no,
+            order_no: OrderNo::from_stored(self.order_no),
             phone_no,
             callback_no,
             title: self.mms_title,

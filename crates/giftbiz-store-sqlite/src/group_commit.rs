@@ -9,7 +9,7 @@
 
 use std::sync::mpsc;
 
-use giftbiz_core::coupon::{order_no, Coupon, IssueError, LedgerReason, NewCoupon, PinStatus};
+use giftbiz_core::coupon::{Coupon, IssueError, LedgerReason, NewCoupon, OrderNo, PinStatus};
 use giftbiz_core::send::Gubun;
 use giftbiz_core::StoreError;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -118,7 +118,7 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
         .prepare_cached("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'coupons'), 0) + 1")
         .and_then(|mut s| s.query_row([], |r| r.get(0)))
         .map_err(store)?;
-    let order_no = order_no(new.issued_at_ms, id);
+    let order_no = OrderNo::of(new.issued_at_ms, id);
     let delivery = new.initial_delivery();
     let inserted = conn
         .prepare_cached(
@@ -131,7 +131,7 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
         .and_then(|mut s| {
             s.execute(params![
                 id,
-                order_no,
+                order_no.as_str(),
                 new.account_id.get(),
                 new.tr_id.as_str(),
                 new.pin.expose(),

@@ -137,7 +137,7 @@ async fn coupon_image(State(state): State<AppState>, Path(file): Path<String>) -
             goods_name: &coupon.new.goods_name,
             pin: coupon.new.pin.expose(),
             valid_until: &valid_until,
-            order_no: &coupon.order_no,
+            order_no: coupon.order_no.as_str(),
         };
         render_coupon(&card, format)
     });

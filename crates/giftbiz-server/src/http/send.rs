@@ -49,7 +49,7 @@ async fn send(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     let order = parse_order(&state, &p, now)?;
     let coupon = issue(&*state.store, &state.catalog, &caller, order, now).await?;
     let result = SendResult {
-        order_no: coupon.order_no.clone(),
+        order_no: coupon.order_no.as_str().to_owned(),
         pin_no: (coupon.new.gubun != Gubun::Mms).then(|| coupon.new.pin.expose().to_owned()),
         coupon_img_url: (coupon.new.gubun == Gubun::Image).then(|| state.urls.coupon_image(&coupon.new.image_token)),
     };

@@ -75,10 +75,10 @@ pub async fn issue_coupons(db: &TestDb) {
     let new = new_coupon(alice.id, "T1", 940, Gubun::Pin);
     let coupon = store.issue_coupon(&new).await.unwrap();
     assert_eq!(coupon.new, new);
-    assert_eq!(coupon.order_no.len(), 14);
-    assert!(coupon.order_no.bytes().all(|b| b.is_ascii_digit()));
-    assert!(coupon.order_no.starts_with(T0_KST_DATE), "{}", coupon.order_no);
-    assert!(coupon.order_no.ends_with(&format!("{:06}", coupon.id % 1_000_000)));
+    assert_eq!(coupon.order_no.as_str().len(), 14);
+    assert!(coupon.order_no.as_str().bytes().all(|b| b.is_ascii_digit()));
+    assert!(coupon.order_no.as_str().starts_with(T0_KST_DATE), "{}", coupon.order_no);
+    assert!(coupon.order_no.as_str().ends_with(&format!("{:06}", coupon.id % 1_000_000)));
     assert_eq!(coupon.status, PinStatus::Issued);
     assert_eq!(coupon.status_changed_at_ms, new.issued_at_ms);
     assert_eq!(coupon.delivery, DeliveryStatus::NotSent);
