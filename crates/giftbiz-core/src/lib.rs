@@ -1,7 +1,9 @@
-//! Domain rules of giftbiz and the storage trait both database engines implement.
+//! Domain rules of giftbiz and the storage traits (one per capability) that `giftbiz-store-sql`
+//! implements for both database engines.
 //!
-//! Values enter the domain through parsing (`Grade::from_str`, `AuthToken::parse`, the catalog
-//! import), so code past this crate's boundary never sees an invalid one.
+//! Values enter the domain through parsing (`Grade::from_str`, `UserId::parse`,
+//! `send::parse_tr_id`, the catalog import), so code past this crate's boundary never sees an
+//! invalid one.
 
 pub mod account;
 pub mod catalog;
