@@ -109,62 +109,50 @@ impl Gubun {
     }
 }
 
-/// A coupon PIN: a bearer value, so neither `Debug` nor `Display` shows it; only
-/// [`Pin::expose`] does, for the one place that must hand it on.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Pin(String);
+/// A string that never prints: `Debug` shows `Name(***)`, `Display` `***`; only `expose` gives
+/// it, for the one place that must hand it on.
+macro_rules! redacted {
+    ($(#[$doc:meta])* $name:ident $(, $derive:path)*) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash $(, $derive)*)]
+        pub struct $name(String);
 
-impl Pin {
-    pub fn new(pin: impl Into<String>) -> Pin {
-        Pin(pin.into())
-    }
+        impl $name {
+            pub fn new(value: impl Into<String>) -> $name {
+                $name(value.into())
+            }
 
-    /// The PIN itself, for the recipient, a barcode or a hash; keep it out of logs.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
+            /// The value itself; keep it out of logs.
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}(***)", stringify!($name))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("***")
+            }
+        }
+    };
 }
 
-impl fmt::Debug for Pin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Pin(***)")
-    }
-}
+redacted!(
+    /// A coupon PIN: a bearer value, for the recipient, a barcode or a hash only.
+    Pin
+);
 
-impl fmt::Display for Pin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-/// A credential or key (an API token, a webhook secret): `Debug` and `Display` show `***`, and so
-/// does serializing it, so printing a configuration never leaks one; only [`Secret::expose`]
-/// gives it, where it is sent or checked.
-#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+redacted!(
+    /// A credential or key (an API token, a webhook secret). Serializing it writes `***` too,
+    /// so printing a configuration never leaks one; it is read as the plain string it is.
+    Secret,
+    serde::Deserialize
+);
 
 impl serde::Serialize for Secret {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
