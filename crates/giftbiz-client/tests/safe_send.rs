@@ -53,8 +53,8 @@ async fn pin_status(client: &Client, tr_id: &str) -> Option<String> {
 async fn assert_books(server: &Server, expected_balance: i64) {
     let account = server.store.account_by_user_id(&giftbiz_core::UserId::parse(USER_ID).unwrap()).await.unwrap().unwrap();
     let ledger = server.store.ledger(account.id).await.unwrap();
-    let sum: i64 = ledger.iter().map(|e| e.amount).sum();
-    assert_eq!(server.store.bizmoney_balance(account.id).await.unwrap(), sum);
+    let sum: i64 = ledger.iter().map(|e| e.amount.get()).sum();
+    assert_eq!(server.store.bizmoney_balance(account.id).await.unwrap().get(), sum);
     assert_eq!(sum, expected_balance);
     for e in ledger.iter().filter(|e| e.reason == LedgerReason::Send) {
         let tr_id = TrId::parse(e.tr_id.as_deref().unwrap(), TrId::SPEC_MAX_LEN).unwrap();

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
-use crate::AccountId;
+use crate::{AccountId, Won};
 
 /// `pinStatusCd` values the platform uses (of the spec's list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -106,9 +106,9 @@ pub struct NewCoupon {
     pub brand_code: String,
     pub brand_name: String,
     /// 정상판매단가 (`cnsmPriceAmt`): the goods' sale price.
-    pub sale_price: i64,
+    pub sale_price: Won,
     /// 실판매단가 (`sellPriceAmt`): what the account was charged, its grade price.
-    pub price: i64,
+    pub price: Won,
     pub gubun: Gubun,
     pub phone_no: PhoneNo,
     pub callback_no: CallbackNo,
@@ -268,8 +268,8 @@ pub struct LedgerEntry {
     pub id: i64,
     pub account_id: AccountId,
     /// Signed whole KRW.
-    pub amount: i64,
-    pub balance_after: i64,
+    pub amount: Won,
+    pub balance_after: Won,
     pub reason: LedgerReason,
     pub tr_id: Option<String>,
     pub memo: String,
@@ -338,8 +338,8 @@ mod tests {
                 goods_name: "g".into(),
                 brand_code: "B".into(),
                 brand_name: "b".into(),
-                sale_price: 1000,
-                price: 940,
+                sale_price: Won::new(1000),
+                price: Won::new(940),
                 gubun: Gubun::Pin,
                 phone_no: PhoneNo::parse("01012345678").unwrap(),
                 callback_no: CallbackNo::parse("15880108").unwrap(),

@@ -12,6 +12,7 @@ pub mod coupon;
 pub mod delivery;
 pub mod grade;
 pub mod ids;
+pub mod money;
 pub mod partner;
 pub mod send;
 pub mod store;
@@ -19,6 +20,7 @@ pub mod time;
 
 pub use account::{Account, AuthToken, NewAccount, UserId};
 pub use ids::{AccountId, PartnerId};
+pub use money::Won;
 pub use catalog::{Brand, Goods, GoodsState};
 pub use grade::{Grade, GradePrice, GradePrices};
 pub use store::{

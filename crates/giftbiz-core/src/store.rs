@@ -10,7 +10,7 @@ use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry,
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
 use crate::partner::{AuditEntry, AuditRecord, NewPartner, Partner, RedeemError};
-use crate::{Account, AccountId, Brand, Goods, Grade, NewAccount, PartnerId, UserId};
+use crate::{Account, AccountId, Brand, Goods, Grade, NewAccount, PartnerId, UserId, Won};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -76,12 +76,12 @@ pub trait IssuanceStore: Send + Sync {
     async fn change_bizmoney(
         &self,
         user_id: &UserId,
-        amount: i64,
+        amount: Won,
         reason: LedgerReason,
         memo: &str,
         now_ms: i64,
-    ) -> Result<i64, BizmoneyError>;
-    async fn bizmoney_balance(&self, account_id: AccountId) -> Result<i64, StoreError>;
+    ) -> Result<Won, BizmoneyError>;
+    async fn bizmoney_balance(&self, account_id: AccountId) -> Result<Won, StoreError>;
     /// The account's ledger, oldest first.
     async fn ledger(&self, account_id: AccountId) -> Result<Vec<LedgerEntry>, StoreError>;
 

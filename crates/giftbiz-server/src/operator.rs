@@ -5,7 +5,7 @@ use anyhow::Context;
 use giftbiz_core::account::{generate_auth_code, UserId};
 use giftbiz_core::catalog_import::{parse_catalog, ParsedCatalog};
 use giftbiz_core::coupon::LedgerReason;
-use giftbiz_core::{Account, AuthToken, CatalogCounts, Grade, NewAccount, Store, StoreError};
+use giftbiz_core::{Account, AuthToken, CatalogCounts, Grade, NewAccount, Store, StoreError, Won};
 use giftbiz_wire::catalog::{BrandListResult, GoodsListResult};
 use giftbiz_wire::Envelope;
 use serde_json::json;
@@ -59,11 +59,11 @@ pub async fn change_bizmoney(
     amount: i64,
     reason: LedgerReason,
     memo: &str,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<Won> {
     anyhow::ensure!(amount != 0, "the amount must not be zero");
     anyhow::ensure!(reason != LedgerReason::Charge || amount > 0, "a charge must be positive (use adjust to take away)");
     let user_id = UserId::parse(user_id)?;
-    Ok(store.change_bizmoney(&user_id, amount, reason, memo, chrono::Utc::now().timestamp_millis()).await?)
+    Ok(store.change_bizmoney(&user_id, Won::new(amount), reason, memo, chrono::Utc::now().timestamp_millis()).await?)
 }
 
 /// A new partner (교환처) and its token, which is shown now and never again.

@@ -5,6 +5,7 @@ mod common;
 
 use common::{assert_code, send_params, TestApp, PHONE};
 use giftbiz_core::coupon::LedgerReason;
+use giftbiz_core::Won;
 use giftbiz_core::time::Clock;
 use giftbiz_server::operator;
 use serde_json::Value;
@@ -56,11 +57,11 @@ async fn coupon_info(app: &TestApp, tr_id: &str) -> Value {
 /// The ledger invariant: the balance is the sum of the entries, never negative.
 async fn assert_ledger_balances(app: &TestApp) {
     let entries = app.store.ledger(app.account.account.id).await.unwrap();
-    let sum: i64 = entries.iter().map(|e| e.amount).sum();
+    let sum: Won = entries.iter().map(|e| e.amount).sum();
     let bal = app.store.bizmoney_balance(app.account.account.id).await.unwrap();
     assert_eq!(bal, sum, "balance equals the sum of the ledger");
-    assert!(bal >= 0);
-    assert!(entries.iter().all(|e| e.balance_after >= 0));
+    assert!(bal >= Won::ZERO);
+    assert!(entries.iter().all(|e| e.balance_after >= Won::ZERO));
 }
 
 async fn send_with_pin_charges_the_grade_price_once(app: &TestApp) {

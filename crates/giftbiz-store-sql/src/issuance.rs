@@ -19,7 +19,7 @@ use giftbiz_core::coupon::{
     NewCoupon, PinStatus, SendFailOutcome,
 };
 use giftbiz_core::send::{Pin, TrId};
-use giftbiz_core::{AccountId, StoreError, UserId};
+use giftbiz_core::{AccountId, StoreError, UserId, Won};
 
 use crate::rows::{CouponRow, LedgerRow, COUPON_COLUMNS, LEDGER_COLUMNS};
 use crate::{backend, sql_impl};
@@ -27,8 +27,8 @@ use crate::{backend, sql_impl};
 /// A ledger entry to append.
 struct Entry<'a> {
     account_id: AccountId,
-    amount: i64,
-    balance_after: i64,
+    amount: Won,
+    balance_after: Won,
     reason: LedgerReason,
     tr_id: Option<&'a str>,
     memo: &'a str,
@@ -39,18 +39,18 @@ sql_impl! { impl IssuanceStore {
     async fn change_bizmoney(
         &self,
         user_id: &UserId,
-        amount: i64,
+        amount: Won,
         reason: LedgerReason,
         memo: &str,
         now_ms: i64,
-    ) -> Result<i64, BizmoneyError> {
+    ) -> Result<Won, BizmoneyError> {
         let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
         let changed: Option<(i64, i64)> = sqlx::query_as(
             "UPDATE account_balances AS b SET balance = b.balance + $1 FROM accounts AS a
              WHERE a.user_id = $2 AND b.account_id = a.id AND b.balance + $1 >= 0
              RETURNING account_id, balance",
         )
-        .bind(amount)
+        .bind(amount.get())
         .bind(user_id.as_str())
         .fetch_optional(&mut *tx)
         .await
@@ -63,20 +63,21 @@ sql_impl! { impl IssuanceStore {
                 .map_err(backend)?;
             return Err(if exists { BizmoneyError::WouldGoNegative } else { BizmoneyError::UnknownAccount });
         };
-        let entry = Entry { account_id: AccountId::from_stored(account_id), amount, balance_after: balance, reason, tr_id: None, memo, at_ms: now_ms };
+        let (account_id, balance) = (AccountId::from_stored(account_id), Won::new(balance));
+        let entry = Entry { account_id, amount, balance_after: balance, reason, tr_id: None, memo, at_ms: now_ms };
         Self::append_ledger(&mut tx, entry).await?;
         tx.commit().await.map_err(backend)?;
         Ok(balance)
     }
 
-    async fn bizmoney_balance(&self, account_id: AccountId) -> Result<i64, StoreError> {
+    async fn bizmoney_balance(&self, account_id: AccountId) -> Result<Won, StoreError> {
         // No account: nothing in its (empty) ledger.
         let balance: Option<i64> = sqlx::query_scalar("SELECT balance FROM account_balances WHERE account_id = $1")
             .bind(account_id.get())
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        Ok(balance.unwrap_or(0))
+        Ok(Won::new(balance.unwrap_or(0)))
     }
 
     async fn ledger(&self, account_id: AccountId) -> Result<Vec<LedgerEntry>, StoreError> {
@@ -156,7 +157,7 @@ sql_impl! { impl IssuanceStore {
             "UPDATE account_balances SET balance = balance + $1
              WHERE account_id = $2 AND balance + $1 >= 0 RETURNING balance",
         )
-        .bind(coupon.new.price)
+        .bind(coupon.new.price.get())
         .bind(account_id.get())
         .fetch_one(&mut *tx)
         .await
@@ -164,7 +165,7 @@ sql_impl! { impl IssuanceStore {
         let entry = Entry {
             account_id,
             amount: coupon.new.price,
-            balance_after: balance,
+            balance_after: Won::new(balance),
             reason: LedgerReason::CancelRefund,
             tr_id: Some(tr_id.as_str()),
             memo: "",
@@ -207,8 +208,8 @@ sql_impl! { impl {
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(e.account_id.get())
-        .bind(e.amount)
-        .bind(e.balance_after)
+        .bind(e.amount.get())
+        .bind(e.balance_after.get())
         .bind(e.reason.code())
         .bind(e.tr_id)
         .bind(e.memo)

@@ -9,7 +9,7 @@ use giftbiz_core::partner::{
     brand_codes_from_stored, AuditAction, AuditEntry, AuditOutcome, AuditRecord, Partner, PinHash,
 };
 use giftbiz_core::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
-use giftbiz_core::{Account, AccountId, PartnerId, StoreError, UserId};
+use giftbiz_core::{Account, AccountId, PartnerId, StoreError, UserId, Won};
 
 #[derive(sqlx::FromRow)]
 pub struct AccountRow {
@@ -133,8 +133,8 @@ impl CouponRow {
                 goods_name: self.goods_name,
                 brand_code: self.brand_code,
                 brand_name: self.brand_name,
-                sale_price: self.sale_price,
-                price: self.price,
+                sale_price: Won::new(self.sale_price),
+                price: Won::new(self.price),
                 gubun,
                 phone_no,
                 callback_no,
@@ -175,8 +175,8 @@ impl LedgerRow {
         Ok(LedgerEntry {
             id: self.id,
             account_id: AccountId::from_stored(self.account_id),
-            amount: self.amount,
-            balance_after: self.balance_after,
+            amount: Won::new(self.amount),
+            balance_after: Won::new(self.balance_after),
             reason,
             tr_id: self.tr_id,
             memo: self.memo,

@@ -109,7 +109,7 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
     }
     let balance: Option<i64> = conn
         .prepare_cached("UPDATE account_balances SET balance = balance - ?1 WHERE account_id = ?2 AND balance >= ?1 RETURNING balance")
-        .and_then(|mut s| s.query_row(params![new.price, new.account_id.get()], |r| r.get(0)).optional())
+        .and_then(|mut s| s.query_row(params![new.price.get(), new.account_id.get()], |r| r.get(0)).optional())
         .map_err(store)?;
     let Some(balance) = balance else { return Err(IssueError::InsufficientBizmoney) };
     // The id AUTOINCREMENT would pick; the write lock keeps it ours, and the order number
@@ -140,8 +140,8 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
                 new.goods_name,
                 new.brand_code,
                 new.brand_name,
-                new.sale_price,
-                new.price,
+                new.sale_price.get(),
+                new.price.get(),
                 new.gubun.code(),
                 new.phone_no.as_str(),
                 new.callback_no.as_str(),
@@ -172,7 +172,7 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
          VALUES (?1, ?2, ?3, ?4, ?5, '', ?6)",
     )
     .and_then(|mut s| {
-        s.execute(params![new.account_id.get(), -new.price, balance, LedgerReason::Send.code(), new.tr_id.as_str(), new.issued_at_ms])
+        s.execute(params![new.account_id.get(), -new.price.get(), balance, LedgerReason::Send.code(), new.tr_id.as_str(), new.issued_at_ms])
     })
     .map_err(store)?;
     if new.gubun == Gubun::Mms {

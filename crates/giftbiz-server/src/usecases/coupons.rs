@@ -4,7 +4,7 @@
 use giftbiz_core::coupon::{CancelError, CancelRefusal, Coupon, SendFailOutcome};
 use giftbiz_core::delivery::{MessageKind, ResendError};
 use giftbiz_core::send::TrId;
-use giftbiz_core::Store;
+use giftbiz_core::{Store, Won};
 
 use super::{Caller, Failure, Refusal};
 
@@ -18,7 +18,7 @@ pub async fn coupon(store: &dyn Store, caller: &Caller, tr_id: &TrId) -> Result<
 pub async fn cancel(store: &dyn Store, caller: &Caller, tr_id: &TrId, now_ms: i64) -> Result<Coupon, Failure> {
     match store.cancel_coupon(caller.account.id, tr_id, now_ms).await {
         Ok(coupon) => {
-            tracing::info!(tr_id = tr_id.as_str(), order_no = %coupon.order_no, refund = coupon.new.price, "coupon cancelled");
+            tracing::info!(tr_id = tr_id.as_str(), order_no = %coupon.order_no, refund = coupon.new.price.get(), "coupon cancelled");
             Ok(coupon)
         }
         Err(CancelError::Refused(refusal)) => Err(match refusal {
@@ -62,6 +62,6 @@ pub async fn resend(
 }
 
 /// 0301: the caller's balance.
-pub async fn bizmoney(store: &dyn Store, caller: &Caller) -> Result<i64, Failure> {
+pub async fn bizmoney(store: &dyn Store, caller: &Caller) -> Result<Won, Failure> {
     Ok(store.bizmoney_balance(caller.account.id).await?)
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
 use giftbiz_core::send::{CallbackNo, Gubun, MmsMsg, MmsTitle, PhoneNo, Pin, TrId};
-use giftbiz_core::{GoodsState, Store};
+use giftbiz_core::{GoodsState, Store, Won};
 use rand::{Rng, RngCore};
 
 use super::{Caller, Failure, Refusal};
@@ -51,8 +51,8 @@ pub async fn send(
         goods_name: goods.goods_name().to_owned(),
         brand_code: goods.brand_code().to_owned(),
         brand_name: goods.brand_name().to_owned(),
-        sale_price: goods.sale_price(),
-        price: goods.price_for(account.grade).price,
+        sale_price: Won::new(goods.sale_price()),
+        price: Won::new(goods.price_for(account.grade).price),
         gubun: order.gubun,
         phone_no: order.phone.clone(),
         callback_no: order.callback,
@@ -67,7 +67,7 @@ pub async fn send(
             Ok(coupon) => {
                 tracing::info!(
                     tr_id = %new.tr_id, order_no = %coupon.order_no, gubun = new.gubun.code(),
-                    phone = %order.phone.masked(), price = new.price, "coupon issued"
+                    phone = %order.phone.masked(), price = new.price.get(), "coupon issued"
                 );
                 return Ok(coupon);
             }

@@ -8,7 +8,7 @@ use giftbiz_core::coupon::{
     CANCEL_WINDOW_MS,
 };
 use giftbiz_core::send::Gubun;
-use giftbiz_core::StoreError;
+use giftbiz_core::{StoreError, Won};
 
 use crate::harness::TestDb;
 use crate::kit::{user, tr, charge, consistent_ledger, entries_for, new_account, new_coupon, t0_ms, HOUR_MS, T0_KST_DATE};
@@ -19,38 +19,38 @@ pub async fn bizmoney_ledger(db: &TestDb) {
     let store = &*db.store;
     let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
     let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 0);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 0);
     assert!(store.ledger(alice.id).await.unwrap().is_empty());
 
     let t = t0_ms();
-    assert_eq!(store.change_bizmoney(&user("alice"), 10_000, LedgerReason::Charge, "입금 1", t).await.unwrap(), 10_000);
+    assert_eq!(store.change_bizmoney(&user("alice"), Won::new(10_000), LedgerReason::Charge, "입금 1", t).await.unwrap().get(), 10_000);
     assert_eq!(
-        store.change_bizmoney(&user("alice"), -3_000, LedgerReason::Adjustment, "정정", t + 1).await.unwrap(),
+        store.change_bizmoney(&user("alice"), Won::new(-3_000), LedgerReason::Adjustment, "정정", t + 1).await.unwrap().get(),
         7_000
     );
     assert!(matches!(
-        store.change_bizmoney(&user("alice"), -7_001, LedgerReason::Adjustment, "too much", t + 2).await,
+        store.change_bizmoney(&user("alice"), Won::new(-7_001), LedgerReason::Adjustment, "too much", t + 2).await,
         Err(BizmoneyError::WouldGoNegative)
     ));
     assert!(matches!(
-        store.change_bizmoney(&user("nobody"), 1_000, LedgerReason::Charge, "", t + 2).await,
+        store.change_bizmoney(&user("nobody"), Won::new(1_000), LedgerReason::Charge, "", t + 2).await,
         Err(BizmoneyError::UnknownAccount)
     ));
     assert!(matches!(
-        store.change_bizmoney(&user("nobody"), -1_000, LedgerReason::Adjustment, "", t + 2).await,
+        store.change_bizmoney(&user("nobody"), Won::new(-1_000), LedgerReason::Adjustment, "", t + 2).await,
         Err(BizmoneyError::UnknownAccount)
     ));
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 7_000);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 7_000);
     assert_eq!(store.ledger(alice.id).await.unwrap().len(), 2);
 
     // Down to exactly zero is allowed.
-    assert_eq!(store.change_bizmoney(&user("alice"), -7_000, LedgerReason::Adjustment, "", t + 3).await.unwrap(), 0);
-    assert_eq!(store.change_bizmoney(&user("bob"), 500, LedgerReason::Charge, "", t + 4).await.unwrap(), 500);
+    assert_eq!(store.change_bizmoney(&user("alice"), Won::new(-7_000), LedgerReason::Adjustment, "", t + 3).await.unwrap().get(), 0);
+    assert_eq!(store.change_bizmoney(&user("bob"), Won::new(500), LedgerReason::Charge, "", t + 4).await.unwrap().get(), 500);
 
     let ledger = consistent_ledger(store, alice.id).await;
     let summary: Vec<(i64, i64, LedgerReason, &str, i64)> = ledger
         .iter()
-        .map(|e| (e.amount, e.balance_after, e.reason, e.memo.as_str(), e.created_at_ms))
+        .map(|e| (e.amount.get(), e.balance_after.get(), e.reason, e.memo.as_str(), e.created_at_ms))
         .collect();
     assert_eq!(
         summary,
@@ -62,7 +62,7 @@ pub async fn bizmoney_ledger(db: &TestDb) {
     );
     assert!(ledger.iter().all(|e| e.tr_id.is_none()));
     assert_eq!(consistent_ledger(store, bob.id).await.len(), 1);
-    assert_eq!(store.bizmoney_balance(bob.id).await.unwrap(), 500);
+    assert_eq!(store.bizmoney_balance(bob.id).await.unwrap().get(), 500);
 }
 
 /// A send: the coupon it creates, its charge, and the refusals that leave nothing behind.
@@ -83,11 +83,11 @@ pub async fn issue_coupons(db: &TestDb) {
     assert_eq!(coupon.status_changed_at_ms, new.issued_at_ms);
     assert_eq!(coupon.delivery, DeliveryStatus::NotSent);
     assert_eq!(coupon.delivery_result, None);
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_060);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 9_060);
     let ledger = consistent_ledger(store, alice.id).await;
     let last = ledger.last().unwrap();
     assert_eq!(
-        (last.amount, last.balance_after, last.reason, last.tr_id.as_deref(), last.created_at_ms),
+        (last.amount.get(), last.balance_after.get(), last.reason, last.tr_id.as_deref(), last.created_at_ms),
         (-940, 9_060, LedgerReason::Send, Some("T1"), new.issued_at_ms)
     );
 
@@ -100,25 +100,25 @@ pub async fn issue_coupons(db: &TestDb) {
     // The same tr_id again: refused, not charged twice.
     let again = new_coupon(alice.id, "T1", 940, Gubun::Pin);
     assert!(matches!(store.issue_coupon(&again).await, Err(IssueError::DuplicateTrId)));
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_060);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 9_060);
     assert_eq!(store.ledger(alice.id).await.unwrap().len(), 2);
     assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T1")).await.unwrap(), Some(coupon.clone()));
 
     // tr_ids are per account.
     charge(store, "bob", 1_000).await;
     let bobs = store.issue_coupon(&new_coupon(bob.id, "T1", 1_000, Gubun::Image)).await.unwrap();
-    assert_eq!(store.bizmoney_balance(bob.id).await.unwrap(), 0);
+    assert_eq!(store.bizmoney_balance(bob.id).await.unwrap().get(), 0);
     assert_ne!(bobs.order_no, coupon.order_no);
 
     // Too little money: nothing charged and the tr_id stays free.
     let big = new_coupon(alice.id, "T2", 50_000, Gubun::Pin);
     assert!(matches!(store.issue_coupon(&big).await, Err(IssueError::InsufficientBizmoney)));
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_060);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 9_060);
     assert_eq!(store.ledger(alice.id).await.unwrap().len(), 2);
     assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T2")).await.unwrap(), None);
     charge(store, "alice", 50_000).await;
     let big = store.issue_coupon(&big).await.unwrap();
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_060);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 9_060);
 
     // A PIN (or image token) that exists: refused, nothing charged, the tr_id stays free.
     let mut clash = new_coupon(alice.id, "T3", 100, Gubun::Pin);
@@ -127,7 +127,7 @@ pub async fn issue_coupons(db: &TestDb) {
     let mut clash = new_coupon(alice.id, "T3", 100, Gubun::Pin);
     clash.image_token = big.new.image_token.clone();
     assert!(matches!(store.issue_coupon(&clash).await, Err(IssueError::PinTaken)));
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_060);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 9_060);
     assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T3")).await.unwrap(), None);
     let third = store.issue_coupon(&new_coupon(alice.id, "T3", 100, Gubun::Pin)).await.unwrap();
 
@@ -140,7 +140,7 @@ pub async fn issue_coupons(db: &TestDb) {
 
     let ids = [coupon.id, bobs.id, big.id, third.id, mms.id];
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 8_860);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 8_860);
     let ledger = consistent_ledger(store, alice.id).await;
     assert_eq!(ledger.iter().filter(|e| e.reason == LedgerReason::Send).count(), 4);
 }
@@ -154,18 +154,18 @@ pub async fn cancel_coupons(db: &TestDb) {
     let t = t0_ms();
 
     let issued = store.issue_coupon(&new_coupon(alice.id, "T1", 1_000, Gubun::Pin)).await.unwrap();
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_000);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 9_000);
     let cancelled = store.cancel_coupon(alice.id, &tr("T1"), t + HOUR_MS).await.unwrap();
     assert_eq!(cancelled.status, PinStatus::Cancelled);
     assert_eq!(cancelled.status_changed_at_ms, t + HOUR_MS);
     assert_eq!(cancelled.delivery, DeliveryStatus::NotSent);
     assert_eq!((cancelled.id, &cancelled.order_no, &cancelled.new), (issued.id, &issued.order_no, &issued.new));
     assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T1")).await.unwrap(), Some(cancelled.clone()));
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 10_000);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 10_000);
     let ledger = consistent_ledger(store, alice.id).await;
     let last = ledger.last().unwrap();
     assert_eq!(
-        (last.amount, last.balance_after, last.reason, last.tr_id.as_deref(), last.created_at_ms),
+        (last.amount.get(), last.balance_after.get(), last.reason, last.tr_id.as_deref(), last.created_at_ms),
         (1_000, 10_000, LedgerReason::CancelRefund, Some("T1"), t + HOUR_MS)
     );
 
@@ -174,7 +174,7 @@ pub async fn cancel_coupons(db: &TestDb) {
         store.cancel_coupon(alice.id, &tr("T1"), t + 2 * HOUR_MS).await,
         Err(CancelError::Refused(CancelRefusal::AlreadyCancelled))
     ));
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 10_000);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 10_000);
     assert_eq!(store.ledger(alice.id).await.unwrap().len(), ledger.len());
     assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T1")).await.unwrap(), Some(cancelled));
 
@@ -192,7 +192,7 @@ pub async fn cancel_coupons(db: &TestDb) {
         Err(CancelError::Refused(CancelRefusal::UnknownTrId))
     ));
     assert_eq!(store.coupon_by_tr_id(alice.id, &tr("U1")).await.unwrap(), None);
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 10_000);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 10_000);
 
     // Seven days after issue, and not a millisecond more.
     store.issue_coupon(&new_coupon(alice.id, "T2", 1_000, Gubun::Pin)).await.unwrap();
@@ -202,9 +202,9 @@ pub async fn cancel_coupons(db: &TestDb) {
         Err(CancelError::Refused(CancelRefusal::NotCancellable))
     ));
     assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T2")).await.unwrap().unwrap().status, PinStatus::Issued);
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 8_000);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 8_000);
     store.cancel_coupon(alice.id, &tr("T3"), t + CANCEL_WINDOW_MS).await.unwrap();
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_000);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 9_000);
 
     // An MMS not yet delivered is cancelled with its coupon.
     let mut mms = new_coupon(alice.id, "T4", 2_000, Gubun::Mms);
@@ -213,7 +213,7 @@ pub async fn cancel_coupons(db: &TestDb) {
     let cancelled = store.cancel_coupon(alice.id, &tr("T4"), t + HOUR_MS).await.unwrap();
     assert_eq!((cancelled.status, cancelled.delivery), (PinStatus::Cancelled, DeliveryStatus::Cancelled));
     assert_eq!(store.coupon_by_tr_id(alice.id, &tr("T4")).await.unwrap(), Some(cancelled));
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 9_000);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 9_000);
 
     // Another account's tr_id is unknown here (and tombstoned for this account only).
     let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
@@ -252,7 +252,7 @@ pub async fn send_fail_cancels(db: &TestDb) {
     store.cancel_coupon(alice.id, &tr("F2"), t).await.unwrap();
     assert_eq!(store.send_fail_cancel(alice.id, &tr("F2"), t).await.unwrap(), SendFailOutcome::IssuedPin);
 
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 10_000);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 10_000);
     let ledger = consistent_ledger(store, alice.id).await;
     assert!(ledger.iter().all(|e| e.reason != LedgerReason::SendFailRefund));
     assert_eq!(ledger.len(), 3);
@@ -314,7 +314,7 @@ pub async fn coupon_concurrency(db: &TestDb) {
     assert_eq!((ok, dup), (1, 49));
     let ledger = consistent_ledger(&*store, alice.id).await;
     assert_eq!(entries_for(&ledger, "SAME", LedgerReason::Send).len(), 1);
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 999_000);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 999_000);
 
     // 20 sends of 1,000 on 7,500: exactly seven go through.
     let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
@@ -334,7 +334,7 @@ pub async fn coupon_concurrency(db: &TestDb) {
         }
     }
     assert_eq!((ok, poor), (7, 13));
-    assert_eq!(store.bizmoney_balance(bob.id).await.unwrap(), 500);
+    assert_eq!(store.bizmoney_balance(bob.id).await.unwrap().get(), 500);
     let ledger = consistent_ledger(&*store, bob.id).await;
     assert_eq!(ledger.iter().filter(|e| e.reason == LedgerReason::Send).count(), 7);
     let mut coupons = 0;
@@ -384,7 +384,7 @@ pub async fn coupon_concurrency(db: &TestDb) {
                     Ok(_) => Did::Nothing,
                     other => panic!("send fail cancel {tr_id}: {other:?}"),
                 },
-                _ => match store.change_bizmoney(&user("carol"), adjustment, LedgerReason::Adjustment, "", at).await {
+                _ => match store.change_bizmoney(&user("carol"), Won::new(adjustment), LedgerReason::Adjustment, "", at).await {
                     Ok(_) => Did::Adjusted,
                     Err(BizmoneyError::WouldGoNegative) => Did::Nothing,
                     Err(e) => panic!("adjustment: {e:?}"),
@@ -436,7 +436,7 @@ pub async fn outbox_rows_and_schema_guards(db: &TestDb) {
         .await
         .unwrap();
     store
-        .change_bizmoney(&user("alice"), 10_000, LedgerReason::Charge, "", t0_ms())
+        .change_bizmoney(&user("alice"), Won::new(10_000), LedgerReason::Charge, "", t0_ms())
         .await
         .unwrap();
     let mut mms = new_coupon(alice.id, "T1", 1_000, Gubun::Mms);
@@ -489,7 +489,7 @@ pub async fn outbox_rows_and_schema_guards(db: &TestDb) {
     ] {
         assert!(raw.execute(sql).await.is_err(), "{sql}");
     }
-    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap(), 8_000);
+    assert_eq!(store.bizmoney_balance(alice.id).await.unwrap().get(), 8_000);
 
     // Unknown codes are corrupt data.
     raw.execute(&format!("UPDATE coupons SET status = '99' WHERE id = {}", now.id)).await.unwrap();

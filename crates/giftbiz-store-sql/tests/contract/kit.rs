@@ -6,7 +6,7 @@ use giftbiz_core::account::TokenHash;
 use giftbiz_core::catalog::{BrandImages, GoodsImages, Validity};
 use giftbiz_core::coupon::{LedgerEntry, LedgerReason, NewCoupon};
 use giftbiz_core::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
-use giftbiz_core::{AccountId, Brand, Goods, GoodsState, Grade, GradePrices, NewAccount, Store, UserId};
+use giftbiz_core::{AccountId, Brand, Goods, GoodsState, Grade, GradePrices, NewAccount, Store, UserId, Won};
 
 pub fn new_account(user_id: &str, auth_code: &str) -> NewAccount {
     NewAccount {
@@ -118,8 +118,8 @@ pub fn new_coupon(account_id: AccountId, tr_id: &str, price: i64, gubun: Gubun) 
         goods_name: "아메리카노 T".to_owned(),
         brand_code: "BR001".to_owned(),
         brand_name: "카페".to_owned(),
-        sale_price: price + price / 10,
-        price,
+        sale_price: Won::new(price + price / 10),
+        price: Won::new(price),
         gubun,
         phone_no: PhoneNo::parse("01012345678").unwrap(),
         callback_no: CallbackNo::parse("15880108").unwrap(),
@@ -134,12 +134,12 @@ pub fn new_coupon(account_id: AccountId, tr_id: &str, price: i64, gubun: Gubun) 
 /// Asserts the account's ledger is a running sum ending at its balance, and returns it.
 pub async fn consistent_ledger(store: &dyn Store, account_id: AccountId) -> Vec<LedgerEntry> {
     let ledger = store.ledger(account_id).await.unwrap();
-    let mut sum = 0;
+    let mut sum = Won::ZERO;
     for (i, e) in ledger.iter().enumerate() {
         assert_eq!(e.account_id, account_id);
-        sum += e.amount;
+        sum = sum + e.amount;
         assert_eq!(e.balance_after, sum, "entry {i} of {ledger:#?}");
-        assert!(e.balance_after >= 0);
+        assert!(e.balance_after >= Won::ZERO);
         if i > 0 {
             assert!(e.id > ledger[i - 1].id);
         }
@@ -149,7 +149,7 @@ pub async fn consistent_ledger(store: &dyn Store, account_id: AccountId) -> Vec<
 }
 
 pub async fn charge(store: &dyn Store, user_id: &str, amount: i64) -> i64 {
-    store.change_bizmoney(&user(user_id), amount, LedgerReason::Charge, "charge", t0_ms()).await.unwrap()
+    store.change_bizmoney(&user(user_id), Won::new(amount), LedgerReason::Charge, "charge", t0_ms()).await.unwrap().get()
 }
 
 pub fn entries_for<'a>(ledger: &'a [LedgerEntry], tr_id: &str, reason: LedgerReason) -> Vec<&'a LedgerEntry> {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use giftbiz_core::coupon::{DeliveryStatus, LedgerReason};
 use giftbiz_core::delivery::{Claim, DeliveryOutcome, MessageKind, ResendError};
 use giftbiz_core::send::Gubun;
-use giftbiz_core::{AccountId, Store};
+use giftbiz_core::{AccountId, Store, Won};
 
 use crate::harness::TestDb;
 use crate::kit::{user, tr, new_account, new_coupon, t0_ms};
@@ -26,7 +26,7 @@ pub async fn outbox_delivery(db: &TestDb) {
     let t = t0_ms();
     let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
     let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
-    store.change_bizmoney(&user("alice"), 100_000, LedgerReason::Charge, "", t).await.unwrap();
+    store.change_bizmoney(&user("alice"), Won::new(100_000), LedgerReason::Charge, "", t).await.unwrap().get();
     let now = store.issue_coupon(&new_coupon(alice.id, "T1", 1_000, Gubun::Mms)).await.unwrap();
     let mut later = new_coupon(alice.id, "T2", 1_000, Gubun::Mms);
     later.reserved_at_ms = Some(t + 60_000);
@@ -111,7 +111,7 @@ pub async fn concurrent_claims(db: &TestDb) {
     let store = db.store.clone();
     let t = t0_ms();
     let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
-    store.change_bizmoney(&user("alice"), 100_000, LedgerReason::Charge, "", t).await.unwrap();
+    store.change_bizmoney(&user("alice"), Won::new(100_000), LedgerReason::Charge, "", t).await.unwrap().get();
     for i in 0..40 {
         store.issue_coupon(&new_coupon(alice.id, &format!("C{i}"), 1_000, Gubun::Mms)).await.unwrap();
     }
