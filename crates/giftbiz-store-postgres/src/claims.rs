@@ -7,8 +7,8 @@
 use giftbiz_core::coupon::PinStatus;
 use giftbiz_core::delivery::{Claim, OutboxMessage};
 use giftbiz_core::StoreError;
-use giftbiz_store_sql::rows::MESSAGE_COUPON_COLUMNS;
-use giftbiz_store_sql::{backend, MessageRow};
+use giftbiz_store_sql::backend;
+use giftbiz_store_sql::rows::{MessageRow, MESSAGE_COUPON_COLUMNS};
 use sqlx::PgPool;
 
 pub(crate) async fn claim_due(pool: &PgPool, claim: &Claim<'_>) -> Result<Vec<OutboxMessage>, StoreError> {

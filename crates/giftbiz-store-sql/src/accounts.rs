@@ -3,7 +3,7 @@
 use giftbiz_core::account::TokenHash;
 use giftbiz_core::{Account, AccountId, Grade, NewAccount, StoreError, UserId};
 
-use crate::rows::{AccountRow, AuthRow, ACCOUNT_COLUMNS};
+use crate::rows::{AccountRow, AuthRow, ACCOUNT_COLUMNS, AUTH_LOOKUP_SQL};
 use crate::{backend, sql_impl};
 
 sql_impl! { impl AccountStore {
@@ -38,17 +38,11 @@ sql_impl! { impl AccountStore {
     async fn auth_lookup(&self, auth_code: &str) -> Result<Option<(Account, i64)>, StoreError> {
         let row = match self.dialect.hot_auth_lookup(auth_code) {
             Some(row) => row?,
-            None => {
-                let sql = format!(
-                    "SELECT {ACCOUNT_COLUMNS}, (SELECT revision FROM catalog_meta WHERE id = 1) AS revision \
-                     FROM accounts WHERE auth_code = $1"
-                );
-                sqlx::query_as::<_, AuthRow>(&sql)
-                    .bind(auth_code)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(backend)?
-            }
+            None => sqlx::query_as::<_, AuthRow>(&AUTH_LOOKUP_SQL)
+                .bind(auth_code)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?,
         };
         row.map(|r| Ok((r.account.into_account()?, r.revision))).transpose()
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use giftbiz_core::{Brand, CatalogCounts, Goods, StoreError};
 
-use crate::rows::{decode_doc, decode_docs};
+use crate::rows::{decode_doc, decode_docs, GOODS_DOC_SQL};
 use crate::{backend, sql_impl, Dialect};
 
 sql_impl! { impl CatalogStore {
@@ -93,7 +93,7 @@ sql_impl! { impl CatalogStore {
         // On every send's path: the engine's fast read if it has one.
         let doc = match self.dialect.hot_goods_doc(goods_code) {
             Some(doc) => doc?,
-            None => sqlx::query_scalar("SELECT doc FROM goods WHERE goods_code = $1")
+            None => sqlx::query_scalar(GOODS_DOC_SQL)
                 .bind(goods_code)
                 .fetch_optional(&self.pool)
                 .await

@@ -22,7 +22,7 @@ mod outbox;
 mod partners;
 pub mod rows;
 
-pub use rows::{AuthRow, MessageRow};
+use rows::AuthRow;
 
 /// What differs between engines. Everything else is [`SqlStore`]'s.
 pub trait Dialect: Send + Sync + 'static {
@@ -99,10 +99,6 @@ impl<D: Dialect> SqlStore<D> {
     /// A store over `pool`, whose schema the engine has migrated.
     pub fn new(pool: Pool<D::DB>, dialect: D) -> SqlStore<D> {
         SqlStore { pool, dialect }
-    }
-
-    pub fn pool(&self) -> &Pool<D::DB> {
-        &self.pool
     }
 }
 

@@ -49,6 +49,18 @@ pub struct AuthRow {
 
 pub const ACCOUNT_COLUMNS: &str = "id, user_id, auth_code, token_hash, grade, created_at_ms";
 
+/// The auth lookup on every call's path: the account whose auth code is `$1`, then the catalog
+/// revision. Built once; SQLite's hot reader runs the same text.
+pub static AUTH_LOOKUP_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {ACCOUNT_COLUMNS}, (SELECT revision FROM catalog_meta WHERE id = 1) AS revision \
+         FROM accounts WHERE auth_code = $1"
+    )
+});
+
+/// A goods' stored document, by goods code (`$1`); on every send's path.
+pub const GOODS_DOC_SQL: &str = "SELECT doc FROM goods WHERE goods_code = $1";
+
 pub fn decode_doc<T: serde::de::DeserializeOwned>(
     what: &str,
     key: &str,

@@ -8,8 +8,8 @@
 use giftbiz_core::coupon::PinStatus;
 use giftbiz_core::delivery::{Claim, OutboxMessage};
 use giftbiz_core::StoreError;
-use giftbiz_store_sql::rows::MESSAGE_COUPON_COLUMNS;
-use giftbiz_store_sql::{backend, Dialect, MessageRow};
+use giftbiz_store_sql::rows::{MessageRow, MESSAGE_COUPON_COLUMNS};
+use giftbiz_store_sql::{backend, Dialect};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::SqliteDialect;

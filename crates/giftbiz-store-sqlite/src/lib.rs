@@ -14,8 +14,8 @@ use std::time::Duration;
 use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
 use giftbiz_core::delivery::{Claim, OutboxMessage};
 use giftbiz_core::StoreError;
-use giftbiz_store_sql::rows::{AccountRow, ACCOUNT_COLUMNS};
-use giftbiz_store_sql::{backend, AuthRow, Dialect, SqlStore};
+use giftbiz_store_sql::rows::{AccountRow, AuthRow, AUTH_LOOKUP_SQL, GOODS_DOC_SQL};
+use giftbiz_store_sql::{backend, Dialect, SqlStore};
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteQueryResult, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
@@ -144,12 +144,9 @@ impl Dialect for SqliteDialect {
     }
 
     fn hot_auth_lookup(&self, auth_code: &str) -> Option<Result<Option<AuthRow>, StoreError>> {
-        let sql = format!(
-            "SELECT {ACCOUNT_COLUMNS}, (SELECT revision FROM catalog_meta WHERE id = 1) \
-             FROM accounts WHERE auth_code = ?1"
-        );
+        // The shared text: SQLite binds `$1` by position.
         Some(self.hot.read(|conn| {
-            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut stmt = conn.prepare_cached(&AUTH_LOOKUP_SQL)?;
             let mut rows = stmt.query([auth_code])?;
             let Some(r) = rows.next()? else {
                 return Ok(None);
@@ -169,7 +166,7 @@ impl Dialect for SqliteDialect {
     fn hot_goods_doc(&self, goods_code: &str) -> Option<Result<Option<String>, StoreError>> {
         use rusqlite::OptionalExtension;
         Some(self.hot.read(|conn| {
-            conn.prepare_cached("SELECT doc FROM goods WHERE goods_code = ?1")?
+            conn.prepare_cached(GOODS_DOC_SQL)?
                 .query_row([goods_code], |r| r.get(0))
                 .optional()
         }))

@@ -65,7 +65,7 @@ mod tests {
         Message {
             key: "k".into(),
             kind: MessageKind::Mms,
-            tr_id: giftbiz_core::send::TrId::parse(tr_id, 25).unwrap(),
+            tr_id: giftbiz_core::send::TrId::parse(tr_id, giftbiz_core::send::TrId::SPEC_MAX_LEN).unwrap(),
             order_no: "1".into(),
             recipient: "01012345678".into(),
             callback: "15880108".into(),
