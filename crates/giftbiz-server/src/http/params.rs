@@ -161,9 +161,12 @@ impl FromRequest<AppState> for Params {
 }
 
 async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::with(ResultCode::MissingParameter, "body too large or unreadable"))
+    let too_large = || ApiError::with(ResultCode::MissingParameter, "body too large or unreadable");
+    // A declared length over the limit is refused before a byte of the body is read.
+    if axum::body::HttpBody::size_hint(&body).lower() > limit as u64 {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
 }
 
 #[cfg(test)]

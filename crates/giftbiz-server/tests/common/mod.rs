@@ -150,6 +150,25 @@ impl TestApp {
     }
 }
 
+/// Writes `request` on a fresh connection as raw bytes and reads the answer to its end: for
+/// requests no well-behaved client library sends (a body that stops short of its declared
+/// length), so the test controls exactly what reaches the server.
+pub async fn raw_exchange(app: &TestApp, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect(app.server.addr).await.expect("connect");
+    conn.write_all(request).await.expect("write request");
+    let mut answer = Vec::new();
+    conn.read_to_end(&mut answer).await.expect("read answer");
+    String::from_utf8(answer).expect("UTF-8 answer")
+}
+
+/// The JSON body of a raw HTTP/1.1 answer (see [`raw_exchange`]), after checking it is HTTP 200.
+pub fn raw_envelope(answer: &str) -> Value {
+    assert!(answer.starts_with("HTTP/1.1 200"), "API answers are always HTTP 200: {answer}");
+    let (_, body) = answer.split_once("\r\n\r\n").expect("head and body");
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("JSON body ({e}) in {answer}"))
+}
+
 /// Every API answer is HTTP 200 with `application/json;charset=UTF-8` and the three envelope
 /// keys.
 pub async fn envelope_of(resp: reqwest::Response) -> Value {
