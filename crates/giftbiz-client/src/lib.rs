@@ -46,7 +46,7 @@ mod error;
 pub mod journal;
 #[cfg(feature = "journal")]
 mod reconcile;
-pub mod lenient;
+pub use giftbiz_wire::lenient;
 #[cfg(feature = "local-catalog")]
 pub mod local_catalog;
 mod safe_send;

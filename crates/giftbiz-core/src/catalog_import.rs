@@ -2,11 +2,14 @@
 //!
 //! Accepted documents: a 0101 goods-list response, a 0102 brand-list response, a 0111/0112
 //! detail response, their bare `result` objects, a bare array of goods or brands, or the
-//! `{"goods": …, "brands": …}` document `giftbiz catalog export` writes. Parsing is tolerant
-//! the way live data needs (numbers as strings, missing optional fields) and strict where a
-//! wrong value would be stored: a missing code, name or price, or a negative price, refuses the
-//! whole file, naming the entry and the field.
+//! `{"goods": …, "brands": …}` document `giftbiz catalog export` writes. Each entry is read
+//! through the wire types themselves (the keys are spelled once, there), tolerant the way live
+//! data needs (numbers as strings, missing optional fields, a few variant spellings) and strict
+//! where a wrong value would be stored: a missing code, name or price, or a negative price,
+//! refuses the whole file, naming the entry and the field.
 
+use giftbiz_wire::catalog::{Brand as WireBrand, GoodsDetail, GoodsListItem};
+use giftbiz_wire::lenient;
 use serde_json::{Map, Value};
 
 use crate::catalog::{BrandImages, GoodsImages, Validity};
@@ -58,12 +61,12 @@ pub fn parse_catalog(text: &str) -> Result<ParsedCatalog, ImportError> {
     let brands = brands_raw
         .iter()
         .enumerate()
-        .map(|(i, b)| parse_brand(b).map_err(|problem| ImportError::Entry { what: "brand", index: i + 1, problem }))
+        .map(|(i, b)| brand_from_wire(b).map_err(|problem| ImportError::Entry { what: "brand", index: i + 1, problem }))
         .collect::<Result<Vec<_>, _>>()?;
     let goods = goods_raw
         .iter()
         .enumerate()
-        .map(|(i, g)| parse_goods(g).map_err(|problem| ImportError::Entry { what: "goods", index: i + 1, problem }))
+        .map(|(i, g)| goods_from_wire(g).map_err(|problem| ImportError::Entry { what: "goods", index: i + 1, problem }))
         .collect::<Result<Vec<_>, _>>()?;
     let mut parsed = ParsedCatalog { brands, goods };
     let brands = parsed.brands.clone();
@@ -95,142 +98,167 @@ fn collect<'a>(v: &'a Value, goods: &mut Vec<&'a Map<String, Value>>, brands: &m
     }
 }
 
-fn text(m: &Map<String, Value>, key: &str) -> String {
-    match m.get(key) {
-        Some(Value::String(s)) => s.trim().to_owned(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
+/// Other spellings of a key, as hand-made and older dumps write them: (variant, wire key).
+const GOODS_SPELLINGS: [(&str, &str); 2] = [("goodsimgS", "goodsImgS"), ("goodsimgB", "goodsImgB")];
+const BRAND_SPELLINGS: [(&str, &str); 2] = [("brandIconImg", "brandIConImg"), ("mmsThumbImg", "mmsThumImg")];
+
+/// An entry as the wire types read it: strings trimmed, a variant spelling moved to the wire's
+/// key when that is absent or empty.
+fn normalized(entry: &Map<String, Value>, spellings: &[(&str, &str)]) -> Map<String, Value> {
+    let mut m = entry.clone();
+    for v in m.values_mut() {
+        if let Value::String(s) = v {
+            if s.trim().len() != s.len() {
+                *s = s.trim().to_owned();
+            }
+        }
     }
+    for (variant, key) in spellings {
+        if !present(&m, key) {
+            if let Some(v) = m.remove(*variant) {
+                m.insert((*key).to_owned(), v);
+            }
+        }
+    }
+    m
 }
 
-fn required_text(m: &Map<String, Value>, key: &str) -> Result<String, String> {
-    let s = text(m, key);
-    if s.is_empty() {
-        Err(format!("{key} is missing"))
+/// Whether the entry gives `key` a value (an empty string or null gives none).
+fn present(m: &Map<String, Value>, key: &str) -> bool {
+    !matches!(m.get(key), None | Some(Value::Null)) && m.get(key) != Some(&Value::String(String::new()))
+}
+
+/// Decodes the entry as wire type `T`, the live service's number-as-string variants allowed.
+fn wire<T: serde::de::DeserializeOwned>(m: &Map<String, Value>) -> Result<T, String> {
+    lenient::from_value(Value::Object(m.clone())).map_err(|e| e.to_string())
+}
+
+fn required(m: &Map<String, Value>, key: &str, value: String) -> Result<String, String> {
+    if present(m, key) {
+        Ok(value)
     } else {
-        Ok(s)
+        Err(format!("{key} is missing"))
     }
 }
 
-/// An integer sent as a number or a digit string; `None` when absent or empty.
-fn int(m: &Map<String, Value>, key: &str) -> Result<Option<i64>, String> {
-    match m.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| format!("{key} is not a whole number")),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| format!("{key} {s:?} is not a whole number")),
-        Some(_) => Err(format!("{key} is not a number")),
+fn money(key: &str, n: i64) -> Result<i64, String> {
+    if n < 0 {
+        Err(format!("{key} {n} is negative"))
+    } else {
+        Ok(n)
     }
 }
 
-fn money(m: &Map<String, Value>, key: &str) -> Result<Option<i64>, String> {
-    match int(m, key)? {
-        Some(n) if n < 0 => Err(format!("{key} {n} is negative")),
-        other => Ok(other),
-    }
+/// A stored image URL: an empty one means the platform renders it.
+fn image(url: String) -> Option<String> {
+    Some(url).filter(|u| !u.is_empty())
 }
 
-fn url(m: &Map<String, Value>, keys: &[&str]) -> Option<String> {
-    keys.iter().map(|k| text(m, k)).find(|s| !s.is_empty())
-}
-
-fn parse_brand(m: &Map<String, Value>) -> Result<Brand, String> {
+/// A brand from its 0102/0112 shape.
+pub fn brand_from_wire(entry: &Map<String, Value>) -> Result<Brand, String> {
+    let m = normalized(entry, &BRAND_SPELLINGS);
+    let b: WireBrand = wire(&m)?;
     Ok(Brand {
-        brand_code: required_text(m, "brandCode")?,
-        brand_seq: int(m, "brandSeq")?.unwrap_or(0),
-        brand_name: required_text(m, "brandName")?,
-        content: text(m, "content"),
-        category1_name: text(m, "category1Name"),
-        category1_seq: int(m, "category1Seq")?.unwrap_or(0),
-        category2_name: text(m, "category2Name"),
-        category2_seq: int(m, "category2Seq")?.unwrap_or(0),
-        sort: int(m, "sort")?.unwrap_or(0),
-        images: BrandImages {
-            banner: url(m, &["brandBannerImg"]),
-            icon: url(m, &["brandIConImg", "brandIconImg"]),
-            mms_thum: url(m, &["mmsThumImg", "mmsThumbImg"]),
-        },
+        brand_code: required(&m, "brandCode", b.brand_code)?,
+        brand_seq: b.brand_seq,
+        brand_name: required(&m, "brandName", b.brand_name)?,
+        content: b.content,
+        category1_name: b.category1_name,
+        category1_seq: b.category1_seq,
+        category2_name: b.category2_name,
+        category2_seq: b.category2_seq,
+        sort: b.sort,
+        images: BrandImages { banner: image(b.brand_banner_img), icon: image(b.brand_icon_img), mms_thum: image(b.mms_thum_img) },
     })
 }
 
-fn parse_goods(m: &Map<String, Value>) -> Result<Goods, String> {
-    let sale_price = money(m, "salePrice")?.ok_or("salePrice is missing")?;
-    let type_nm = text(m, "goodsTypeNm");
-    let voucher = type_nm.contains("상품권") || type_nm.contains("금액권");
+/// A goods from its 0101 list item, completed by the keys only the 0111 detail has (every
+/// grade's price, the type code, the category name) when the entry carries them. The inverse
+/// of the server's `catalog_view`; a value the entry lacks takes the catalog's default.
+pub fn goods_from_wire(entry: &Map<String, Value>) -> Result<Goods, String> {
+    let m = normalized(entry, &GOODS_SPELLINGS);
+    let item: GoodsListItem = wire(&m)?;
+    let detail: GoodsDetail = wire(&m)?;
+    let has = |key: &str| present(&m, key);
+    let sale_price = money("salePrice", item.sale_price)?;
+    if !has("salePrice") {
+        return Err("salePrice is missing".into());
+    }
+    let voucher = item.goods_type_nm.contains("상품권") || item.goods_type_nm.contains("금액권");
     let standard = GradePrices::standard(sale_price, voucher);
-    let grade = |price_key: &str, rate_key: &str, fallback: GradePrice| -> Result<GradePrice, String> {
-        Ok(GradePrice {
-            price: money(m, price_key)?.unwrap_or(fallback.price),
-            rate: int(m, rate_key)?.unwrap_or(fallback.rate),
+    let grade = |(price_key, price): (&str, i64), (rate_key, rate): (&str, i64), fallback: GradePrice| {
+        Ok::<_, String>(GradePrice {
+            price: if has(price_key) { money(price_key, price)? } else { fallback.price },
+            rate: if has(rate_key) { rate } else { fallback.rate },
         })
     };
     // A dump's discountPrice is the dumping account's price; we take it as the basic grade's.
     let prices = GradePrices {
-        basic: grade("discountPrice", "discountRate", standard.basic)?,
-        gold: grade("goldPrice", "goldDiscountRate", standard.gold)?,
-        vip: grade("vipPrice", "vipDiscountRate", standard.vip)?,
-        platinum: grade("platinumPrice", "platinumDiscountRate", standard.platinum)?,
+        basic: grade(("discountPrice", item.discount_price), ("discountRate", item.discount_rate), standard.basic)?,
+        gold: grade(("goldPrice", detail.gold_price), ("goldDiscountRate", detail.gold_discount_rate), standard.gold)?,
+        vip: grade(("vipPrice", detail.vip_price), ("vipDiscountRate", detail.vip_discount_rate), standard.vip)?,
+        platinum: grade(
+            ("platinumPrice", detail.platinum_price),
+            ("platinumDiscountRate", detail.platinum_discount_rate),
+            standard.platinum,
+        )?,
     };
-    let validity = match text(m, "validPrdTypeCd").as_str() {
+    let validity = match item.valid_prd_type_cd.as_str() {
         "02" => {
-            let date = required_text(m, "validPrdDay")?;
+            let date = required(&m, "validPrdDay", item.valid_prd_day)?;
             if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(format!("validPrdDay {date:?} is not yyyyMMdd"));
             }
             Validity::Until { date }
         }
-        "01" | "" => Validity::Days { days: int(m, "limitDay")?.filter(|d| *d > 0).unwrap_or(30) },
+        "01" | "" => Validity::Days { days: if item.limit_day > 0 { item.limit_day } else { 30 } },
         other => return Err(format!("validPrdTypeCd {other:?} is not 01 or 02")),
     };
-    let state_cd = text(m, "goodsStateCd");
-    let state = if state_cd.is_empty() {
-        GoodsState::Sale
-    } else {
-        GoodsState::parse(&state_cd).ok_or_else(|| format!("goodsStateCd {state_cd:?} is not SALE or SUS"))?
+    let state = match item.goods_state_cd.as_str() {
+        "" => GoodsState::Sale,
+        cd => GoodsState::parse(cd).ok_or_else(|| format!("goodsStateCd {cd:?} is not SALE or SUS"))?,
     };
-    let brand_code = required_text(m, "brandCode")?;
-    let category1_seq = int(m, "category1Seq")?.or(int(m, "categorySeq1")?).unwrap_or(0);
     Ok(Goods {
-        goods_code: required_text(m, "goodsCode")?,
-        goods_no: int(m, "goodsNo")?.unwrap_or(0),
-        goods_name: required_text(m, "goodsName")?,
-        brand_name: text(m, "brandName"),
-        brand_code,
-        content: text(m, "content"),
-        content_add_desc: text(m, "contentAddDesc"),
-        goods_type_cd: text(m, "goodsTypeCd"),
-        goods_type_nm: type_nm,
-        goods_type_dtl_nm: text(m, "goodsTypeDtlNm"),
-        category1_seq,
-        category_name1: text(m, "categoryName1"),
+        goods_code: required(&m, "goodsCode", item.goods_code)?,
+        goods_no: item.goods_no,
+        goods_name: required(&m, "goodsName", item.goods_name)?,
+        brand_code: required(&m, "brandCode", item.brand_code)?,
+        brand_name: item.brand_name,
+        content: item.content,
+        content_add_desc: item.content_add_desc,
+        goods_type_cd: detail.goods_type_cd,
+        goods_type_nm: item.goods_type_nm,
+        goods_type_dtl_nm: item.goods_type_dtl_nm,
+        category1_seq: if has("category1Seq") { item.category1_seq } else { detail.category_seq1 },
+        category_name1: detail.category_name1,
         images: GoodsImages {
-            small: url(m, &["goodsImgS", "goodsimgS"]),
-            big: url(m, &["goodsImgB", "goodsimgB"]),
-            desc_web: url(m, &["goodsDescImgWeb"]),
-            mms: url(m, &["mmsGoodsImg"]),
-            brand_icon: url(m, &["brandIconImg"]),
+            small: image(item.goods_img_s),
+            big: image(item.goods_img_b),
+            desc_web: image(item.goods_desc_img_web),
+            mms: image(item.mms_goods_img),
+            brand_icon: image(item.brand_icon_img),
         },
         sale_price,
-        real_price: money(m, "realPrice")?.unwrap_or(sale_price),
+        real_price: if has("realPrice") { money("realPrice", item.real_price)? } else { sale_price },
         prices,
         validity,
-        srch_keyword: text(m, "srchKeyword"),
-        end_date: text(m, "endDate"),
-        goods_com_id: text(m, "goodsComId"),
-        goods_com_name: text(m, "goodsComName"),
-        affiliate_id: text(m, "affiliateId"),
-        affiliate: text(m, "affiliate"),
-        exh_gender_cd: text(m, "exhGenderCd"),
-        exh_age_cd: text(m, "exhAgeCd"),
-        mms_reserve_flag: text(m, "mmsReserveFlag"),
+        srch_keyword: item.srch_keyword,
+        end_date: item.end_date,
+        goods_com_id: item.goods_com_id,
+        goods_com_name: item.goods_com_name,
+        affiliate_id: item.affiliate_id,
+        affiliate: item.affiliate,
+        exh_gender_cd: item.exh_gender_cd,
+        exh_age_cd: item.exh_age_cd,
+        mms_reserve_flag: item.mms_reserve_flag,
         state,
-        mms_barcd_create_yn: text(m, "mmsBarcdCreateYn"),
-        rm_cnt_flag: text(m, "rmCntFlag"),
-        sale_date_flag_cd: text(m, "saleDateFlagCd"),
-        sale_date_flag: text(m, "saleDateFlag"),
-        rm_id_buy_cnt_flag_cd: text(m, "rmIdBuyCntFlagCd"),
-        md_code: text(m, "mdCode"),
-        popular: int(m, "popular")?.unwrap_or(0),
+        mms_barcd_create_yn: item.mms_barcd_create_yn,
+        rm_cnt_flag: item.rm_cnt_flag,
+        sale_date_flag_cd: item.sale_date_flag_cd,
+        sale_date_flag: item.sale_date_flag,
+        rm_id_buy_cnt_flag_cd: item.rm_id_buy_cnt_flag_cd,
+        md_code: item.md_code,
+        popular: item.popular,
     })
 }
 

@@ -18,9 +18,9 @@ use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use giftbiz_core::catalog::{GoodsImages, Validity};
+use giftbiz_core::catalog::Validity;
+use giftbiz_core::catalog_import::goods_from_wire;
 use giftbiz_core::{Brand, Goods, GoodsState, Grade, GradePrice, GradePrices, Store, StoreError};
-use giftbiz_wire::catalog::GoodsListItem;
 
 use crate::catalog_view::{goods_list_item, ImageUrls};
 
@@ -78,29 +78,16 @@ impl GoodsFragment {
         &self.json[at..at + self.code_len as usize]
     }
 
-    /// The fields a send reads, decoded from the fragment.
+    /// The goods a send reads, decoded from the fragment the way an import reads a 0101 item
+    /// (the fragment holds every field a send reads; its prices are every grade's).
     fn goods_for_send(&self) -> Result<GoodsForSend, StoreError> {
         let mut bytes = Vec::with_capacity(self.json.len() + 40);
         self.write(Grade::Basic, &mut bytes);
-        let item: GoodsListItem = serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("cached goods: {e}")))?;
-        let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("cached goods {}: {what} {value:?}", item.goods_code));
-        let validity = match item.valid_prd_type_cd.as_str() {
-            "01" => Validity::Days { days: item.limit_day },
-            "02" => Validity::Until { date: item.valid_prd_day.clone() },
-            other => return Err(corrupt("validPrdTypeCd", other)),
-        };
-        let state = GoodsState::parse(&item.goods_state_cd).ok_or_else(|| corrupt("goodsStateCd", &item.goods_state_cd))?;
-        Ok(GoodsForSend::from_fields(SendFields {
-            goods_code: item.goods_code,
-            goods_name: item.goods_name,
-            brand_code: item.brand_code,
-            brand_name: item.brand_name,
-            sale_price: item.sale_price,
-            prices: self.prices,
-            validity,
-            end_date: item.end_date,
-            state,
-        }))
+        let corrupt = |e: String| StoreError::Corrupt(format!("cached goods: {e}"));
+        let entry: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        let mut goods = goods_from_wire(&entry).map_err(corrupt)?;
+        goods.prices = self.prices;
+        Ok(GoodsForSend { goods })
     }
 
     fn write(&self, grade: Grade, out: &mut Vec<u8>) {
@@ -120,68 +107,14 @@ fn json_string(s: &str) -> String {
 }
 
 /// What a send reads of a goods: its code, names, prices, validity and whether it is on sale.
-/// Built from the store's [`Goods`] or from a snapshot's fragment, with the same answers.
-#[derive(Debug, Clone, PartialEq)]
+/// Built from the store's [`Goods`] or from a snapshot's fragment, with the same answers: the
+/// fragment's goods lacks what a 0101 item does not carry, so only these accessors are open.
+#[derive(Debug, Clone)]
 pub struct GoodsForSend {
-    /// Only the fields of [`SendFields`] are filled (the others empty), so the send rules stay
-    /// [`Goods`]' own methods; the accessors below are all a send can reach.
     goods: Goods,
 }
 
-struct SendFields {
-    goods_code: String,
-    goods_name: String,
-    brand_code: String,
-    brand_name: String,
-    sale_price: i64,
-    prices: GradePrices,
-    validity: Validity,
-    end_date: String,
-    state: GoodsState,
-}
-
 impl GoodsForSend {
-    fn from_fields(f: SendFields) -> GoodsForSend {
-        GoodsForSend {
-            goods: Goods {
-                goods_code: f.goods_code,
-                goods_name: f.goods_name,
-                brand_code: f.brand_code,
-                brand_name: f.brand_name,
-                sale_price: f.sale_price,
-                prices: f.prices,
-                validity: f.validity,
-                end_date: f.end_date,
-                state: f.state,
-                goods_no: 0,
-                content: String::new(),
-                content_add_desc: String::new(),
-                goods_type_cd: String::new(),
-                goods_type_nm: String::new(),
-                goods_type_dtl_nm: String::new(),
-                category1_seq: 0,
-                category_name1: String::new(),
-                images: GoodsImages::default(),
-                real_price: 0,
-                srch_keyword: String::new(),
-                goods_com_id: String::new(),
-                goods_com_name: String::new(),
-                affiliate_id: String::new(),
-                affiliate: String::new(),
-                exh_gender_cd: String::new(),
-                exh_age_cd: String::new(),
-                mms_reserve_flag: String::new(),
-                mms_barcd_create_yn: String::new(),
-                rm_cnt_flag: String::new(),
-                sale_date_flag_cd: String::new(),
-                sale_date_flag: String::new(),
-                rm_id_buy_cnt_flag_cd: String::new(),
-                md_code: String::new(),
-                popular: 0,
-            },
-        }
-    }
-
     pub fn goods_code(&self) -> &str {
         &self.goods.goods_code
     }
@@ -220,18 +153,18 @@ impl GoodsForSend {
 }
 
 impl From<Goods> for GoodsForSend {
-    fn from(g: Goods) -> GoodsForSend {
-        GoodsForSend::from_fields(SendFields {
-            goods_code: g.goods_code,
-            goods_name: g.goods_name,
-            brand_code: g.brand_code,
-            brand_name: g.brand_name,
-            sale_price: g.sale_price,
-            prices: g.prices,
-            validity: g.validity,
-            end_date: g.end_date,
-            state: g.state,
-        })
+    fn from(goods: Goods) -> GoodsForSend {
+        GoodsForSend { goods }
+    }
+}
+
+/// Equal when a send would read the same: the fields behind the accessors.
+impl PartialEq for GoodsForSend {
+    fn eq(&self, other: &GoodsForSend) -> bool {
+        fn view(g: &Goods) -> (&str, &str, &str, &str, i64, GradePrices, &Validity, &str, GoodsState) {
+            (&g.goods_code, &g.goods_name, &g.brand_code, &g.brand_name, g.sale_price, g.prices, &g.validity, &g.end_date, g.state)
+        }
+        view(&self.goods) == view(&other.goods)
     }
 }
 

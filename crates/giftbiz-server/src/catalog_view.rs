@@ -158,6 +158,19 @@ pub fn goods_detail(g: &Goods, grade: Grade, urls: &ImageUrls) -> GoodsDetail {
     }
 }
 
+/// A goods as `giftbiz catalog export` writes it: the 0101 item with the keys only the 0111
+/// detail has beside it (every grade's price, the type code, the category name), so the
+/// export reads back through the import without a loss.
+pub fn goods_export_entry(g: &Goods, urls: &ImageUrls) -> serde_json::Result<serde_json::Value> {
+    let mut entry = serde_json::to_value(goods_list_item(g, Grade::Basic, urls))?;
+    if let (Some(item), serde_json::Value::Object(detail)) = (entry.as_object_mut(), serde_json::to_value(goods_detail(g, Grade::Basic, urls))?) {
+        for (key, value) in detail {
+            item.entry(key).or_insert(value);
+        }
+    }
+    Ok(entry)
+}
+
 /// A brand as 0102 lists it and 0112 details it.
 pub fn brand_view(b: &Brand, urls: &ImageUrls) -> WireBrand {
     let code = b.brand_code.as_str();

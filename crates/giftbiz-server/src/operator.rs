@@ -11,7 +11,7 @@ use giftbiz_wire::Envelope;
 use serde_json::json;
 
 use crate::demo::catalog::{demo_catalog, DEMO_GOODS};
-use crate::catalog_view::{brand_view, goods_list_item, ImageUrls};
+use crate::catalog_view::{brand_view, goods_export_entry, ImageUrls};
 
 pub const DEMO_USER_ID: &str = "demo";
 /// Bizmoney the demo account starts with, so a first send works out of the box.
@@ -125,25 +125,7 @@ pub async fn export_catalog(store: &dyn Store) -> anyhow::Result<serde_json::Val
     let goods = store.all_goods().await?;
     let brands = store.all_brands().await?;
     let listed: Vec<_> = goods.iter().filter(|g| g.is_listed()).collect();
-    let mut items = Vec::with_capacity(listed.len());
-    for g in &listed {
-        let mut item = serde_json::to_value(goods_list_item(g, Grade::Basic, &urls))?;
-        if let Some(obj) = item.as_object_mut() {
-            for (key, value) in [
-                ("goldPrice", g.prices.gold.price),
-                ("goldDiscountRate", g.prices.gold.rate),
-                ("vipPrice", g.prices.vip.price),
-                ("vipDiscountRate", g.prices.vip.rate),
-                ("platinumPrice", g.prices.platinum.price),
-                ("platinumDiscountRate", g.prices.platinum.rate),
-            ] {
-                obj.insert(key.to_owned(), json!(value));
-            }
-            obj.insert("goodsTypeCd".to_owned(), json!(g.goods_type_cd));
-            obj.insert("categoryName1".to_owned(), json!(g.category_name1));
-        }
-        items.push(item);
-    }
+    let items = listed.iter().map(|g| goods_export_entry(g, &urls)).collect::<Result<Vec<_>, _>>()?;
     let goods_env = json!({"code": "0000", "message": null, "result": {"listNum": items.len(), "goodsList": items}});
     let brand_list: Vec<_> = brands.iter().map(|b| brand_view(b, &urls)).collect();
     let brands_env = Envelope::ok(BrandListResult { list_num: brand_list.len() as u64, brand_list });

@@ -9,6 +9,7 @@ pub mod api_code;
 pub mod catalog;
 pub mod coupon;
 pub mod envelope;
+pub mod lenient;
 pub mod params;
 pub mod result_code;
 pub mod values;

@@ -1,4 +1,5 @@
-//! A forgiving decoder from `serde_json::Value` into the shared wire types.
+//! A forgiving decoder from `serde_json::Value` into the wire types, for what others wrote:
+//! the SDK reads the live service through it, the server imports catalog dumps through it.
 //!
 //! The wire types are exact (integers are `i64`, strings are `String`, every key is required)
 //! because the server must emit exactly that. The live service is looser, so the client decodes
@@ -7,7 +8,8 @@
 //! - a number sent as a string (`"800"`, `"1,000"`, `""`) where an integer is expected;
 //! - a number or boolean where a string is expected (`"orderNo": 2025…`);
 //! - `null` or a missing key anywhere: the type's empty value (0, `""`, `None`, `[]`, or a
-//!   struct of empty values).
+//!   struct of empty values). (So a `#[serde(alias)]` cannot be used: the missing main key is
+//!   filled in as `null` beside the alias, and serde refuses the pair as a duplicate.)
 //!
 //! Errors name the path (`goodsList[3].salePrice`) but never the offending value: a value
 //! may be a PIN.
@@ -31,7 +33,7 @@ pub struct DecodeError {
 }
 
 impl DecodeError {
-    pub(crate) fn new(msg: impl Into<String>) -> DecodeError {
+    pub fn new(msg: impl Into<String>) -> DecodeError {
         DecodeError { path: Vec::new(), msg: msg.into() }
     }
 
