@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
+use giftbiz_core::partner::brand_codes_to_stored;
 use giftbiz_core::{Grade, UserId};
 use giftbiz_server::operator;
 
@@ -216,7 +217,7 @@ pub async fn partner(cmd: PartnerCommand) -> anyhow::Result<()> {
                 println!("{v}");
             } else {
                 println!("name         = {}", p.name);
-                println!("brands       = {}", p.brand_codes.join(","));
+                println!("brands       = {}", brand_codes_to_stored(&p.brand_codes));
                 println!("partner_code = {}", p.partner_code);
                 println!("token        = {}", issued.token.expose());
                 println!("(the token is shown only now; it is stored hashed)");
@@ -231,7 +232,7 @@ pub async fn partner(cmd: PartnerCommand) -> anyhow::Result<()> {
                 println!("{:<18} {:<24} {:<19} brands", "partner_code", "name", "created (UTC)");
                 for p in partners {
                     let created = giftbiz_core::time::from_millis(p.created_at_ms).format("%Y-%m-%d %H:%M:%S");
-                    println!("{:<18} {:<24} {created} {}", p.partner_code, p.name, p.brand_codes.join(","));
+                    println!("{:<18} {:<24} {created} {}", p.partner_code, p.name, brand_codes_to_stored(&p.brand_codes));
                 }
             }
         }

@@ -12,7 +12,7 @@ use common::Server;
 use giftbiz_client::wire::catalog::GoodsListItem;
 use giftbiz_client::{Client, LocalCatalog, LocalCatalogError, SearchQuery, SortOrder, SyncReport};
 use giftbiz_core::catalog::{Goods, GoodsState};
-use giftbiz_core::{Grade, GradePrices};
+use giftbiz_core::{GoodsCode, Grade, GradePrices};
 use giftbiz_server::demo::catalog::demo_catalog;
 
 const GOODS: usize = 3000;
@@ -114,17 +114,17 @@ async fn sync_reports_changes_and_resumes() {
     let mut changed_goods: Vec<Goods> = Vec::new();
     for i in 0..5 {
         let mut g = goods[i * 7].clone();
-        g.goods_code = format!("G9{:010}", i);
+        g.goods_code = GoodsCode::parse(&format!("G9{:010}", i)).unwrap();
         g.goods_no = 900_000 + i as i64;
         g.goods_name = format!("신상품 라떼 기프트 {i}");
         g.state = GoodsState::Sale;
-        expect_added.insert(g.goods_code.clone());
+        expect_added.insert(g.goods_code.as_str().to_owned());
         changed_goods.push(g);
     }
     let mut expect_changed = BTreeSet::new();
     let mut expect_removed = BTreeSet::new();
     for (n, code) in on_sale.iter().step_by(97).take(11).enumerate() {
-        let at = goods.iter().position(|g| &g.goods_code == code).unwrap();
+        let at = goods.iter().position(|g| g.goods_code == *code.as_str()).unwrap();
         let g = &mut goods[at];
         match n {
             0..=3 => {
@@ -192,13 +192,13 @@ async fn a_list_that_moves_during_the_sync_is_read_again() {
     let withdrawn: Vec<String> = listed[10..13].iter().map(|g| g.goods_code.clone()).collect();
     let mut change: Vec<Goods> = Vec::new();
     for code in &withdrawn {
-        let mut g = goods.iter().find(|g| &g.goods_code == code).unwrap().clone();
+        let mut g = goods.iter().find(|g| g.goods_code == *code.as_str()).unwrap().clone();
         g.state = GoodsState::Withdrawn;
         change.push(g);
     }
     for (i, g) in goods[..2].iter().enumerate() {
         let mut g = g.clone();
-        g.goods_code = format!("G8{:010}", i);
+        g.goods_code = GoodsCode::parse(&format!("G8{:010}", i)).unwrap();
         g.goods_no = 100 + i as i64;
         change.push(g);
     }
@@ -251,11 +251,11 @@ async fn unchanged_pages_are_skipped_and_changes_still_reported() {
     let withdrawn = listed[3 * PAGE as usize + 10].goods_code.clone();
     let mut change = Vec::new();
     for g in goods.iter_mut() {
-        if g.goods_code == repriced {
+        if g.goods_code == *repriced.as_str() {
             g.sale_price += 1000;
             g.prices = GradePrices::standard(g.sale_price, false);
             change.push(g.clone());
-        } else if g.goods_code == withdrawn {
+        } else if g.goods_code == *withdrawn.as_str() {
             g.state = GoodsState::Withdrawn;
             change.push(g.clone());
         }

@@ -239,7 +239,7 @@ async fn settling_a_used_coupon_keeps_it_and_a_cancelled_one_stays_cancelled() {
     let partner = operator::create_partner(server.store.as_ref(), "매장", &brand).await.unwrap().partner;
     let pin = used.pin.unwrap();
     // The SDK's PIN is the server's own type.
-    server.store.redeem(partner.id, &pin, &[brand], SystemClock.now_ms()).await.unwrap();
+    server.store.redeem(partner.id, &pin, &partner.brand_codes, SystemClock.now_ms()).await.unwrap();
     client.cancel("gone_1").await.unwrap();
 
     // A caller that lost both answers settles them.

@@ -10,6 +10,75 @@ use serde::{Deserialize, Serialize};
 use crate::time::kst;
 use crate::{Grade, GradePrice, GradePrices};
 
+/// Why a text is not a goods or brand code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a {0} is 1-50 letters, digits, '_' or '-'")]
+pub struct InvalidCode(&'static str);
+
+/// A catalog code (`G00000280811`, `BR00046`): 1-50 ASCII letters, digits, `_` or `-`. Parsed
+/// where a code enters (a request, an import, a partner's brand list), so no other text can
+/// reach a lookup or a stored row.
+macro_rules! catalog_code {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(raw: &str) -> Result<$name, InvalidCode> {
+                let ok = (1..=50).contains(&raw.len())
+                    && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if ok {
+                    Ok($name(raw.to_owned()))
+                } else {
+                    Err(InvalidCode($what))
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidCode;
+            fn try_from(raw: String) -> Result<$name, InvalidCode> {
+                $name::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(code: $name) -> String {
+                code.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+    };
+}
+
+catalog_code!(
+    /// `goodsCode`.
+    GoodsCode,
+    "goods code"
+);
+catalog_code!(
+    /// `brandCode`.
+    BrandCode,
+    "brand code"
+);
+
 /// `goodsStateCd`. Withdrawn goods stay stored (coupons point at them) but leave the list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GoodsState {
@@ -71,10 +140,10 @@ pub struct GoodsImages {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Goods {
-    pub goods_code: String,
+    pub goods_code: GoodsCode,
     pub goods_no: i64,
     pub goods_name: String,
-    pub brand_code: String,
+    pub brand_code: BrandCode,
     pub brand_name: String,
     pub content: String,
     pub content_add_desc: String,
@@ -164,7 +233,7 @@ pub struct BrandImages {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Brand {
-    pub brand_code: String,
+    pub brand_code: BrandCode,
     pub brand_seq: i64,
     pub brand_name: String,
     pub content: String,
@@ -183,6 +252,19 @@ mod tests {
     fn sample_goods() -> Goods {
         let json = r#"[{"goodsCode":"G1","goodsName":"아메리카노","brandCode":"B1","salePrice":4500}]"#;
         crate::catalog_import::parse_catalog(json).unwrap().goods.remove(0)
+    }
+
+    #[test]
+    fn codes_are_letters_digits_underscores_and_hyphens() {
+        assert_eq!(GoodsCode::parse("G00000280811").unwrap().as_str(), "G00000280811");
+        assert!(BrandCode::parse("BR_0-1").is_ok());
+        assert!(GoodsCode::parse(&"G".repeat(50)).is_ok());
+        for bad in ["", " G1", "G1 ", "G\"1", "커피", "G\u{0}", &"G".repeat(51)] {
+            assert_eq!(GoodsCode::parse(bad), Err(InvalidCode("goods code")), "{bad:?}");
+        }
+        // A stored document with a bad code is refused when it is read back.
+        assert!(serde_json::from_str::<BrandCode>("\"BR 1\"").is_err());
+        assert_eq!(serde_json::to_string(&BrandCode::parse("BR1").unwrap()).unwrap(), "\"BR1\"");
     }
 
     #[test]

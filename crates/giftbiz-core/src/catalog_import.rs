@@ -12,8 +12,8 @@ use giftbiz_wire::catalog::{Brand as WireBrand, GoodsDetail, GoodsListItem};
 use giftbiz_wire::lenient;
 use serde_json::{Map, Value};
 
-use crate::catalog::{BrandImages, GoodsImages, Validity};
-use crate::{Brand, Goods, GoodsState, GradePrice, GradePrices};
+use crate::catalog::{BrandImages, GoodsImages, InvalidCode, Validity};
+use crate::{Brand, BrandCode, Goods, GoodsCode, GoodsState, GradePrice, GradePrices};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -141,6 +141,10 @@ fn required(m: &Map<String, Value>, key: &str, value: String) -> Result<String, 
     }
 }
 
+fn code<C>(m: &Map<String, Value>, key: &str, value: String, parse: fn(&str) -> Result<C, InvalidCode>) -> Result<C, String> {
+    parse(&required(m, key, value)?).map_err(|e| format!("{key}: {e}"))
+}
+
 fn money(key: &str, n: i64) -> Result<i64, String> {
     if n < 0 {
         Err(format!("{key} {n} is negative"))
@@ -159,7 +163,7 @@ pub fn brand_from_wire(entry: &Map<String, Value>) -> Result<Brand, String> {
     let m = normalized(entry, &BRAND_SPELLINGS);
     let b: WireBrand = wire(&m)?;
     Ok(Brand {
-        brand_code: required(&m, "brandCode", b.brand_code)?,
+        brand_code: code(&m, "brandCode", b.brand_code, BrandCode::parse)?,
         brand_seq: b.brand_seq,
         brand_name: required(&m, "brandName", b.brand_name)?,
         content: b.content,
@@ -219,10 +223,10 @@ pub fn goods_from_wire(entry: &Map<String, Value>) -> Result<Goods, String> {
         cd => GoodsState::parse(cd).ok_or_else(|| format!("goodsStateCd {cd:?} is not SALE or SUS"))?,
     };
     Ok(Goods {
-        goods_code: required(&m, "goodsCode", item.goods_code)?,
+        goods_code: code(&m, "goodsCode", item.goods_code, GoodsCode::parse)?,
         goods_no: item.goods_no,
         goods_name: required(&m, "goodsName", item.goods_name)?,
-        brand_code: required(&m, "brandCode", item.brand_code)?,
+        brand_code: code(&m, "brandCode", item.brand_code, BrandCode::parse)?,
         brand_name: item.brand_name,
         content: item.content,
         content_add_desc: item.content_add_desc,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
-use crate::{AccountId, Won};
+use crate::{AccountId, BrandCode, GoodsCode, Won};
 
 /// `pinStatusCd` values the platform uses (of the spec's list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -101,9 +101,9 @@ pub struct NewCoupon {
     pub pin: Pin,
     /// An unguessable id for the coupon image URL (never the PIN).
     pub image_token: String,
-    pub goods_code: String,
+    pub goods_code: GoodsCode,
     pub goods_name: String,
-    pub brand_code: String,
+    pub brand_code: BrandCode,
     pub brand_name: String,
     /// 정상판매단가 (`cnsmPriceAmt`): the goods' sale price.
     pub sale_price: Won,
@@ -334,9 +334,9 @@ mod tests {
                 tr_id: TrId::parse("t", TrId::SPEC_MAX_LEN).unwrap(),
                 pin: Pin::new("123456789012"),
                 image_token: "x".into(),
-                goods_code: "G".into(),
+                goods_code: GoodsCode::parse("G").unwrap(),
                 goods_name: "g".into(),
-                brand_code: "B".into(),
+                brand_code: BrandCode::parse("B").unwrap(),
                 brand_name: "b".into(),
                 sale_price: Won::new(1000),
                 price: Won::new(940),

@@ -21,7 +21,7 @@ pub mod time;
 pub use account::{Account, AuthToken, NewAccount, UserId};
 pub use ids::{AccountId, PartnerId};
 pub use money::Won;
-pub use catalog::{Brand, Goods, GoodsState};
+pub use catalog::{Brand, BrandCode, Goods, GoodsCode, GoodsState};
 pub use grade::{Grade, GradePrice, GradePrices};
 pub use store::{
     AccountStore, CatalogCounts, CatalogStore, IssuanceStore, OutboxStore, PartnerStore, Store, StoreError,

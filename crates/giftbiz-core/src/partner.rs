@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::account::TokenHash;
 use crate::coupon::{Coupon, PinStatus};
-use crate::PartnerId;
+use crate::catalog::InvalidCode;
+use crate::{BrandCode, PartnerId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Partner {
@@ -22,7 +23,7 @@ pub struct Partner {
     #[serde(skip)]
     pub token_hash: TokenHash,
     /// The brands whose coupons this partner may look up and redeem.
-    pub brand_codes: Vec<String>,
+    pub brand_codes: Vec<BrandCode>,
     pub created_at_ms: i64,
 }
 
@@ -32,8 +33,8 @@ impl Partner {
         self.token_hash.matches(presented)
     }
 
-    pub fn serves(&self, brand_code: &str) -> bool {
-        self.brand_codes.iter().any(|b| b == brand_code)
+    pub fn serves(&self, brand_code: &BrandCode) -> bool {
+        self.brand_codes.contains(brand_code)
     }
 }
 
@@ -43,7 +44,7 @@ pub struct NewPartner {
     pub partner_code: String,
     pub name: String,
     pub token_hash: TokenHash,
-    pub brand_codes: Vec<String>,
+    pub brand_codes: Vec<BrandCode>,
     pub created_at_ms: i64,
 }
 
@@ -75,29 +76,25 @@ pub fn parse_partner_name(raw: &str) -> Result<String, InvalidPartner> {
 
 /// A comma-separated list of brand codes (`BR00001,BR00002`), trimmed and deduplicated in
 /// order; at least one.
-pub fn parse_brand_codes(raw: &str) -> Result<Vec<String>, InvalidPartner> {
-    let mut codes: Vec<String> = Vec::new();
+pub fn parse_brand_codes(raw: &str) -> Result<Vec<BrandCode>, InvalidPartner> {
+    let mut codes: Vec<BrandCode> = Vec::new();
     for code in raw.split(',').map(str::trim) {
-        let ok = !code.is_empty()
-            && code.len() <= 50
-            && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !ok {
-            return Err(InvalidPartner::BrandCodes);
-        }
-        if !codes.iter().any(|c| c == code) {
-            codes.push(code.to_owned());
+        let code = BrandCode::parse(code).map_err(|_| InvalidPartner::BrandCodes)?;
+        if !codes.contains(&code) {
+            codes.push(code);
         }
     }
     Ok(codes)
 }
 
 /// The stored form of a partner's brand codes: a comma list (codes never contain a comma).
-pub fn brand_codes_to_stored(codes: &[String]) -> String {
-    codes.join(",")
+pub fn brand_codes_to_stored(codes: &[BrandCode]) -> String {
+    codes.iter().map(BrandCode::as_str).collect::<Vec<_>>().join(",")
 }
 
-pub fn brand_codes_from_stored(stored: &str) -> Vec<String> {
-    stored.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect()
+/// The codes of a stored list; one that is not a code means the row is corrupt.
+pub fn brand_codes_from_stored(stored: &str) -> Result<Vec<BrandCode>, InvalidCode> {
+    stored.split(',').map(str::trim).filter(|c| !c.is_empty()).map(BrandCode::parse).collect()
 }
 
 /// The hex SHA-256 of a PIN: what the audit keeps, so an attempt can be matched to a coupon
@@ -247,8 +244,8 @@ pub enum RedeemError {
 
 /// Whether a partner serving `allowed` brands may see a coupon of `brand_code`: otherwise the
 /// coupon is, to that partner, not found.
-pub fn check_visible(brand_code: &str, allowed: &[String]) -> Result<(), RedeemRefusal> {
-    if allowed.iter().any(|b| b == brand_code) {
+pub fn check_visible(brand_code: &BrandCode, allowed: &[BrandCode]) -> Result<(), RedeemRefusal> {
+    if allowed.contains(brand_code) {
         Ok(())
     } else {
         Err(RedeemRefusal::NotFound)
@@ -261,9 +258,9 @@ pub fn check_visible(brand_code: &str, allowed: &[String]) -> Result<(), RedeemR
 /// 08 once `valid_until_ms < now`.
 pub fn check_redeemable(
     status: PinStatus,
-    brand_code: &str,
+    brand_code: &BrandCode,
     valid_until_ms: i64,
-    allowed: &[String],
+    allowed: &[BrandCode],
     now_ms: i64,
 ) -> Result<(), RedeemRefusal> {
     check_visible(brand_code, allowed)?;
@@ -290,8 +287,8 @@ impl Coupon {
 mod tests {
     use super::*;
 
-    fn brands(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+    fn brands(list: &[&str]) -> Vec<BrandCode> {
+        list.iter().map(|s| BrandCode::parse(s).unwrap()).collect()
     }
 
     #[test]
@@ -310,7 +307,7 @@ mod tests {
         assert_eq!(parse_brand_codes("BR1,,BR2"), Err(InvalidPartner::BrandCodes));
         assert_eq!(parse_brand_codes("BR 1"), Err(InvalidPartner::BrandCodes));
         let codes = brands(&["BR1", "BR2"]);
-        assert_eq!(brand_codes_from_stored(&brand_codes_to_stored(&codes)), codes);
+        assert_eq!(brand_codes_from_stored(&brand_codes_to_stored(&codes)).unwrap(), codes);
         assert_eq!(parse_partner_name("  카페 본점 ").unwrap(), "카페 본점");
         assert_eq!(parse_partner_name(" "), Err(InvalidPartner::Name));
     }
@@ -336,14 +333,15 @@ mod tests {
     #[test]
     fn redemption_rules() {
         let mine = brands(&["BR1"]);
-        assert_eq!(check_redeemable(PinStatus::Issued, "BR1", 10, &mine, 10), Ok(()));
-        assert_eq!(check_redeemable(PinStatus::Issued, "BR1", 10, &mine, 11), Err(RedeemRefusal::Expired));
-        assert_eq!(check_redeemable(PinStatus::Expired, "BR1", 10, &mine, 0), Err(RedeemRefusal::Expired));
-        assert_eq!(check_redeemable(PinStatus::Exchanged, "BR1", 10, &mine, 0), Err(RedeemRefusal::AlreadyUsed));
-        assert_eq!(check_redeemable(PinStatus::Cancelled, "BR1", 10, &mine, 0), Err(RedeemRefusal::Cancelled));
+        let [br1, br2] = [&mine[0], &BrandCode::parse("BR2").unwrap()];
+        assert_eq!(check_redeemable(PinStatus::Issued, br1, 10, &mine, 10), Ok(()));
+        assert_eq!(check_redeemable(PinStatus::Issued, br1, 10, &mine, 11), Err(RedeemRefusal::Expired));
+        assert_eq!(check_redeemable(PinStatus::Expired, br1, 10, &mine, 0), Err(RedeemRefusal::Expired));
+        assert_eq!(check_redeemable(PinStatus::Exchanged, br1, 10, &mine, 0), Err(RedeemRefusal::AlreadyUsed));
+        assert_eq!(check_redeemable(PinStatus::Cancelled, br1, 10, &mine, 0), Err(RedeemRefusal::Cancelled));
         // Another brand's coupon is not found, whatever its state.
         for s in [PinStatus::Issued, PinStatus::Exchanged, PinStatus::Cancelled, PinStatus::Expired] {
-            assert_eq!(check_redeemable(s, "BR2", 10, &mine, 0), Err(RedeemRefusal::NotFound));
+            assert_eq!(check_redeemable(s, br2, 10, &mine, 0), Err(RedeemRefusal::NotFound));
         }
     }
 }

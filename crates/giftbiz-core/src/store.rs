@@ -10,7 +10,7 @@ use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry,
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
 use crate::partner::{AuditEntry, AuditRecord, NewPartner, Partner, RedeemError};
-use crate::{Account, AccountId, Brand, Goods, Grade, NewAccount, PartnerId, UserId, Won};
+use crate::{Account, AccountId, Brand, BrandCode, Goods, GoodsCode, Grade, NewAccount, PartnerId, UserId, Won};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -57,11 +57,11 @@ pub trait CatalogStore: Send + Sync {
     async fn all_goods(&self) -> Result<Vec<Goods>, StoreError>;
     /// Up to `limit` goods (withdrawn ones too) after `after` = (goods_no, goods_code) in the
     /// order of `all_goods`, so a caller can walk the catalog without holding all of it.
-    async fn goods_batch(&self, after: Option<(i64, String)>, limit: u32) -> Result<Vec<Goods>, StoreError>;
-    async fn goods_by_code(&self, goods_code: &str) -> Result<Option<Goods>, StoreError>;
+    async fn goods_batch(&self, after: Option<(i64, GoodsCode)>, limit: u32) -> Result<Vec<Goods>, StoreError>;
+    async fn goods_by_code(&self, goods_code: &GoodsCode) -> Result<Option<Goods>, StoreError>;
     /// Every brand, ordered by sort then brand code.
     async fn all_brands(&self) -> Result<Vec<Brand>, StoreError>;
-    async fn brand_by_code(&self, brand_code: &str) -> Result<Option<Brand>, StoreError>;
+    async fn brand_by_code(&self, brand_code: &BrandCode) -> Result<Option<Brand>, StoreError>;
 }
 
 /// Bizmoney, its ledger and the coupons it pays for, through their whole life.
@@ -152,7 +152,7 @@ pub trait PartnerStore: Send + Sync {
         &self,
         partner_id: PartnerId,
         pin: &Pin,
-        brand_codes: &[String],
+        brand_codes: &[BrandCode],
         now_ms: i64,
     ) -> Result<Coupon, RedeemError>;
     /// Records an attempt that did not go through `redeem` (lookups, refusals before it).

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use giftbiz_core::catalog::Validity;
 use giftbiz_core::catalog_import::goods_from_wire;
-use giftbiz_core::{Brand, Goods, GoodsState, Grade, GradePrice, GradePrices, Store, StoreError};
+use giftbiz_core::{Brand, BrandCode, Goods, GoodsCode, GoodsState, Grade, GradePrice, GradePrices, Store, StoreError};
 
 use crate::catalog_view::{goods_list_item, ImageUrls};
 
@@ -59,7 +59,7 @@ impl GoodsFragment {
         );
         let price_at = price_at - rate.len();
         // No string value can hold this pattern: inside one, every quote is escaped.
-        let key = format!("\"goodsCode\":{}", json_string(&goods.goods_code));
+        let key = format!("\"goodsCode\":{}", json_string(goods.goods_code.as_str()));
         let code_at = json.find(&key).ok_or_else(corrupt)? + "\"goodsCode\":".len();
         let code_len = key.len() - "\"goodsCode\":".len();
         Ok(GoodsFragment {
@@ -115,7 +115,7 @@ pub struct GoodsForSend {
 }
 
 impl GoodsForSend {
-    pub fn goods_code(&self) -> &str {
+    pub fn goods_code(&self) -> &GoodsCode {
         &self.goods.goods_code
     }
 
@@ -123,7 +123,7 @@ impl GoodsForSend {
         &self.goods.goods_name
     }
 
-    pub fn brand_code(&self) -> &str {
+    pub fn brand_code(&self) -> &BrandCode {
         &self.goods.brand_code
     }
 
@@ -161,7 +161,7 @@ impl From<Goods> for GoodsForSend {
 /// Equal when a send would read the same: the fields behind the accessors.
 impl PartialEq for GoodsForSend {
     fn eq(&self, other: &GoodsForSend) -> bool {
-        fn view(g: &Goods) -> (&str, &str, &str, &str, i64, GradePrices, &Validity, &str, GoodsState) {
+        fn view(g: &Goods) -> (&GoodsCode, &str, &BrandCode, &str, i64, GradePrices, &Validity, &str, GoodsState) {
             (&g.goods_code, &g.goods_name, &g.brand_code, &g.brand_name, g.sale_price, g.prices, &g.validity, &g.end_date, g.state)
         }
         view(&self.goods) == view(&other.goods)
@@ -175,7 +175,7 @@ pub struct CatalogSnapshot {
     /// Indexes into `goods`, in the byte order of their codes' JSON strings.
     by_code: Vec<u32>,
     pub brands: Vec<Brand>,
-    brand_index: HashMap<String, usize>,
+    brand_index: HashMap<BrandCode, usize>,
 }
 
 impl CatalogSnapshot {
@@ -191,15 +191,15 @@ impl CatalogSnapshot {
     }
 
     /// A listed (not withdrawn) goods, as a send reads it; `None` if there is none by that code.
-    pub fn goods_for_send(&self, goods_code: &str) -> Result<Option<GoodsForSend>, StoreError> {
-        let key = json_string(goods_code);
+    pub fn goods_for_send(&self, goods_code: &GoodsCode) -> Result<Option<GoodsForSend>, StoreError> {
+        let key = json_string(goods_code.as_str());
         match self.by_code.binary_search_by(|&i| self.goods[i as usize].code_json().cmp(&key)) {
             Ok(at) => self.goods[self.by_code[at] as usize].goods_for_send().map(Some),
             Err(_) => Ok(None),
         }
     }
 
-    pub fn brand(&self, brand_code: &str) -> Option<&Brand> {
+    pub fn brand(&self, brand_code: &BrandCode) -> Option<&Brand> {
         self.brand_index.get(brand_code).map(|&i| &self.brands[i])
     }
 
@@ -362,8 +362,9 @@ mod tests {
     fn goods_for_send_from_the_snapshot_equal_the_stores() {
         use chrono::TimeZone;
         let (_, mut goods) = demo_catalog(60);
-        // Codes and names that JSON escapes, both kinds of validity, past and unparsable ends.
-        goods[0].goods_code = "G\"quoted\\code".into();
+        // The rarest code characters, a name that JSON escapes, both kinds of validity, past and
+        // unparsable ends. (A code JSON would escape cannot be made: GoodsCode refuses it.)
+        goods[0].goods_code = GoodsCode::parse("G_0-9").unwrap();
         goods[0].goods_name = "이름 \"따옴표\" \u{1}".into();
         goods[1].validity = Validity::Until { date: "20300101".into() };
         goods[2].validity = Validity::Days { days: 30 };
@@ -390,8 +391,8 @@ mod tests {
                 assert_eq!(cached.price_for(grade), g.price_for(grade));
             }
         }
-        assert_eq!(snap.goods_for_send("no such goods").unwrap(), None);
-        assert_eq!(snap.goods_for_send("").unwrap(), None);
+        assert_eq!(snap.goods_for_send(&GoodsCode::parse("G99999999999").unwrap()).unwrap(), None);
+        assert_eq!(snap.goods_for_send(&GoodsCode::parse("G").unwrap()).unwrap(), None);
     }
 
     /// The hand-assembled page is exactly what serializing the wire types would give.

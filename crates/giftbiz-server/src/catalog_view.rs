@@ -2,7 +2,7 @@
 //! detail, the 0102/0112 brand), each derived from the one goods or brand model, and the
 //! absolute image URLs they carry. The API, the catalog cache and the catalog export share them.
 
-use giftbiz_core::{Brand, Goods, Grade};
+use giftbiz_core::{Brand, BrandCode, Goods, GoodsCode, Grade};
 use giftbiz_wire::catalog::{Brand as WireBrand, GoodsDetail, GoodsListItem};
 
 use crate::images::ImageKind;
@@ -23,12 +23,12 @@ impl ImageUrls {
         ImageUrls { base: None }
     }
 
-    pub fn goods(&self, stored: &Option<String>, goods_code: &str, kind: ImageKind) -> String {
-        self.url(stored, "goods", goods_code, kind)
+    pub fn goods(&self, stored: &Option<String>, goods_code: &GoodsCode, kind: ImageKind) -> String {
+        self.url(stored, "goods", goods_code.as_str(), kind)
     }
 
-    pub fn brand(&self, stored: &Option<String>, brand_code: &str, kind: ImageKind) -> String {
-        self.url(stored, "brands", brand_code, kind)
+    pub fn brand(&self, stored: &Option<String>, brand_code: &BrandCode, kind: ImageKind) -> String {
+        self.url(stored, "brands", brand_code.as_str(), kind)
     }
 
     /// The coupon image a gubun I send returns: the URL carries a random token, never the PIN.
@@ -56,7 +56,7 @@ struct GoodsImageUrls {
 
 impl GoodsImageUrls {
     fn of(g: &Goods, urls: &ImageUrls) -> GoodsImageUrls {
-        let code = g.goods_code.as_str();
+        let code = &g.goods_code;
         GoodsImageUrls {
             small: urls.goods(&g.images.small, code, ImageKind::GoodsSmall),
             big: urls.goods(&g.images.big, code, ImageKind::GoodsBig),
@@ -72,10 +72,10 @@ pub fn goods_list_item(g: &Goods, grade: Grade, urls: &ImageUrls) -> GoodsListIt
     let price = g.price_for(grade);
     let images = GoodsImageUrls::of(g, urls);
     GoodsListItem {
-        goods_code: g.goods_code.clone(),
+        goods_code: g.goods_code.as_str().to_owned(),
         goods_no: g.goods_no,
         goods_name: g.goods_name.clone(),
-        brand_code: g.brand_code.clone(),
+        brand_code: g.brand_code.as_str().to_owned(),
         brand_name: g.brand_name.clone(),
         content: g.content.clone(),
         content_add_desc: g.content_add_desc.clone(),
@@ -120,9 +120,9 @@ pub fn goods_detail(g: &Goods, grade: Grade, urls: &ImageUrls) -> GoodsDetail {
     let images = GoodsImageUrls::of(g, urls);
     GoodsDetail {
         goods_no: g.goods_no,
-        goods_code: g.goods_code.clone(),
+        goods_code: g.goods_code.as_str().to_owned(),
         goods_name: g.goods_name.clone(),
-        brand_code: g.brand_code.clone(),
+        brand_code: g.brand_code.as_str().to_owned(),
         brand_name: g.brand_name.clone(),
         content: g.content.clone(),
         content_add_desc: g.content_add_desc.clone(),
@@ -173,10 +173,10 @@ pub fn goods_export_entry(g: &Goods, urls: &ImageUrls) -> serde_json::Result<ser
 
 /// A brand as 0102 lists it and 0112 details it.
 pub fn brand_view(b: &Brand, urls: &ImageUrls) -> WireBrand {
-    let code = b.brand_code.as_str();
+    let code = &b.brand_code;
     WireBrand {
         brand_seq: b.brand_seq,
-        brand_code: b.brand_code.clone(),
+        brand_code: b.brand_code.as_str().to_owned(),
         brand_name: b.brand_name.clone(),
         brand_banner_img: urls.brand(&b.images.banner, code, ImageKind::BrandBanner),
         brand_icon_img: urls.brand(&b.images.icon, code, ImageKind::BrandIcon),

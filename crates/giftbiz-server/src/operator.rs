@@ -5,7 +5,7 @@ use anyhow::Context;
 use giftbiz_core::account::{generate_auth_code, UserId};
 use giftbiz_core::catalog_import::{parse_catalog, ParsedCatalog};
 use giftbiz_core::coupon::LedgerReason;
-use giftbiz_core::{Account, AuthToken, CatalogCounts, Grade, NewAccount, Store, StoreError, Won};
+use giftbiz_core::{Account, AuthToken, BrandCode, CatalogCounts, Grade, NewAccount, Store, StoreError, Won};
 use giftbiz_wire::catalog::{BrandListResult, GoodsListResult};
 use giftbiz_wire::Envelope;
 use serde_json::json;
@@ -72,7 +72,7 @@ pub struct IssuedPartner {
     pub token: AuthToken,
     /// Brand codes the catalog does not (yet) hold: allowed, since a partner may be set up
     /// before its brands are imported, but worth telling the operator.
-    pub unknown_brands: Vec<String>,
+    pub unknown_brands: Vec<BrandCode>,
 }
 
 /// `brands` is a comma-separated list of brand codes (`BR00001,BR00002`).

@@ -157,6 +157,7 @@ async fn detail_endpoints_answer_err0401_for_unknown_codes(app: &TestApp) {
     assert_code(&app.call("/bizApi/brands/BR99999", "0112", &[]).await, "ERR0401");
     // Percent-encoded Hangul in the path is just an unknown code.
     assert_code(&app.call("/bizApi/goods/%EC%BB%A4%ED%94%BC", "0111", &[]).await, "ERR0401");
+    assert_code(&app.call("/bizApi/brands/BR%00%20", "0112", &[]).await, "ERR0401");
 }
 
 async fn images_linked_from_the_catalog_really_serve_pngs(app: &TestApp) {

@@ -160,6 +160,7 @@ async fn send_validation_codes(app: &TestApp) {
     let (far_d, far_t) = kst_in(91 * 24 * 60);
     let (ok_d, ok_t) = kst_in(60);
     let long_tr = "a".repeat(26);
+    let long_code = "G".repeat(51);
     let title21 = "가".repeat(21);
     let msg2001 = "가".repeat(2001);
     // (goods_code, tr_id, parameters overridden, the code expected)
@@ -171,6 +172,9 @@ async fn send_validation_codes(app: &TestApp) {
         (&goods, "v 3", vec![], "COUPON.0004"),
         (&goods, "v4", vec![("gubun", "X")], "ERR0208"),
         ("G99999999999", "v5", vec![], "COUPON.0011"),
+        // A code no goods can have (GoodsCode refuses it) is as unknown, and checked as late.
+        ("G 1'; --", "v5a", vec![], "COUPON.0011"),
+        (&long_code, "v5b", vec![], "COUPON.0011"),
         (suspended, "v6", vec![], "ERR0208"),
         (&goods, "v7", vec![("mms_title", "   ")], "COUPON.0001"),
         (&goods, "v8", vec![("mms_title", &title21)], "ERR0806"),

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use giftbiz_core::{Brand, CatalogCounts, Goods, StoreError};
+use giftbiz_core::{Brand, BrandCode, CatalogCounts, Goods, GoodsCode, StoreError};
 
 use crate::rows::{decode_doc, decode_docs, GOODS_DOC_SQL};
 use crate::{backend, sql_impl, Dialect};
@@ -17,8 +17,8 @@ sql_impl! { impl CatalogStore {
     }
 
     async fn upsert_catalog(&self, brands: &[Brand], goods: &[Goods]) -> Result<CatalogCounts, StoreError> {
-        let brands = with_docs(last_per_key(brands, |b| &b.brand_code))?;
-        let goods = with_docs(last_per_key(goods, |g| &g.goods_code))?;
+        let brands = with_docs(last_per_key(brands, |b| b.brand_code.as_str()))?;
+        let goods = with_docs(last_per_key(goods, |g| g.goods_code.as_str()))?;
 
         let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
         // First, so that its row lock queues concurrent catalog writers: two of them upserting
@@ -74,8 +74,9 @@ sql_impl! { impl CatalogStore {
         decode_docs("goods", rows)
     }
 
-    async fn goods_batch(&self, after: Option<(i64, String)>, limit: u32) -> Result<Vec<Goods>, StoreError> {
-        let (no, code) = after.unwrap_or((i64::MIN, String::new()));
+    async fn goods_batch(&self, after: Option<(i64, GoodsCode)>, limit: u32) -> Result<Vec<Goods>, StoreError> {
+        // No code is empty: ("", MIN) sorts before every row.
+        let (no, code) = after.map_or((i64::MIN, String::new()), |(no, code)| (no, String::from(code)));
         let rows = sqlx::query_as(
             "SELECT goods_code, doc FROM goods WHERE (goods_no, goods_code) > ($1, $2) \
              ORDER BY goods_no, goods_code LIMIT $3",
@@ -89,17 +90,17 @@ sql_impl! { impl CatalogStore {
         decode_docs("goods", rows)
     }
 
-    async fn goods_by_code(&self, goods_code: &str) -> Result<Option<Goods>, StoreError> {
+    async fn goods_by_code(&self, goods_code: &GoodsCode) -> Result<Option<Goods>, StoreError> {
         // On every send's path: the engine's fast read if it has one.
-        let doc = match self.dialect.hot_goods_doc(goods_code) {
+        let doc = match self.dialect.hot_goods_doc(goods_code.as_str()) {
             Some(doc) => doc?,
             None => sqlx::query_scalar(GOODS_DOC_SQL)
-                .bind(goods_code)
+                .bind(goods_code.as_str())
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(backend)?,
         };
-        doc.map(|doc: String| decode_doc("goods", goods_code, &doc)).transpose()
+        doc.map(|doc: String| decode_doc("goods", goods_code.as_str(), &doc)).transpose()
     }
 
     async fn all_brands(&self) -> Result<Vec<Brand>, StoreError> {
@@ -110,13 +111,13 @@ sql_impl! { impl CatalogStore {
         decode_docs("brand", rows)
     }
 
-    async fn brand_by_code(&self, brand_code: &str) -> Result<Option<Brand>, StoreError> {
+    async fn brand_by_code(&self, brand_code: &BrandCode) -> Result<Option<Brand>, StoreError> {
         let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM brands WHERE brand_code = $1")
-            .bind(brand_code)
+            .bind(brand_code.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        doc.map(|doc| decode_doc("brand", brand_code, &doc)).transpose()
+        doc.map(|doc| decode_doc("brand", brand_code.as_str(), &doc)).transpose()
     }
 } }
 

@@ -10,7 +10,7 @@ use giftbiz_core::partner::{
     Partner, PinHash, RedeemError, RedeemRefusal,
 };
 use giftbiz_core::send::Pin;
-use giftbiz_core::{IssuanceStore, PartnerId, StoreError};
+use giftbiz_core::{BrandCode, IssuanceStore, PartnerId, StoreError};
 
 use crate::rows::{AuditRow, PartnerRow, PARTNER_COLUMNS};
 use crate::{backend, sql_impl};
@@ -43,20 +43,20 @@ sql_impl! { impl PartnerStore {
         let sql = format!("SELECT {PARTNER_COLUMNS} FROM partners WHERE partner_code = $1");
         let row: Option<PartnerRow> =
             sqlx::query_as(&sql).bind(partner_code).fetch_optional(&self.pool).await.map_err(backend)?;
-        Ok(row.map(PartnerRow::into_partner))
+        row.map(PartnerRow::into_partner).transpose()
     }
 
     async fn list_partners(&self) -> Result<Vec<Partner>, StoreError> {
         let sql = format!("SELECT {PARTNER_COLUMNS} FROM partners ORDER BY id");
         let rows: Vec<PartnerRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await.map_err(backend)?;
-        Ok(rows.into_iter().map(PartnerRow::into_partner).collect())
+        rows.into_iter().map(PartnerRow::into_partner).collect()
     }
 
     async fn redeem(
         &self,
         partner_id: PartnerId,
         pin: &Pin,
-        brand_codes: &[String],
+        brand_codes: &[BrandCode],
         now_ms: i64,
     ) -> Result<Coupon, RedeemError> {
         let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
@@ -71,6 +71,8 @@ sql_impl! { impl PartnerStore {
             Some((id, brand_code, status, valid_until_ms)) => {
                 let status = PinStatus::parse(&status)
                     .ok_or_else(|| StoreError::Corrupt(format!("coupon {id}: status {status:?}")))?;
+                let brand_code = BrandCode::parse(&brand_code)
+                    .map_err(|_| StoreError::Corrupt(format!("coupon {id}: brand_code {brand_code:?}")))?;
                 let decision = check_redeemable(status, &brand_code, valid_until_ms, brand_codes, now_ms);
                 // Another brand's coupon stays unknown to this partner, in the audit too.
                 let visible = brand_codes.contains(&brand_code);

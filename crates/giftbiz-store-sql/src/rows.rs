@@ -9,7 +9,7 @@ use giftbiz_core::partner::{
     brand_codes_from_stored, AuditAction, AuditEntry, AuditOutcome, AuditRecord, Partner, PinHash,
 };
 use giftbiz_core::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
-use giftbiz_core::{Account, AccountId, PartnerId, StoreError, UserId, Won};
+use giftbiz_core::{Account, AccountId, BrandCode, GoodsCode, PartnerId, StoreError, UserId, Won};
 
 #[derive(sqlx::FromRow)]
 pub struct AccountRow {
@@ -126,6 +126,8 @@ impl CouponRow {
         let tr_id = TrId::parse(&self.tr_id, usize::MAX).map_err(|_| corrupt("tr_id", &self.tr_id))?;
         let phone_no = PhoneNo::parse(&self.phone_no).map_err(|_| corrupt("phone_no", "(masked)"))?;
         let callback_no = CallbackNo::parse(&self.callback_no).map_err(|_| corrupt("callback_no", &self.callback_no))?;
+        let goods_code = GoodsCode::parse(&self.goods_code).map_err(|_| corrupt("goods_code", &self.goods_code))?;
+        let brand_code = BrandCode::parse(&self.brand_code).map_err(|_| corrupt("brand_code", &self.brand_code))?;
         let status =
             PinStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
         let delivery = DeliveryStatus::parse(&self.delivery_status)
@@ -141,9 +143,9 @@ impl CouponRow {
                 tr_id,
                 pin: Pin::new(self.pin),
                 image_token: self.image_token,
-                goods_code: self.goods_code,
+                goods_code,
                 goods_name: self.goods_name,
-                brand_code: self.brand_code,
+                brand_code,
                 brand_name: self.brand_name,
                 sale_price: Won::new(self.sale_price),
                 price: Won::new(self.price),
@@ -265,15 +267,17 @@ pub struct PartnerRow {
 }
 
 impl PartnerRow {
-    pub fn into_partner(self) -> Partner {
-        Partner {
+    pub fn into_partner(self) -> Result<Partner, StoreError> {
+        let brand_codes = brand_codes_from_stored(&self.brand_codes)
+            .map_err(|_| StoreError::Corrupt(format!("partner {}: brand_codes {:?}", self.id, self.brand_codes)))?;
+        Ok(Partner {
             id: PartnerId::from_stored(self.id),
             partner_code: self.partner_code,
             name: self.name,
             token_hash: TokenHash::from_stored(self.token_hash),
-            brand_codes: brand_codes_from_stored(&self.brand_codes),
+            brand_codes,
             created_at_ms: self.created_at_ms,
-        }
+        })
     }
 }
 

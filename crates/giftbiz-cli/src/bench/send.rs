@@ -38,7 +38,7 @@ pub async fn run(database: Option<String>, phase: Duration) -> anyhow::Result<()
         ("custom_auth_token".to_owned(), issued.token.expose().to_owned()),
         ("dev_yn".to_owned(), "N".to_owned()),
         ("user_id".to_owned(), user.clone()),
-        ("goods_code".to_owned(), goods_code),
+        ("goods_code".to_owned(), String::from(goods_code)),
         ("gubun".to_owned(), "Y".to_owned()),
         ("phone_no".to_owned(), "01012345678".to_owned()),
         ("callback_no".to_owned(), "15880108".to_owned()),

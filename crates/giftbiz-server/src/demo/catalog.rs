@@ -8,7 +8,7 @@
 //! field is `None`: the platform renders the pictures (see `crate::images`).
 
 use giftbiz_core::catalog::{Brand, BrandImages, Goods, GoodsImages, GoodsState, Validity};
-use giftbiz_core::GradePrices;
+use giftbiz_core::{BrandCode, GoodsCode, GradePrices};
 
 /// Goods in the default demo catalog.
 pub const DEMO_GOODS: usize = 320;
@@ -602,8 +602,8 @@ pub fn demo_brands() -> Vec<Brand> {
         .collect()
 }
 
-fn brand_code(index: usize) -> String {
-    format!("BR{:05}", index + 1)
+fn brand_code(index: usize) -> BrandCode {
+    BrandCode::parse(&format!("BR{:05}", index + 1)).expect("BR and digits are a brand code")
 }
 
 /// The demo catalog with `goods_count` goods. Deterministic.
@@ -643,7 +643,8 @@ pub fn demo_catalog(goods_count: usize) -> (Vec<Brand>, Vec<Goods>) {
 
         // Codes and numbers increase with small gaps, like the live catalog's.
         goods_no += 1 + (h % 3) as i64;
-        let goods_code = format!("G{:011}", 280_000 + i as u64 * 11 + (h >> 8) % 11);
+        let goods_code = GoodsCode::parse(&format!("G{:011}", 280_000 + i as u64 * 11 + (h >> 8) % 11))
+            .expect("G and digits are a goods code");
 
         per_brand_rank[bi] += 1;
         let voucher = matches!(kind, Cash | Voucher);
@@ -875,10 +876,10 @@ mod tests {
         assert_eq!(numbers.len(), goods.len());
         assert!(goods.windows(2).all(|w| w[0].goods_no < w[1].goods_no));
         for g in &goods {
-            assert_eq!(g.goods_code.len(), 12, "{}", g.goods_code);
+            assert_eq!(g.goods_code.as_str().len(), 12, "{}", g.goods_code);
             assert!(
-                g.goods_code.starts_with('G')
-                    && g.goods_code[1..].bytes().all(|c| c.is_ascii_digit())
+                g.goods_code.as_str().starts_with('G')
+                    && g.goods_code.as_str()[1..].bytes().all(|c| c.is_ascii_digit())
             );
         }
         let brand_codes: HashSet<&str> = brands.iter().map(|b| b.brand_code.as_str()).collect();
@@ -900,7 +901,7 @@ mod tests {
             assert_eq!(category_name(g.category1_seq), g.category_name1);
         }
         for b in &brands {
-            assert!(b.brand_code.starts_with("BR") && b.brand_code.len() == 7);
+            assert!(b.brand_code.as_str().starts_with("BR") && b.brand_code.as_str().len() == 7);
             assert_eq!(b.images, BrandImages::default());
             assert!((1..=10).contains(&b.category1_seq));
         }

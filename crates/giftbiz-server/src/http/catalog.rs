@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use axum::Router;
+use giftbiz_core::{BrandCode, GoodsCode};
 use giftbiz_wire::catalog::{Brand as WireBrand, BrandDetailResult, BrandListResult, GoodsDetailResult};
 use giftbiz_wire::{params, ApiCode, Envelope, ResultCode};
 
@@ -50,8 +51,9 @@ async fn goods_detail(
 ) -> ApiResult<Response> {
     p.set_from_path(params::GOODS_CODE, goods_code);
     let caller = authenticate(&state, &p, ApiCode::GoodsDetail).await?;
-    let code = p.require(params::GOODS_CODE)?;
-    let goods = state.store.goods_by_code(code).await?.filter(|g| g.is_listed()).ok_or(Refusal::NoSuchGoods)?;
+    // No goods has a code that does not parse: it is as unknown as any other.
+    let code = GoodsCode::parse(p.require(params::GOODS_CODE)?).map_err(|_| Refusal::NoSuchGoods)?;
+    let goods = state.store.goods_by_code(&code).await?.filter(|g| g.is_listed()).ok_or(Refusal::NoSuchGoods)?;
     let result = GoodsDetailResult { goods_detail: catalog_view::goods_detail(&goods, caller.account.grade, &state.urls) };
     Ok(envelope_response(&Envelope::ok(result)))
 }
@@ -71,9 +73,9 @@ async fn brand_detail(
 ) -> ApiResult<Response> {
     p.set_from_path(params::BRAND_CODE, brand_code);
     let caller = authenticate(&state, &p, ApiCode::BrandDetail).await?;
-    let code = p.require(params::BRAND_CODE)?;
+    let code = BrandCode::parse(p.require(params::BRAND_CODE)?).map_err(|_| Refusal::NoSuchBrand)?;
     let snap = state.catalog.snapshot(caller.catalog_revision).await?;
-    let brand = snap.brand(code).ok_or(Refusal::NoSuchBrand)?;
+    let brand = snap.brand(&code).ok_or(Refusal::NoSuchBrand)?;
     Ok(envelope_response(&Envelope::ok(BrandDetailResult { brand_detail: brand_view(brand, &state.urls) })))
 }
 

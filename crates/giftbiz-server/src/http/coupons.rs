@@ -55,7 +55,7 @@ fn coupon_info(c: &Coupon, brand_thumb: Option<String>) -> CouponInfo {
         None => (None, None),
     };
     CouponInfo {
-        goods_cd: Some(c.new.goods_code.clone()),
+        goods_cd: Some(c.new.goods_code.as_str().to_owned()),
         pin_status_cd: Some(c.status.code().to_owned()),
         goods_nm: Some(c.new.goods_name.clone()),
         sell_price_amt: Some(c.new.price.to_string()),

@@ -6,6 +6,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use giftbiz_core::{BrandCode, GoodsCode};
 
 use super::AppState;
 use crate::images::ImageKind;
@@ -18,6 +19,7 @@ pub fn router() -> Router<AppState> {
 
 async fn goods_image(State(state): State<AppState>, Path((code, file)): Path<(String, String)>) -> Response {
     let Some(kind) = file.strip_suffix(".png").and_then(ImageKind::parse_goods) else { return not_found() };
+    let Ok(code) = GoodsCode::parse(&code) else { return not_found() };
     let Ok(goods) = state.store.goods_by_code(&code).await else { return unavailable() };
     let Some(goods) = goods.filter(|g| g.is_listed()) else { return not_found() };
     render(&state, format!("goods:{code}"), kind, goods.brand_name, Some(goods.goods_name)).await
@@ -25,6 +27,7 @@ async fn goods_image(State(state): State<AppState>, Path((code, file)): Path<(St
 
 async fn brand_image(State(state): State<AppState>, Path((code, file)): Path<(String, String)>) -> Response {
     let Some(kind) = file.strip_suffix(".png").and_then(ImageKind::parse_brand) else { return not_found() };
+    let Ok(code) = BrandCode::parse(&code) else { return not_found() };
     let Ok(snap) = state.catalog.current().await else { return unavailable() };
     let Some(brand) = snap.brand(&code) else { return not_found() };
     render(&state, format!("brand:{code}"), kind, brand.brand_name.clone(), None).await

@@ -26,6 +26,7 @@ use giftbiz_core::partner::{
     check_visible, AuditAction, AuditEntry, AuditOutcome, Partner, PinHash, RedeemError, RedeemRefusal,
 };
 use giftbiz_core::send::Pin;
+use giftbiz_core::{BrandCode, GoodsCode};
 use giftbiz_core::time::{from_millis, kst};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -84,9 +85,9 @@ fn endpoint(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
 /// What lookup and redeem answer: the coupon as the partner's counter needs it.
 #[derive(Debug, Serialize)]
 pub struct CouponView {
-    pub goods_code: String,
+    pub goods_code: GoodsCode,
     pub goods_name: String,
-    pub brand_code: String,
+    pub brand_code: BrandCode,
     pub brand_name: String,
     /// `pinStatusCd`: 01 issued, 02 exchanged (used), 07 cancelled, 08 expired.
     pub status_code: &'static str,

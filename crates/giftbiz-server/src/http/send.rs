@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::Router;
 use chrono::{DateTime, Utc};
+use giftbiz_core::GoodsCode;
 use giftbiz_core::send::{parse_gubun, parse_reservation, CallbackNo, Gubun, MmsMsg, MmsTitle, PhoneNo};
 use giftbiz_wire::coupon::SendResult;
 use giftbiz_wire::{params, ApiCode, Envelope, ResultCode};
@@ -14,6 +15,7 @@ use super::error::{envelope_response, ApiError, ApiResult};
 use super::params::Params;
 use super::{api_route, AppState};
 use crate::usecases::send::{send as issue, SendOrder};
+use crate::usecases::Refusal;
 
 pub fn router() -> Router<AppState> {
     api_route(Router::new(), "/send", send)
@@ -38,7 +40,8 @@ fn parse_order(state: &AppState, p: &Params, now: DateTime<Utc>) -> ApiResult<Se
         }
         _ => None,
     };
-    let goods_code = p.require(params::GOODS_CODE)?.to_owned();
+    // Last, as NOTES §4 orders it: an unparsable code is an unknown goods (COUPON.0011).
+    let goods_code = GoodsCode::parse(p.require(params::GOODS_CODE)?).map_err(|_| Refusal::UnknownSendGoods)?;
     Ok(SendOrder { tr_id, gubun, goods_code, title, msg, phone, callback, reserved_at })
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
 use giftbiz_core::send::{CallbackNo, Gubun, MmsMsg, MmsTitle, PhoneNo, Pin, TrId};
-use giftbiz_core::{GoodsState, Store, Won};
+use giftbiz_core::{GoodsCode, GoodsState, Store, Won};
 use rand::{Rng, RngCore};
 
 use super::{Caller, Failure, Refusal};
@@ -19,7 +19,7 @@ const PIN_ATTEMPTS: usize = 5;
 pub struct SendOrder {
     pub tr_id: TrId,
     pub gubun: Gubun,
-    pub goods_code: String,
+    pub goods_code: GoodsCode,
     pub title: MmsTitle,
     pub msg: MmsMsg,
     pub phone: PhoneNo,
@@ -47,9 +47,9 @@ pub async fn send(
         tr_id: order.tr_id,
         pin: new_pin(),
         image_token: new_image_token(),
-        goods_code: goods.goods_code().to_owned(),
+        goods_code: goods.goods_code().clone(),
         goods_name: goods.goods_name().to_owned(),
-        brand_code: goods.brand_code().to_owned(),
+        brand_code: goods.brand_code().clone(),
         brand_name: goods.brand_name().to_owned(),
         sale_price: Won::new(goods.sale_price()),
         price: Won::new(goods.price_for(account.grade).price),
@@ -89,7 +89,7 @@ async fn find_goods(
     store: &dyn Store,
     catalog: &Arc<CatalogCache>,
     caller: &Caller,
-    goods_code: &str,
+    goods_code: &GoodsCode,
 ) -> Result<Option<GoodsForSend>, Failure> {
     if let Some(snap) = catalog.snapshot_if_loaded(caller.catalog_revision) {
         return Ok(snap.goods_for_send(goods_code)?);

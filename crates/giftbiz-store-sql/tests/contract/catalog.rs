@@ -3,7 +3,7 @@
 use giftbiz_core::{Brand, Goods, GoodsState, Grade, StoreError};
 
 use crate::harness::TestDb;
-use crate::kit::{user, brand, codes, goods, new_account};
+use crate::kit::{bc, brand, codes, gc, goods, new_account, user};
 
 pub async fn catalog_upserts_replace_by_code(db: &TestDb) {
     let store = &*db.store;
@@ -32,15 +32,15 @@ pub async fn catalog_upserts_replace_by_code(db: &TestDb) {
     let brand_codes: Vec<&str> = all_brands.iter().map(|b| b.brand_code.as_str()).collect();
     assert_eq!(brand_codes, ["BR001", "BR002", "BR000"]);
     assert_eq!(
-        store.brand_by_code("BR000").await.unwrap(),
+        store.brand_by_code(&bc("BR000")).await.unwrap(),
         Some(brands[2].clone())
     );
     assert_eq!(
-        store.goods_by_code("G300").await.unwrap(),
+        store.goods_by_code(&gc("G300")).await.unwrap(),
         Some(goods_list[0].clone())
     );
-    assert_eq!(store.goods_by_code("nope").await.unwrap(), None);
-    assert_eq!(store.brand_by_code("nope").await.unwrap(), None);
+    assert_eq!(store.goods_by_code(&gc("nope")).await.unwrap(), None);
+    assert_eq!(store.brand_by_code(&bc("nope")).await.unwrap(), None);
 
     // Upserting again replaces by code: the name, state and number change, the rest stays.
     let mut changed = goods("G100", 9, "BR001");
@@ -57,7 +57,7 @@ pub async fn catalog_upserts_replace_by_code(db: &TestDb) {
     assert!(rev2 > rev1);
 
     assert_eq!(
-        store.goods_by_code("G100").await.unwrap(),
+        store.goods_by_code(&gc("G100")).await.unwrap(),
         Some(changed.clone())
     );
     assert_eq!(
@@ -85,8 +85,8 @@ pub async fn a_later_duplicate_in_one_batch_wins(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!((counts.brands, counts.goods), (1, 2));
-    assert_eq!(store.goods_by_code("G1").await.unwrap(), Some(second));
-    assert_eq!(store.brand_by_code("B").await.unwrap().unwrap().sort, 2);
+    assert_eq!(store.goods_by_code(&gc("G1")).await.unwrap(), Some(second));
+    assert_eq!(store.brand_by_code(&bc("B")).await.unwrap().unwrap().sort, 2);
 }
 
 /// More rows than one upsert statement takes (SQLite: bound parameters; PostgreSQL: rows).
@@ -196,7 +196,7 @@ pub async fn unreadable_rows_are_corrupt(db: &TestDb) {
         Err(StoreError::Corrupt(_))
     ));
     assert!(matches!(
-        store.goods_by_code("G1").await,
+        store.goods_by_code(&gc("G1")).await,
         Err(StoreError::Corrupt(_))
     ));
     assert!(matches!(
@@ -204,7 +204,7 @@ pub async fn unreadable_rows_are_corrupt(db: &TestDb) {
         Err(StoreError::Corrupt(_))
     ));
     assert!(matches!(
-        store.brand_by_code("B").await,
+        store.brand_by_code(&bc("B")).await,
         Err(StoreError::Corrupt(_))
     ));
     assert!(matches!(

@@ -6,7 +6,7 @@ use giftbiz_core::account::TokenHash;
 use giftbiz_core::catalog::{BrandImages, GoodsImages, Validity};
 use giftbiz_core::coupon::{LedgerEntry, LedgerReason, NewCoupon};
 use giftbiz_core::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
-use giftbiz_core::{AccountId, Brand, Goods, GoodsState, Grade, GradePrices, NewAccount, Store, UserId, Won};
+use giftbiz_core::{AccountId, Brand, BrandCode, Goods, GoodsCode, GoodsState, Grade, GradePrices, NewAccount, Store, UserId, Won};
 
 pub fn new_account(user_id: &str, auth_code: &str) -> NewAccount {
     NewAccount {
@@ -20,7 +20,7 @@ pub fn new_account(user_id: &str, auth_code: &str) -> NewAccount {
 
 pub fn brand(code: &str, sort: i64) -> Brand {
     Brand {
-        brand_code: code.to_owned(),
+        brand_code: bc(code),
         brand_seq: sort * 10,
         brand_name: format!("브랜드 {code}"),
         content: String::new(),
@@ -38,10 +38,10 @@ pub fn brand(code: &str, sort: i64) -> Brand {
 
 pub fn goods(code: &str, goods_no: i64, brand_code: &str) -> Goods {
     Goods {
-        goods_code: code.to_owned(),
+        goods_code: gc(code),
         goods_no,
         goods_name: format!("상품 {code}"),
-        brand_code: brand_code.to_owned(),
+        brand_code: bc(brand_code),
         brand_name: format!("브랜드 {brand_code}"),
         content: "설명".to_owned(),
         content_add_desc: String::new(),
@@ -76,6 +76,14 @@ pub fn goods(code: &str, goods_no: i64, brand_code: &str) -> Goods {
 }
 
 /// A user id the scenarios know to be valid.
+pub fn gc(raw: &str) -> GoodsCode {
+    GoodsCode::parse(raw).expect("a goods code")
+}
+
+pub fn bc(raw: &str) -> BrandCode {
+    BrandCode::parse(raw).expect("a brand code")
+}
+
 pub fn user(raw: &str) -> UserId {
     UserId::parse(raw).expect("a valid user id")
 }
@@ -114,9 +122,9 @@ pub fn new_coupon(account_id: AccountId, tr_id: &str, price: i64, gubun: Gubun) 
         tr_id: tr(tr_id),
         pin: Pin::new(format!("9{n:011}")),
         image_token: format!("img-{n:08}"),
-        goods_code: "G00000001".to_owned(),
+        goods_code: gc("G00000001"),
         goods_name: "아메리카노 T".to_owned(),
-        brand_code: "BR001".to_owned(),
+        brand_code: bc("BR001"),
         brand_name: "카페".to_owned(),
         sale_price: Won::new(price + price / 10),
         price: Won::new(price),
