@@ -12,7 +12,7 @@ use common::Server;
 use giftbiz_client::wire::catalog::GoodsListItem;
 use giftbiz_client::{Client, LocalCatalog, LocalCatalogError, SearchQuery, SortOrder, SyncReport};
 use giftbiz_core::catalog::{Goods, GoodsState};
-use giftbiz_core::{GoodsCode, Grade, GradePrices};
+use giftbiz_core::{GoodsCode, Grade, GradePrices, Won};
 use giftbiz_server::demo::catalog::demo_catalog;
 
 const GOODS: usize = 3000;
@@ -128,7 +128,7 @@ async fn sync_reports_changes_and_resumes() {
         let g = &mut goods[at];
         match n {
             0..=3 => {
-                g.sale_price += 1000;
+                g.sale_price = g.sale_price + Won::new(1000);
                 g.prices = GradePrices::standard(g.sale_price, false);
                 expect_changed.insert(code.clone());
             }
@@ -252,7 +252,7 @@ async fn unchanged_pages_are_skipped_and_changes_still_reported() {
     let mut change = Vec::new();
     for g in goods.iter_mut() {
         if g.goods_code == *repriced.as_str() {
-            g.sale_price += 1000;
+            g.sale_price = g.sale_price + Won::new(1000);
             g.prices = GradePrices::standard(g.sale_price, false);
             change.push(g.clone());
         } else if g.goods_code == *withdrawn.as_str() {

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::time::kst;
-use crate::{Grade, GradePrice, GradePrices};
+use crate::{Grade, GradePrice, GradePrices, Won};
 
 /// Why a text is not a goods or brand code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -154,9 +154,9 @@ pub struct Goods {
     pub category_name1: String,
     pub images: GoodsImages,
     /// 권장 소비자 가격.
-    pub sale_price: i64,
+    pub sale_price: Won,
     /// 공급사 할인 반영 가격.
-    pub real_price: i64,
+    pub real_price: Won,
     pub prices: GradePrices,
     pub validity: Validity,
     pub srch_keyword: String,

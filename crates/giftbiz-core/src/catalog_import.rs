@@ -13,7 +13,7 @@ use giftbiz_wire::lenient;
 use serde_json::{Map, Value};
 
 use crate::catalog::{BrandImages, GoodsImages, InvalidCode, Validity};
-use crate::{Brand, BrandCode, Goods, GoodsCode, GoodsState, GradePrice, GradePrices};
+use crate::{Brand, BrandCode, Goods, GoodsCode, GoodsState, GradePrice, GradePrices, Won};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -145,11 +145,11 @@ fn code<C>(m: &Map<String, Value>, key: &str, value: String, parse: fn(&str) -> 
     parse(&required(m, key, value)?).map_err(|e| format!("{key}: {e}"))
 }
 
-fn money(key: &str, n: i64) -> Result<i64, String> {
+fn money(key: &str, n: i64) -> Result<Won, String> {
     if n < 0 {
         Err(format!("{key} {n} is negative"))
     } else {
-        Ok(n)
+        Ok(Won::new(n))
     }
 }
 
@@ -281,8 +281,8 @@ mod tests {
         let c = parse_catalog(LIVE_0101).unwrap();
         assert_eq!(c.goods.len(), 1);
         let g = &c.goods[0];
-        assert_eq!(g.prices.basic, GradePrice { price: 750, rate: 6 });
-        assert_eq!(g.real_price, 800);
+        assert_eq!(g.prices.basic, GradePrice { price: Won::new(750), rate: 6 });
+        assert_eq!(g.real_price, Won::new(800));
         assert_eq!(g.validity, Validity::Days { days: 30 });
         assert!(g.images.small.as_deref().unwrap().starts_with("https://"));
         assert_eq!(g.images.big, None);

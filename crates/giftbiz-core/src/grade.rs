@@ -3,6 +3,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Won;
+
 /// An account's grade; it picks the price the account pays for every goods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -49,17 +51,17 @@ impl FromStr for Grade {
 /// One grade's price (whole KRW) and its discount rate (percent of the sale price).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GradePrice {
-    pub price: i64,
+    pub price: Won,
     pub rate: i64,
 }
 
 impl GradePrice {
     /// The grade price for `rate` percent off `sale_price`, rounded to 10 won as the live
     /// catalog does (800 at 9 % → 730, at 11 % → 710).
-    pub fn discounted(sale_price: i64, rate: i64) -> GradePrice {
-        let exact_times_100 = sale_price * (100 - rate);
+    pub fn discounted(sale_price: Won, rate: i64) -> GradePrice {
+        let exact_times_100 = sale_price.get() * (100 - rate);
         let price = (exact_times_100 + 500) / 1000 * 10;
-        GradePrice { price, rate }
+        GradePrice { price: Won::new(price), rate }
     }
 }
 
@@ -74,7 +76,7 @@ pub struct GradePrices {
 
 impl GradePrices {
     /// The standard rate table: 6-12 % off general goods, 1-2 % off cash-like vouchers.
-    pub fn standard(sale_price: i64, voucher: bool) -> GradePrices {
+    pub fn standard(sale_price: Won, voucher: bool) -> GradePrices {
         let rates = if voucher { [1, 1, 2, 2] } else { [6, 8, 10, 12] };
         GradePrices {
             basic: GradePrice::discounted(sale_price, rates[0]),
@@ -100,10 +102,10 @@ mod tests {
 
     #[test]
     fn rounding_matches_the_spec_example() {
-        assert_eq!(GradePrice::discounted(800, 6).price, 750);
-        assert_eq!(GradePrice::discounted(800, 9).price, 730);
-        assert_eq!(GradePrice::discounted(800, 11).price, 710);
-        assert_eq!(GradePrice::discounted(50_000, 1).price, 49_500);
+        assert_eq!(GradePrice::discounted(Won::new(800), 6).price, Won::new(750));
+        assert_eq!(GradePrice::discounted(Won::new(800), 9).price, Won::new(730));
+        assert_eq!(GradePrice::discounted(Won::new(800), 11).price, Won::new(710));
+        assert_eq!(GradePrice::discounted(Won::new(50_000), 1).price, Won::new(49_500));
     }
 
     #[test]

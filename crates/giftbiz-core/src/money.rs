@@ -4,10 +4,10 @@
 use std::fmt;
 use std::ops::{Add, Neg, Sub};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An amount of bizmoney in whole won, either sign (a charge, a refund, a balance).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Won(i64);
 

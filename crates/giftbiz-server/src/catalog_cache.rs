@@ -20,7 +20,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use giftbiz_core::catalog::Validity;
 use giftbiz_core::catalog_import::goods_from_wire;
-use giftbiz_core::{Brand, BrandCode, Goods, GoodsCode, GoodsState, Grade, GradePrice, GradePrices, Store, StoreError};
+use giftbiz_core::{Brand, BrandCode, Goods, GoodsCode, GoodsState, Grade, GradePrice, GradePrices, Store, StoreError, Won};
 
 use crate::catalog_view::{goods_list_item, ImageUrls};
 
@@ -97,7 +97,7 @@ impl GoodsFragment {
         out.extend_from_slice(&bytes[..a]);
         out.extend_from_slice(itoa::Buffer::new().format(p.rate).as_bytes());
         out.extend_from_slice(&bytes[a..b]);
-        out.extend_from_slice(itoa::Buffer::new().format(p.price).as_bytes());
+        out.extend_from_slice(itoa::Buffer::new().format(p.price.get()).as_bytes());
         out.extend_from_slice(&bytes[b..]);
     }
 }
@@ -131,7 +131,7 @@ impl GoodsForSend {
         &self.goods.brand_name
     }
 
-    pub fn sale_price(&self) -> i64 {
+    pub fn sale_price(&self) -> Won {
         self.goods.sale_price
     }
 
@@ -161,7 +161,7 @@ impl From<Goods> for GoodsForSend {
 /// Equal when a send would read the same: the fields behind the accessors.
 impl PartialEq for GoodsForSend {
     fn eq(&self, other: &GoodsForSend) -> bool {
-        fn view(g: &Goods) -> (&GoodsCode, &str, &BrandCode, &str, i64, GradePrices, &Validity, &str, GoodsState) {
+        fn view(g: &Goods) -> (&GoodsCode, &str, &BrandCode, &str, Won, GradePrices, &Validity, &str, GoodsState) {
             (&g.goods_code, &g.goods_name, &g.brand_code, &g.brand_name, g.sale_price, g.prices, &g.validity, &g.end_date, g.state)
         }
         view(&self.goods) == view(&other.goods)

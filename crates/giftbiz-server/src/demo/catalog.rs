@@ -8,7 +8,7 @@
 //! field is `None`: the platform renders the pictures (see `crate::images`).
 
 use giftbiz_core::catalog::{Brand, BrandImages, Goods, GoodsImages, GoodsState, Validity};
-use giftbiz_core::{BrandCode, GoodsCode, GradePrices};
+use giftbiz_core::{BrandCode, GoodsCode, GradePrices, Won};
 
 /// Goods in the default demo catalog.
 pub const DEMO_GOODS: usize = 320;
@@ -673,9 +673,9 @@ pub fn demo_catalog(goods_count: usize) -> (Vec<Brand>, Vec<Goods>) {
             category1_seq: spec.category,
             category_name1: brand.category1_name.clone(),
             images: GoodsImages::default(),
-            sale_price,
-            real_price: sale_price,
-            prices: GradePrices::standard(sale_price, voucher),
+            sale_price: Won::new(sale_price),
+            real_price: Won::new(sale_price),
+            prices: GradePrices::standard(Won::new(sale_price), voucher),
             validity: validity(kind, h >> 16),
             srch_keyword: format!("{goods_name}, {}, {}", spec.keywords, spec.name),
             end_date: "2999-12-30T15:00:00.000+0000".to_owned(),
@@ -938,7 +938,7 @@ mod tests {
             .any(|g| g.validity == Validity::Days { days: 30 }));
         for g in &goods {
             assert!(
-                g.sale_price >= 500 && g.sale_price % 10 == 0,
+                g.sale_price.get() >= 500 && g.sale_price.get() % 10 == 0,
                 "{} {}",
                 g.goods_name,
                 g.sale_price
@@ -967,13 +967,13 @@ mod tests {
             .iter()
             .find(|g| g.goods_name == "카페 아메리카노 T")
             .unwrap();
-        assert_eq!(americano.sale_price, 4700);
+        assert_eq!(americano.sale_price, Won::new(4700));
         assert_eq!(americano.prices.basic.rate, 6);
         let ssg = goods
             .iter()
             .find(|g| g.goods_name == "신세계 모바일 상품권 5만원")
             .unwrap();
-        assert_eq!(ssg.prices.basic.price, 49_500);
+        assert_eq!(ssg.prices.basic.price, Won::new(49_500));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
 use giftbiz_core::send::{CallbackNo, Gubun, MmsMsg, MmsTitle, PhoneNo, Pin, TrId};
-use giftbiz_core::{GoodsCode, GoodsState, Store, Won};
+use giftbiz_core::{GoodsCode, GoodsState, Store};
 use rand::{Rng, RngCore};
 
 use super::{Caller, Failure, Refusal};
@@ -51,8 +51,8 @@ pub async fn send(
         goods_name: goods.goods_name().to_owned(),
         brand_code: goods.brand_code().clone(),
         brand_name: goods.brand_name().to_owned(),
-        sale_price: Won::new(goods.sale_price()),
-        price: Won::new(goods.price_for(account.grade).price),
+        sale_price: goods.sale_price(),
+        price: goods.price_for(account.grade).price,
         gubun: order.gubun,
         phone_no: order.phone.clone(),
         callback_no: order.callback,
