@@ -4,22 +4,38 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use giftbiz_core::partner::brand_codes_to_stored;
-use giftbiz_core::{Grade, UserId};
+use giftbiz_core::{Grade, UserId, Won};
 use giftbiz_server::operator;
 
 use crate::output::print_json;
 use crate::Common;
+
+/// The account a command acts on.
+#[derive(Args)]
+pub struct AccountArgs {
+    #[command(flatten)]
+    common: Common,
+    #[arg(long, value_parser = UserId::parse)]
+    user_id: UserId,
+}
+
+/// A listing: a table, or JSON with `--json`.
+#[derive(Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    common: Common,
+    #[arg(long)]
+    json: bool,
+}
 
 #[derive(Subcommand)]
 pub enum AccountCommand {
     /// Create an account and print its custom_auth_code and custom_auth_token.
     Create {
         #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        user_id: String,
+        account: AccountArgs,
         #[arg(long, default_value = "basic")]
         grade: Grade,
         /// Print one JSON object (user_id, custom_auth_code, custom_auth_token).
@@ -27,27 +43,18 @@ pub enum AccountCommand {
         json: bool,
     },
     /// List accounts (never tokens).
-    List {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        json: bool,
-    },
+    List(ListArgs),
     /// Change an account's grade (the price it pays).
     SetGrade {
         #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        user_id: String,
+        account: AccountArgs,
         #[arg(long)]
         grade: Grade,
     },
     /// Issue a new token; the old one stops working at once.
     RotateToken {
         #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        user_id: String,
+        account: AccountArgs,
         #[arg(long)]
         json: bool,
     },
@@ -70,12 +77,12 @@ pub enum PartnerCommand {
         json: bool,
     },
     /// List partners (never tokens).
-    List {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        json: bool,
-    },
+    List(ListArgs),
+}
+
+/// Whole KRW.
+fn won(raw: &str) -> Result<Won, std::num::ParseIntError> {
+    raw.parse().map(Won::new)
 }
 
 #[derive(Subcommand)]
@@ -83,33 +90,27 @@ pub enum BizmoneyCommand {
     /// Add bizmoney to an account.
     Charge {
         #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        user_id: String,
+        account: AccountArgs,
         /// Whole KRW, positive.
-        #[arg(long)]
-        amount: i64,
+        #[arg(long, value_parser = won)]
+        amount: Won,
         #[arg(long, default_value = "")]
         memo: String,
     },
     /// Correct an account's bizmoney by a signed amount (never below zero).
     Adjust {
         #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        user_id: String,
+        account: AccountArgs,
         /// Whole KRW, either sign.
-        #[arg(long, allow_hyphen_values = true)]
-        amount: i64,
+        #[arg(long, allow_hyphen_values = true, value_parser = won)]
+        amount: Won,
         #[arg(long)]
         memo: String,
     },
     /// Print an account's ledger and balance.
     Statement {
         #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        user_id: String,
+        account: AccountArgs,
         #[arg(long)]
         json: bool,
     },
@@ -166,12 +167,12 @@ fn print_credentials(issued: &operator::IssuedAccount, json: bool) {
 
 pub async fn account(cmd: AccountCommand) -> anyhow::Result<()> {
     match cmd {
-        AccountCommand::Create { common, user_id, grade, json } => {
+        AccountCommand::Create { account: AccountArgs { common, user_id }, grade, json } => {
             let store = open(&common).await?;
             let issued = operator::create_account(store.as_ref(), &user_id, grade).await?;
             print_credentials(&issued, json);
         }
-        AccountCommand::List { common, json } => {
+        AccountCommand::List(ListArgs { common, json }) => {
             let store = open(&common).await?;
             let accounts = store.list_accounts().await?;
             if json {
@@ -184,12 +185,12 @@ pub async fn account(cmd: AccountCommand) -> anyhow::Result<()> {
                 }
             }
         }
-        AccountCommand::SetGrade { common, user_id, grade } => {
+        AccountCommand::SetGrade { account: AccountArgs { common, user_id }, grade } => {
             let store = open(&common).await?;
             operator::set_grade(store.as_ref(), &user_id, grade).await?;
             println!("{user_id}: grade is now {grade}");
         }
-        AccountCommand::RotateToken { common, user_id, json } => {
+        AccountCommand::RotateToken { account: AccountArgs { common, user_id }, json } => {
             let store = open(&common).await?;
             let issued = operator::rotate_token(store.as_ref(), &user_id).await?;
             print_credentials(&issued, json);
@@ -223,7 +224,7 @@ pub async fn partner(cmd: PartnerCommand) -> anyhow::Result<()> {
                 println!("(the token is shown only now; it is stored hashed)");
             }
         }
-        PartnerCommand::List { common, json } => {
+        PartnerCommand::List(ListArgs { common, json }) => {
             let store = open(&common).await?;
             let partners = store.list_partners().await?;
             if json {
@@ -269,18 +270,17 @@ pub async fn catalog(cmd: CatalogCommand) -> anyhow::Result<()> {
 pub async fn bizmoney(cmd: BizmoneyCommand) -> anyhow::Result<()> {
     use giftbiz_core::coupon::LedgerReason;
     match cmd {
-        BizmoneyCommand::Charge { common, user_id, amount, memo } => {
+        BizmoneyCommand::Charge { account: AccountArgs { common, user_id }, amount, memo } => {
             let store = open(&common).await?;
             let balance = operator::change_bizmoney(store.as_ref(), &user_id, amount, LedgerReason::Charge, &memo).await?;
             println!("{user_id}: charged {amount} KRW, balance {balance} KRW");
         }
-        BizmoneyCommand::Adjust { common, user_id, amount, memo } => {
+        BizmoneyCommand::Adjust { account: AccountArgs { common, user_id }, amount, memo } => {
             let store = open(&common).await?;
             let balance = operator::change_bizmoney(store.as_ref(), &user_id, amount, LedgerReason::Adjustment, &memo).await?;
             println!("{user_id}: adjusted by {amount} KRW, balance {balance} KRW");
         }
-        BizmoneyCommand::Statement { common, user_id, json } => {
-            let user_id = UserId::parse(&user_id)?;
+        BizmoneyCommand::Statement { account: AccountArgs { common, user_id }, json } => {
             let store = open(&common).await?;
             let account = store.account_by_user_id(&user_id).await?.with_context(|| format!("no account with user id \"{user_id}\""))?;
             let entries = store.ledger(account.id).await?;

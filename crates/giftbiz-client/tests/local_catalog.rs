@@ -38,6 +38,26 @@ fn contents(c: &LocalCatalog) -> Vec<GoodsListItem> {
     c.search(&SearchQuery::new()).unwrap().into_iter().map(|g| g.goods).collect()
 }
 
+/// A server of `grade` holding the demo catalog, a client of it, the catalog as stored and as
+/// 0101 lists it, and a folder for local catalog files.
+struct Demo {
+    server: Server,
+    client: Client,
+    brands: usize,
+    goods: Vec<Goods>,
+    listed: Vec<GoodsListItem>,
+    dir: tempfile::TempDir,
+}
+
+async fn demo(grade: Grade) -> Demo {
+    let server = Server::start(grade, 0).await;
+    let (brands, goods) = demo_catalog(GOODS);
+    server.store.upsert_catalog(&brands, &goods).await.unwrap();
+    let client = server.client();
+    let listed = client.goods_list_all(1000).await.unwrap();
+    Demo { server, client, brands: brands.len(), goods, listed, dir: tempfile::tempdir().unwrap() }
+}
+
 /// A sync of the file at `path` whose caller crashes (its task panics) right after the second
 /// page is stored. (Dropping the future instead is not a crash at a fixed point: pages fetched
 /// ahead are stored within one poll.)
@@ -57,13 +77,8 @@ async fn sync_crashed_after_two_pages(path: &Path, client: &Client) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_reports_changes_and_resumes() {
-    let server = Server::start(Grade::Gold, 0).await;
-    let (brands, mut goods) = demo_catalog(GOODS);
-    server.store.upsert_catalog(&brands, &goods).await.unwrap();
-    let client = server.client();
-    let listed = client.goods_list_all(1000).await.unwrap();
+    let Demo { server, client, brands, mut goods, listed, dir } = demo(Grade::Gold).await;
     assert!(listed.len() >= GOODS, "{} goods listed", listed.len());
-    let dir = tempfile::tempdir().unwrap();
 
     // First sync: everything is added.
     let mut straight = LocalCatalog::open(dir.path().join("straight.db")).unwrap();
@@ -82,7 +97,7 @@ async fn sync_reports_changes_and_resumes() {
     assert_eq!(first.added.len(), listed.len());
     assert_eq!(codes(&first.added), listed.iter().map(|g| g.goods_code.clone()).collect());
     assert!(first.changed.is_empty() && first.removed.is_empty() && first.unchanged == 0 && !first.resumed);
-    assert_eq!((first.goods, first.brands), (listed.len() as u64, brands.len() as u64));
+    assert_eq!((first.goods, first.brands), (listed.len() as u64, brands as u64));
     assert_eq!(contents(&straight), listed, "every goods stored as 0101 shows it, in its order");
 
     // The same first sync crashed after two pages, then resumed: the same result.
@@ -179,12 +194,7 @@ async fn sync_reports_changes_and_resumes() {
 /// to a page already read are not missed (nor reported removed), thanks to another pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_that_moves_during_the_sync_is_read_again() {
-    let server = Server::start(Grade::Basic, 0).await;
-    let (brands, goods) = demo_catalog(GOODS);
-    server.store.upsert_catalog(&brands, &goods).await.unwrap();
-    let client = server.client();
-    let listed = client.goods_list_all(1000).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let Demo { server, client, goods, listed, dir, .. } = demo(Grade::Basic).await;
     let mut catalog = LocalCatalog::open(dir.path().join("catalog.db")).unwrap();
     catalog.sync(&client, PAGE, keep_going).await.unwrap();
 
@@ -229,14 +239,9 @@ async fn a_list_that_moves_during_the_sync_is_read_again() {
 /// the total every page announces and shifts the pages after it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unchanged_pages_are_skipped_and_changes_still_reported() {
-    let server = Server::start(Grade::Basic, 0).await;
-    let (brands, mut goods) = demo_catalog(GOODS);
-    server.store.upsert_catalog(&brands, &goods).await.unwrap();
-    let client = server.client();
-    let listed = client.goods_list_all(1000).await.unwrap();
+    let Demo { server, client, mut goods, listed, dir, .. } = demo(Grade::Basic).await;
     let pages = listed.len().div_ceil(PAGE as usize) as u32;
     assert!(pages >= 5, "{pages} pages");
-    let dir = tempfile::tempdir().unwrap();
     let mut catalog = LocalCatalog::open(dir.path().join("catalog.db")).unwrap();
     let first = catalog.sync(&client, PAGE, keep_going).await.unwrap();
     assert_eq!((first.added.len(), first.unchanged_pages), (listed.len(), 0));
@@ -285,12 +290,7 @@ async fn unchanged_pages_are_skipped_and_changes_still_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hangul_search_filters_and_sorts() {
-    let server = Server::start(Grade::Basic, 0).await;
-    let (brands, goods) = demo_catalog(GOODS);
-    server.store.upsert_catalog(&brands, &goods).await.unwrap();
-    let client = server.client();
-    let listed = client.goods_list_all(1000).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let Demo { server, client, listed, dir, .. } = demo(Grade::Basic).await;
     let mut catalog = LocalCatalog::open(dir.path().join("catalog.db")).unwrap();
     catalog.sync(&client, 1000, keep_going).await.unwrap();
 

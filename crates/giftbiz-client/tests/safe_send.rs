@@ -209,7 +209,7 @@ async fn reconcile_settles_what_a_crashed_caller_left_and_reports_drift() {
     assert!(matches!(&late, Err(e) if e.is(ResultCode::TrIdDuplicate)), "{late:?}");
 
     // Outside the journal: the operator charges 5,000 and someone cancels fine_1 directly.
-    operator::change_bizmoney(server.store.as_ref(), USER_ID, 5_000, LedgerReason::Charge, "top-up").await.unwrap();
+    operator::change_bizmoney(server.store.as_ref(), &common::user(USER_ID), giftbiz_core::Won::new(5_000), LedgerReason::Charge, "top-up").await.unwrap();
     client.cancel("fine_1").await.unwrap();
     let report = client.reconcile(&journal, &fast()).await.unwrap();
     assert!(report.settled.is_empty());

@@ -217,7 +217,7 @@ async fn typed_errors() {
     assert_api(client.send(&past).await, ResultCode::ReserveOutOfRange);
 
     // Not enough bizmoney: E0010, and nothing charged.
-    let poor = operator::create_account(server.store.as_ref(), "poor", Grade::Basic).await.unwrap();
+    let poor = operator::create_account(server.store.as_ref(), &common::user("poor"), Grade::Basic).await.unwrap();
     let creds = Credentials::new(poor.account.auth_code.clone(), poor.token.expose(), "poor");
     let c = server.client_as(creds);
     assert_api(c.send(&request(&tr(), &goods, Gubun::Pin)).await, ResultCode::InsufficientBizmoney);

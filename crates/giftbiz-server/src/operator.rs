@@ -15,7 +15,7 @@ use crate::catalog_view::{brand_view, goods_export_entry, ImageUrls};
 
 pub const DEMO_USER_ID: &str = "demo";
 /// Bizmoney the demo account starts with, so a first send works out of the box.
-pub const DEMO_BIZMONEY: i64 = 1_000_000;
+pub const DEMO_BIZMONEY: Won = Won::new(1_000_000);
 
 /// A new account and its token, which is shown now and never again.
 pub struct IssuedAccount {
@@ -23,11 +23,10 @@ pub struct IssuedAccount {
     pub token: AuthToken,
 }
 
-pub async fn create_account(store: &dyn Store, user_id: &str, grade: Grade) -> anyhow::Result<IssuedAccount> {
-    let user_id = UserId::parse(user_id)?;
+pub async fn create_account(store: &dyn Store, user_id: &UserId, grade: Grade) -> anyhow::Result<IssuedAccount> {
     let token = AuthToken::generate();
     let new = NewAccount {
-        user_id,
+        user_id: user_id.clone(),
         auth_code: generate_auth_code(),
         token_hash: token.hash(),
         grade,
@@ -37,33 +36,30 @@ pub async fn create_account(store: &dyn Store, user_id: &str, grade: Grade) -> a
     Ok(IssuedAccount { account, token })
 }
 
-pub async fn set_grade(store: &dyn Store, user_id: &str, grade: Grade) -> anyhow::Result<()> {
-    let user_id = UserId::parse(user_id)?;
-    anyhow::ensure!(store.set_grade(&user_id, grade).await?, "no account with user id \"{user_id}\"");
+pub async fn set_grade(store: &dyn Store, user_id: &UserId, grade: Grade) -> anyhow::Result<()> {
+    anyhow::ensure!(store.set_grade(user_id, grade).await?, "no account with user id \"{user_id}\"");
     Ok(())
 }
 
 /// Issues a new token; the old one stops working at once.
-pub async fn rotate_token(store: &dyn Store, user_id: &str) -> anyhow::Result<IssuedAccount> {
-    let user_id = UserId::parse(user_id)?;
+pub async fn rotate_token(store: &dyn Store, user_id: &UserId) -> anyhow::Result<IssuedAccount> {
     let token = AuthToken::generate();
-    anyhow::ensure!(store.set_token_hash(&user_id, &token.hash()).await?, "no account with user id \"{user_id}\"");
-    let account = store.account_by_user_id(&user_id).await?.context("account vanished")?;
+    anyhow::ensure!(store.set_token_hash(user_id, &token.hash()).await?, "no account with user id \"{user_id}\"");
+    let account = store.account_by_user_id(user_id).await?.context("account vanished")?;
     Ok(IssuedAccount { account, token })
 }
 
 /// The operator's bizmoney change (`giftbiz bizmoney charge|adjust`); returns the new balance.
 pub async fn change_bizmoney(
     store: &dyn Store,
-    user_id: &str,
-    amount: i64,
+    user_id: &UserId,
+    amount: Won,
     reason: LedgerReason,
     memo: &str,
 ) -> anyhow::Result<Won> {
-    anyhow::ensure!(amount != 0, "the amount must not be zero");
-    anyhow::ensure!(reason != LedgerReason::Charge || amount > 0, "a charge must be positive (use adjust to take away)");
-    let user_id = UserId::parse(user_id)?;
-    Ok(store.change_bizmoney(&user_id, Won::new(amount), reason, memo, chrono::Utc::now().timestamp_millis()).await?)
+    anyhow::ensure!(amount != Won::ZERO, "the amount must not be zero");
+    anyhow::ensure!(reason != LedgerReason::Charge || amount > Won::ZERO, "a charge must be positive (use adjust to take away)");
+    Ok(store.change_bizmoney(user_id, amount, reason, memo, chrono::Utc::now().timestamp_millis()).await?)
 }
 
 /// A new partner (교환처) and its token, which is shown now and never again.
@@ -150,9 +146,10 @@ pub async fn seed_demo(store: &dyn Store) -> anyhow::Result<DemoSeed> {
         seed.catalog = Some(store.upsert_catalog(&brands, &goods).await?);
     }
     if store.list_accounts().await?.is_empty() {
-        match create_account(store, DEMO_USER_ID, Grade::Basic).await {
+        let demo = UserId::parse(DEMO_USER_ID).expect("the demo user id is one");
+        match create_account(store, &demo, Grade::Basic).await {
             Ok(issued) => {
-                change_bizmoney(store, DEMO_USER_ID, DEMO_BIZMONEY, LedgerReason::Charge, "demo").await?;
+                change_bizmoney(store, &demo, DEMO_BIZMONEY, LedgerReason::Charge, "demo").await?;
                 seed.account = Some(issued);
             }
             // Another process seeded it between our check and insert.

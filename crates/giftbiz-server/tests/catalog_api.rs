@@ -94,7 +94,7 @@ async fn goods_list_paging_errors(app: &TestApp) {
 
 async fn goods_list_price_follows_the_callers_grade(app: &TestApp) {
     let basic = app.call("/bizApi/goods", "0101", &[("size", "5")]).await;
-    operator::set_grade(app.store.as_ref(), "acme", Grade::Platinum).await.unwrap();
+    operator::set_grade(app.store.as_ref(), &common::user("acme"), Grade::Platinum).await.unwrap();
     let platinum = app.call("/bizApi/goods", "0101", &[("size", "5")]).await;
     for (b, p) in goods_list(&basic).iter().zip(goods_list(&platinum)) {
         let code = b["goodsCode"].as_str().unwrap();

@@ -26,7 +26,7 @@ both_engines!(
 
 
 async fn charge(app: &TestApp, amount: i64) {
-    operator::change_bizmoney(app.store.as_ref(), "acme", amount, LedgerReason::Charge, "test").await.unwrap();
+    operator::change_bizmoney(app.store.as_ref(), &common::user("acme"), giftbiz_core::Won::new(amount), LedgerReason::Charge, "test").await.unwrap();
 }
 
 /// A goods on sale (the first listed one with state SALE) and its price for the caller.

@@ -164,8 +164,8 @@ async fn two_instances_share_delivery_reservations_and_expiry() {
         .await
         .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unusable: {e}"));
     operator::seed_demo(&seed).await.expect("seed demo");
-    let acct = operator::create_account(&seed, "acme", Grade::Basic).await.expect("account");
-    operator::change_bizmoney(&seed, "acme", 10_000_000, LedgerReason::Charge, "test").await.unwrap();
+    let acct = operator::create_account(&seed, &common::user("acme"), Grade::Basic).await.expect("account");
+    operator::change_bizmoney(&seed, &common::user("acme"), giftbiz_core::Won::new(10_000_000), LedgerReason::Charge, "test").await.unwrap();
     seed.close().await;
     let insts = [
         Instance::start(&url, &schema, clock.clone(), &webhook).await,

@@ -23,7 +23,7 @@ const LOOKUP: &str = "/partner/v1/coupons/lookup";
 const REDEEM: &str = "/partner/v1/coupons/redeem";
 
 async fn charge(app: &TestApp, amount: i64) {
-    operator::change_bizmoney(app.store.as_ref(), "acme", amount, LedgerReason::Charge, "test").await.unwrap();
+    operator::change_bizmoney(app.store.as_ref(), &common::user("acme"), giftbiz_core::Won::new(amount), LedgerReason::Charge, "test").await.unwrap();
 }
 
 /// Two goods on sale of two different brands, valid a number of days from issue (type 01, so

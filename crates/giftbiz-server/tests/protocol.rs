@@ -34,7 +34,7 @@ async fn auth_errors_in_the_order_of_notes(app: &TestApp) {
         assert_code(&v, expected);
     }
     // One account's credentials are not another's: a token of the demo account fails here.
-    let other = operator::create_account(app.store.as_ref(), "other", giftbiz_core::Grade::Basic).await.unwrap();
+    let other = operator::create_account(app.store.as_ref(), &common::user("other"), giftbiz_core::Grade::Basic).await.unwrap();
     let form = vec![
         ("api_code".to_owned(), "0102".to_owned()),
         ("custom_auth_code".to_owned(), code.clone()),
@@ -115,7 +115,7 @@ async fn parameters_come_from_query_json_multipart_and_headers(app: &TestApp) {
 async fn rotated_tokens_and_grades_apply_at_once(app: &TestApp) {
     assert_code(&app.call("/bizApi/brands", "0102", &[]).await, "0000");
     // As `giftbiz account rotate-token` does, through the database, while the server runs.
-    let rotated = operator::rotate_token(app.store.as_ref(), "acme").await.unwrap();
+    let rotated = operator::rotate_token(app.store.as_ref(), &common::user("acme")).await.unwrap();
     assert_code(&app.call("/bizApi/brands", "0102", &[]).await, "E0009");
     let mut form = app.auth("0102");
     form[2].1 = rotated.token.expose().to_owned();

@@ -61,7 +61,7 @@ sandbox_engines!(
 // --- helpers ---
 
 async fn on_sale_goods(app: &TestApp) -> String {
-    operator::change_bizmoney(app.store.as_ref(), "acme", 10_000_000, LedgerReason::Charge, "test").await.unwrap();
+    operator::change_bizmoney(app.store.as_ref(), &common::user("acme"), giftbiz_core::Won::new(10_000_000), LedgerReason::Charge, "test").await.unwrap();
     let v = app.call("/bizApi/goods", "0101", &[("size", "50")]).await;
     let g = v["result"]["goodsList"].as_array().unwrap().iter().find(|g| g["goodsStateCd"] == "SALE").unwrap();
     g["goodsCode"].as_str().unwrap().to_owned()

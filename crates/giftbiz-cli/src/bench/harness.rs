@@ -29,12 +29,12 @@ impl CatalogServer {
         let t = Instant::now();
         store.upsert_catalog(&brands, &catalog).await?;
         println!("loaded {} goods, {} brands in {:.2} s", catalog.len(), brands.len(), t.elapsed().as_secs_f64());
-        let user_id = format!("bench{}", std::process::id());
+        let user_id = giftbiz_core::UserId::parse(&format!("bench{}", std::process::id()))?;
         let issued = operator::create_account(store.as_ref(), &user_id, Grade::Basic).await?;
         drop(store);
         let server = ChildServer::start(&url).await?;
         let (auth_code, auth_token) = (issued.account.auth_code.clone(), issued.token.expose().to_owned());
-        Ok(CatalogServer { server, user_id, auth_code, auth_token, _dir: dir })
+        Ok(CatalogServer { server, user_id: user_id.to_string(), auth_code, auth_token, _dir: dir })
     }
 
     /// The common fields of a 0101 call.

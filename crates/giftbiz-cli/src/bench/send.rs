@@ -26,9 +26,9 @@ pub async fn run(database: Option<String>, phase: Duration) -> anyhow::Result<()
         store.upsert_catalog(&brands, &goods).await?;
     }
     let goods_code = store.all_goods().await?.into_iter().find(|g| g.state == giftbiz_core::GoodsState::Sale).unwrap().goods_code;
-    let user = format!("bench{}", std::process::id());
+    let user = giftbiz_core::UserId::parse(&format!("bench{}", std::process::id()))?;
     let issued = operator::create_account(store.as_ref(), &user, Grade::Basic).await?;
-    operator::change_bizmoney(store.as_ref(), &user, 1_000_000_000_000, LedgerReason::Charge, "bench").await?;
+    operator::change_bizmoney(store.as_ref(), &user, giftbiz_core::Won::new(1_000_000_000_000), LedgerReason::Charge, "bench").await?;
     drop(store);
 
     let server = ChildServer::start(&url).await?;
@@ -37,7 +37,7 @@ pub async fn run(database: Option<String>, phase: Duration) -> anyhow::Result<()
         ("custom_auth_code".to_owned(), issued.account.auth_code.clone()),
         ("custom_auth_token".to_owned(), issued.token.expose().to_owned()),
         ("dev_yn".to_owned(), "N".to_owned()),
-        ("user_id".to_owned(), user.clone()),
+        ("user_id".to_owned(), user.to_string()),
         ("goods_code".to_owned(), String::from(goods_code)),
         ("gubun".to_owned(), "Y".to_owned()),
         ("phone_no".to_owned(), "01012345678".to_owned()),

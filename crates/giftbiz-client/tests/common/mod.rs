@@ -39,9 +39,9 @@ impl Server {
         let url = format!("sqlite://{}", dir.path().join("giftbiz.db").display());
         let store: Arc<dyn Store> = Arc::new(giftbiz_store_sqlite::connect(&url).await.expect("open sqlite"));
         operator::seed_demo(store.as_ref()).await.expect("seed demo");
-        let account = operator::create_account(store.as_ref(), USER_ID, grade).await.expect("account");
+        let account = operator::create_account(store.as_ref(), &user(USER_ID), grade).await.expect("account");
         if bizmoney > 0 {
-            operator::change_bizmoney(store.as_ref(), USER_ID, bizmoney, LedgerReason::Charge, "test").await.unwrap();
+            operator::change_bizmoney(store.as_ref(), &user(USER_ID), giftbiz_core::Won::new(bizmoney), LedgerReason::Charge, "test").await.unwrap();
         }
         let settings = Settings {
             public_url: None,
@@ -81,4 +81,9 @@ impl Server {
     pub async fn stop(self) {
         self.server.stop().await.expect("server stops cleanly");
     }
+}
+
+/// A user id known to be one.
+pub fn user(raw: &str) -> giftbiz_core::UserId {
+    giftbiz_core::UserId::parse(raw).expect("a user id")
 }

@@ -136,29 +136,13 @@ pub(super) fn paint_desc_panel(img: &mut RgbImage, font: &FontRef<'static>, p: &
 // ----------------------------------------------------------------------------------------------
 // Drawing
 
-pub(crate) fn draw_block(
-    img: &mut RgbImage,
-    font: &FontRef<'static>,
-    block: &TextBlock,
-    top: f32,
-    color: [u8; 3],
-) {
+/// Draws a block's lines, each centred on the image.
+pub(crate) fn draw_block(img: &mut RgbImage, font: &FontRef<'static>, block: &TextBlock, top: f32, color: [u8; 3]) {
     let w = img.width() as f32;
-    for (i, line) in block.lines.iter().enumerate() {
-        let lw = text_width(font, block.px, line);
-        let x = ((w - lw) / 2.0).max(0.0);
-        draw_line(
-            img,
-            font,
-            block,
-            line,
-            x,
-            top + block.line_height * i as f32,
-            color,
-        );
-    }
+    draw_lines(img, font, block, top, color, |line| ((w - text_width(font, block.px, line)) / 2.0).max(0.0));
 }
 
+/// Draws a block's lines, each starting at `left`.
 pub(crate) fn draw_block_left(
     img: &mut RgbImage,
     font: &FontRef<'static>,
@@ -167,16 +151,19 @@ pub(crate) fn draw_block_left(
     top: f32,
     color: [u8; 3],
 ) {
+    draw_lines(img, font, block, top, color, |_| left);
+}
+
+fn draw_lines(
+    img: &mut RgbImage,
+    font: &FontRef<'static>,
+    block: &TextBlock,
+    top: f32,
+    color: [u8; 3],
+    x_of: impl Fn(&str) -> f32,
+) {
     for (i, line) in block.lines.iter().enumerate() {
-        draw_line(
-            img,
-            font,
-            block,
-            line,
-            left,
-            top + block.line_height * i as f32,
-            color,
-        );
+        draw_line(img, font, block, line, x_of(line), top + block.line_height * i as f32, color);
     }
 }
 

@@ -86,7 +86,7 @@ impl TestApp {
     pub async fn spawn_with_worker(engine: Engine, settings: Settings) -> Option<TestApp> {
         let (store, scratch) = fresh_store(engine).await?;
         operator::seed_demo(store.as_ref()).await.expect("seed demo");
-        let account = operator::create_account(store.as_ref(), "acme", Grade::Basic).await.expect("account");
+        let account = operator::create_account(store.as_ref(), &user("acme"), Grade::Basic).await.expect("account");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let log_dir = tempfile::tempdir().expect("temp dir");
         let log_path = log_dir.path().join("messages.jsonl").display().to_string();
@@ -250,4 +250,9 @@ pub fn send_params<'a>(goods: &'a str, tr_id: &'a str, gubun: &'a str, extra: &[
         }
     }
     params
+}
+
+/// A user id known to be one.
+pub fn user(raw: &str) -> giftbiz_core::UserId {
+    giftbiz_core::UserId::parse(raw).expect("a user id")
 }
