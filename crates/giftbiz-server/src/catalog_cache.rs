@@ -10,11 +10,12 @@
 //!
 //! A send (0204) finds its goods here too, by code ([`CatalogSnapshot::goods_for_send`]): the
 //! fragment already holds every field a send reads, so the snapshot keeps only a sorted index
-//! of the codes beside it, and a send saves a database round trip.
+//! of the codes beside it, and a send saves a database round trip. A fragment's send view is
+//! decoded on its goods' first send and kept for the next.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -39,6 +40,9 @@ struct GoodsFragment {
     code_at: u32,
     code_len: u32,
     prices: GradePrices,
+    /// What a send reads of it, decoded on the first send of this goods and kept: the goods
+    /// that are sent are few, the listed ones many.
+    send_view: OnceLock<Arc<GoodsForSend>>,
 }
 
 impl GoodsFragment {
@@ -69,6 +73,7 @@ impl GoodsFragment {
             code_at: code_at as u32,
             code_len: code_len as u32,
             prices: goods.prices,
+            send_view: OnceLock::new(),
         })
     }
 
@@ -80,7 +85,15 @@ impl GoodsFragment {
 
     /// The goods a send reads, decoded from the fragment the way an import reads a 0101 item
     /// (the fragment holds every field a send reads; its prices are every grade's).
-    fn goods_for_send(&self) -> Result<GoodsForSend, StoreError> {
+    fn goods_for_send(&self) -> Result<Arc<GoodsForSend>, StoreError> {
+        if let Some(view) = self.send_view.get() {
+            return Ok(view.clone());
+        }
+        let view = Arc::new(self.decode_for_send()?);
+        Ok(self.send_view.get_or_init(|| view).clone())
+    }
+
+    fn decode_for_send(&self) -> Result<GoodsForSend, StoreError> {
         let mut bytes = Vec::with_capacity(self.json.len() + 40);
         self.write(Grade::Basic, &mut bytes);
         let corrupt = |e: String| StoreError::Corrupt(format!("cached goods: {e}"));
@@ -191,7 +204,7 @@ impl CatalogSnapshot {
     }
 
     /// A listed (not withdrawn) goods, as a send reads it; `None` if there is none by that code.
-    pub fn goods_for_send(&self, goods_code: &GoodsCode) -> Result<Option<GoodsForSend>, StoreError> {
+    pub fn goods_for_send(&self, goods_code: &GoodsCode) -> Result<Option<Arc<GoodsForSend>>, StoreError> {
         let key = json_string(goods_code.as_str());
         match self.by_code.binary_search_by(|&i| self.goods[i as usize].code_json().cmp(&key)) {
             Ok(at) => self.goods[self.by_code[at] as usize].goods_for_send().map(Some),
@@ -381,7 +394,7 @@ mod tests {
                 continue;
             }
             let cached = snap.goods_for_send(&g.goods_code).unwrap().expect("listed goods found");
-            let stored = GoodsForSend::from(g.clone());
+            let stored = Arc::new(GoodsForSend::from(g.clone()));
             assert_eq!(cached, stored, "{}", g.goods_code);
             for now in nows {
                 assert_eq!(cached.valid_until(now), g.valid_until(now));

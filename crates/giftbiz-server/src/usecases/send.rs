@@ -90,12 +90,12 @@ async fn find_goods(
     catalog: &Arc<CatalogCache>,
     caller: &Caller,
     goods_code: &GoodsCode,
-) -> Result<Option<GoodsForSend>, Failure> {
+) -> Result<Option<Arc<GoodsForSend>>, Failure> {
     if let Some(snap) = catalog.snapshot_if_loaded(caller.catalog_revision) {
         return Ok(snap.goods_for_send(goods_code)?);
     }
     let goods = store.goods_by_code(goods_code).await?;
-    Ok(goods.filter(|g| g.state != GoodsState::Withdrawn).map(GoodsForSend::from))
+    Ok(goods.filter(|g| g.state != GoodsState::Withdrawn).map(|g| Arc::new(GoodsForSend::from(g))))
 }
 
 /// 12 digits from the thread's CSPRNG (ChaCha), uniformly: never sequential, never guessable.
