@@ -53,7 +53,11 @@ struct ServeArgs {
     /// Base of the absolute URLs the API returns [env: GIFTBIZ_PUBLIC_URL] [default: http://LISTEN]
     #[arg(long)]
     public_url: Option<String>,
-    /// Do not seed the demo catalog and account (a real platform).
+    /// Seed the demo catalog and account into an empty database, PostgreSQL too (by default
+    /// only a new SQLite file is seeded).
+    #[arg(long, conflicts_with = "no_demo")]
+    demo: bool,
+    /// Never seed the demo catalog and account (a real platform).
     #[arg(long)]
     no_demo: bool,
 }
@@ -63,7 +67,11 @@ impl ServeArgs {
         Flags {
             listen: self.listen.clone(),
             public_url: self.public_url.clone(),
-            demo: self.no_demo.then_some(false),
+            demo: match (self.demo, self.no_demo) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
             ..self.common.flags()
         }
     }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 /// `giftbiz serve` in sandbox mode (the tr_id fault prefixes work).
 fn serve() -> Served {
-    common::serve(&[("GIFTBIZ_SANDBOX", "true"), ("GIFTBIZ_ADMIN_TOKEN", "admin-secret")])
+    common::serve(&[("GIFTBIZ_SANDBOX", "true"), ("GIFTBIZ_ADMIN_TOKEN", "admin-secret-for-the-cli")])
 }
 
 /// The client commands of these tests, with the journal in the server's temp dir.

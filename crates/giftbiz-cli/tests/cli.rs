@@ -116,6 +116,43 @@ fn serve_seeds_the_demo_and_prints_working_credentials() {
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 }
 
+/// `serve` never mixes the demo into a database that holds anything: after a catalog import,
+/// it creates no account and adds no goods.
+#[test]
+fn serve_seeds_nothing_into_a_database_with_an_imported_catalog() {
+    use std::io::{BufRead, BufReader};
+    let (dir, db) = temp_db();
+    let file = dir.path().join("catalog.json");
+    std::fs::write(&file, r#"[{"goodsCode":"G1","goodsName":"아메리카노","brandCode":"B1","salePrice":4500}]"#).unwrap();
+    ok(&giftbiz(&db, &["catalog", "import", file.to_str().unwrap()]));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_giftbiz"))
+        .args(["serve", "--database", &db, "--listen", "127.0.0.1:0"])
+        .env_remove("GIFTBIZ_DATABASE_URL")
+        .env_remove("GIFTBIZ_CONFIG")
+        .env("GIFTBIZ_GATEWAY_LOG_PATH", dir.path().join("messages.jsonl"))
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut printed = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let listening = line.starts_with("giftbiz listening on ");
+        printed.push(line);
+        if listening {
+            break;
+        }
+    }
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(child.wait().unwrap().success());
+    assert!(!printed.iter().any(|l| l.contains("custom_auth_token")), "no demo account: {printed:?}");
+    let accounts: Value = serde_json::from_str(&ok(&giftbiz(&db, &["account", "list", "--json"]))).unwrap();
+    assert_eq!(accounts, serde_json::json!([]));
+    let export: Value = serde_json::from_str(&ok(&giftbiz(&db, &["catalog", "export"]))).unwrap();
+    assert_eq!(export["goods"]["result"]["listNum"], 1, "the imported goods alone");
+}
+
 #[test]
 fn bizmoney_charge_adjust_and_statement() {
     let (_dir, db) = temp_db();

@@ -1,7 +1,8 @@
 //! Accounts (구매사) and their API credentials.
 //!
 //! The auth code identifies the account (`REAL` + 32 hex, like the live service's); the token is
-//! an opaque 24-character Base64 secret of 16 random bytes. Only the token's SHA-256 is stored: a
+//! an opaque 24-character secret of 18 random bytes in URL-safe Base64 (letters, digits, `-`,
+//! `_`: nothing a query string must encode). Only the token's SHA-256 is stored: a
 //! token is high-entropy, so a fast hash cannot be brute-forced, and comparing hashes in constant
 //! time leaks nothing about the stored value.
 
@@ -48,9 +49,11 @@ pub struct AuthToken(String);
 
 impl AuthToken {
     pub fn generate() -> AuthToken {
-        let mut bytes = [0u8; 16];
+        // 18 bytes: 24 characters without padding, like the live service's tokens in length,
+        // from an alphabet no query string or form needs to encode.
+        let mut bytes = [0u8; 18];
         rand::rng().fill_bytes(&mut bytes);
-        AuthToken(base64::engine::general_purpose::STANDARD.encode(bytes))
+        AuthToken(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
     }
 
     pub fn expose(&self) -> &str {
@@ -86,9 +89,32 @@ impl TokenHash {
         &self.0
     }
 
+    /// Constant time in the stored value. A token issued before the URL-safe alphabet may hold
+    /// `+`, which a client that pastes it unencoded into a query string sends as a space: a
+    /// space is taken for a `+` too.
     pub fn matches(&self, presented: &str) -> bool {
-        let presented = TokenHash::of(presented);
-        presented.0.as_bytes().ct_eq(self.0.as_bytes()).into()
+        let exact = self.matches_exactly(presented);
+        let spaced = presented.contains(' ') && self.matches_exactly(&presented.replace(' ', "+"));
+        exact | spaced
+    }
+
+    fn matches_exactly(&self, presented: &str) -> bool {
+        TokenHash::of(presented).0.as_bytes().ct_eq(self.0.as_bytes()).into()
+    }
+}
+
+/// A presented `custom_auth_code`: 1-64 visible ASCII characters (ours are `REAL` + 32 hex).
+/// Any other text names no account and is never looked up (a NUL would even fail the query).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthCode(String);
+
+impl AuthCode {
+    pub fn parse(raw: &str) -> Option<AuthCode> {
+        ((1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic())).then(|| AuthCode(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -136,13 +162,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_are_24_char_base64_and_verify_only_themselves() {
+    fn tokens_are_24_url_safe_characters_and_verify_only_themselves() {
         let t = AuthToken::generate();
         assert_eq!(t.expose().len(), 24);
+        assert!(t.expose().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{t:?}");
         let h = t.hash();
         assert!(h.matches(t.expose()));
         assert!(!h.matches("x"));
         assert_ne!(h.as_str(), t.expose());
+    }
+
+    #[test]
+    fn a_space_stands_for_the_plus_of_an_older_token() {
+        let old = TokenHash::of("ab+cd/ef+gh==");
+        assert!(old.matches("ab+cd/ef+gh=="));
+        assert!(old.matches("ab cd/ef gh=="), "as an unencoded query string delivers it");
+        assert!(!old.matches("ab cd/ef gh= "));
     }
 
     #[test]

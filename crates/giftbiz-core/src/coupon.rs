@@ -158,8 +158,10 @@ impl NewCoupon {
     }
 }
 
-/// `orderNo`: `yyyyMMdd` of the KST issue date, then the coupon id modulo 1,000,000 in six
-/// digits (unique while a KST day issues fewer than a million coupons).
+/// `orderNo`: `yyyyMMdd` of the KST issue date, then the coupon id in at least six digits,
+/// more once the id needs them (the field allows 20 characters: ids up to 10^12). Never
+/// wrapped, so unique forever: the date is fixed-width and the id unique. (PostgreSQL's send
+/// function, migration 0007, spells the same rule in SQL.)
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct OrderNo(String);
@@ -167,7 +169,7 @@ pub struct OrderNo(String);
 impl OrderNo {
     /// The order number of coupon `id` issued at `issued_at_ms`.
     pub fn of(issued_at_ms: i64, id: i64) -> OrderNo {
-        OrderNo(format!("{}{:06}", order_date(issued_at_ms), id.rem_euclid(1_000_000)))
+        OrderNo(format!("{}{:06}", order_date(issued_at_ms), id))
     }
 
     /// For the store, from a row it read or a number PostgreSQL's send function made.
@@ -354,6 +356,16 @@ mod tests {
             delivery: DeliveryStatus::NotSent,
             delivery_result: None,
         }
+    }
+
+    #[test]
+    fn order_numbers_widen_instead_of_wrapping() {
+        let at = 1_764_900_000_000; // 2025-12-05 KST
+        assert_eq!(OrderNo::of(at, 7).as_str(), "20251205000007");
+        assert_eq!(OrderNo::of(at, 999_999).as_str(), "20251205999999");
+        assert_eq!(OrderNo::of(at, 1_000_000).as_str(), "202512051000000");
+        assert_ne!(OrderNo::of(at, 1_000_007), OrderNo::of(at, 7), "the id modulo 10^6 would repeat");
+        assert_eq!(OrderNo::of(at, 999_999_999_999).as_str().len(), 20, "the field's width");
     }
 
     #[test]

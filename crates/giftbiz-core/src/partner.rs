@@ -1,8 +1,8 @@
 //! Partners (교환처): the store chains and shops where a recipient exchanges a coupon. A partner
 //! looks a PIN up and redeems it (01 발행 → 02 교환(사용완료)), for the brands it serves only.
 //!
-//! A partner authenticates like an account: a code (`PT` + 16 hex) and a 24-character Base64
-//! token of 16 random bytes, stored only as its SHA-256 and compared in constant time
+//! A partner authenticates like an account: a code (`PT` + 16 hex) and a 24-character URL-safe
+//! Base64 token of 18 random bytes, stored only as its SHA-256 and compared in constant time
 //! ([`crate::account::TokenHash`]). Every attempt is audited with the SHA-256 of the PIN, never
 //! the PIN itself: PINs are bearer value (NOTES §5).
 

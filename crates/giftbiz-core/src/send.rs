@@ -1,6 +1,8 @@
 //! A 0204 send request, parsed: each field becomes a value that is valid by construction, and
 //! each failure is the result code NOTES §4 gives it.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use giftbiz_wire::ResultCode;
 
@@ -10,11 +12,12 @@ use crate::time::kst;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
     pub code: ResultCode,
-    pub param: &'static str,
+    /// Added to the message: the parameter's name, or what was wrong with it.
+    pub detail: Cow<'static, str>,
 }
 
 fn invalid(code: ResultCode, param: &'static str) -> Invalid {
-    Invalid { code, param }
+    Invalid { code, detail: Cow::Borrowed(param) }
 }
 
 pub use giftbiz_wire::values::{Gubun, Pin, TrId};
@@ -23,7 +26,10 @@ use giftbiz_wire::values::TrIdError;
 /// The tr_id, as every endpoint that takes one parses it; `max_len` is the configured limit.
 pub fn parse_tr_id(raw: &str, max_len: usize) -> Result<TrId, Invalid> {
     TrId::parse(raw, max_len).map_err(|e| match e {
-        TrIdError::TooLong { .. } => invalid(ResultCode::TrIdTooLong, "tr_id"),
+        // The live service's own words, naming the limit in force.
+        TrIdError::TooLong { max } => {
+            Invalid { code: ResultCode::TrIdTooLong, detail: format!("TRID is longer than {max} characters").into() }
+        }
         TrIdError::Empty | TrIdError::Alphabet => invalid(ResultCode::InvalidTrId, "tr_id"),
     })
 }
@@ -88,13 +94,14 @@ impl CallbackNo {
     }
 }
 
-/// The MMS title: not blank, at most the configured number of characters.
+/// The MMS title: not blank, no control character (not even a newline: it is one line), at
+/// most the configured number of characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MmsTitle(String);
 
 impl MmsTitle {
     pub fn parse(raw: &str, max_chars: usize) -> Result<MmsTitle, Invalid> {
-        if raw.trim().is_empty() {
+        if raw.trim().is_empty() || raw.chars().any(char::is_control) {
             return Err(invalid(ResultCode::InvalidTitle, "mms_title"));
         }
         if raw.chars().count() > max_chars {
@@ -110,13 +117,15 @@ impl MmsTitle {
 
 pub const MMS_MSG_MAX_CHARS: usize = 2000;
 
-/// The MMS text: not blank, at most 2000 characters.
+/// The MMS text: not blank, at most 2000 characters, no control character but line breaks and
+/// tabs (a NUL, ESC or BEL would reach the recipient's phone through the gateway).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MmsMsg(String);
 
 impl MmsMsg {
     pub fn parse(raw: &str) -> Result<MmsMsg, Invalid> {
-        if raw.trim().is_empty() || raw.chars().count() > MMS_MSG_MAX_CHARS {
+        let stray_control = raw.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+        if raw.trim().is_empty() || stray_control || raw.chars().count() > MMS_MSG_MAX_CHARS {
             return Err(invalid(ResultCode::InvalidMessage, "mms_msg"));
         }
         Ok(MmsMsg(raw.to_owned()))
@@ -192,6 +201,12 @@ mod tests {
         assert_eq!(MmsTitle::parse(&"가".repeat(11), 10).unwrap_err().code, ResultCode::TitleTooLong);
         assert_eq!(MmsMsg::parse(" \n ").unwrap_err().code, ResultCode::InvalidMessage);
         assert_eq!(MmsMsg::parse(&"a".repeat(2001)).unwrap_err().code, ResultCode::InvalidMessage);
+        for control in ["a\u{0}b", "a\u{1b}[2J", "a\u{7}", "a\u{7f}", "a\u{85}"] {
+            assert_eq!(MmsTitle::parse(control, 20).unwrap_err().code, ResultCode::InvalidTitle, "{control:?}");
+            assert_eq!(MmsMsg::parse(control).unwrap_err().code, ResultCode::InvalidMessage, "{control:?}");
+        }
+        assert_eq!(MmsTitle::parse("a\nb", 20).unwrap_err().code, ResultCode::InvalidTitle);
+        assert!(MmsMsg::parse("첫 줄\r\n둘째 줄\n\t끝").is_ok(), "line breaks and tabs stay in a message");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 
-use crate::account::TokenHash;
+use crate::account::{AuthCode, TokenHash};
 use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
@@ -36,7 +36,7 @@ pub trait AccountStore: Send + Sync {
     async fn account_by_auth_code(&self, auth_code: &str) -> Result<Option<Account>, StoreError>;
     /// The account with this auth code and the current catalog revision, in one round trip:
     /// the hot path of every API call needs both.
-    async fn auth_lookup(&self, auth_code: &str) -> Result<Option<(Account, i64)>, StoreError>;
+    async fn auth_lookup(&self, auth_code: &AuthCode) -> Result<Option<(Account, i64)>, StoreError>;
     async fn account_by_user_id(&self, user_id: &UserId) -> Result<Option<Account>, StoreError>;
     async fn list_accounts(&self) -> Result<Vec<Account>, StoreError>;
     /// Returns false when no such account exists.

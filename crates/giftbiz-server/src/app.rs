@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Settings;
 use crate::delivery::gateway_from_settings;
+use crate::http::edge::{self, Edge};
 use crate::http::{router, AppState};
 use crate::jobs::delivery::DeliveryWorker;
 use crate::jobs::expiry::ExpiryJob;
@@ -23,7 +24,7 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
-    handle: JoinHandle<std::io::Result<()>>,
+    handle: JoinHandle<()>,
     /// The delivery worker, unless `delivery_interval_ms` is 0.
     delivery: Option<(watch::Sender<bool>, JoinHandle<()>)>,
     /// The expiry job, unless `expiry_interval_ms` is 0.
@@ -47,6 +48,7 @@ impl RunningServer {
         // Before anything starts: a sandbox without its admin token, or a gateway that cannot
         // work, refuses the start.
         settings.validate_sandbox()?;
+        settings.validate_edge()?;
         if settings.sandbox {
             tracing::warn!(
                 "SANDBOX MODE: fault injection (tr_id prefixes FD_/FW<N>_/FE_/FG_, header X-Giftbiz-Fault) \
@@ -67,14 +69,14 @@ impl RunningServer {
             (stop, Arc::new(job).spawn(interval, stopped))
         });
         let app = router(state.clone());
+        let edge = Edge {
+            max_connections: state.settings.max_connections,
+            head_timeout: std::time::Duration::from_millis(state.settings.request_head_timeout_ms),
+        };
         let (tx, rx) = oneshot::channel::<()>();
-        let handle = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await
-        });
+        let handle = tokio::spawn(edge::serve(listener, app, edge, async {
+            let _ = rx.await;
+        }));
         Ok(RunningServer { addr, state, shutdown: Some(tx), handle, delivery, expiry })
     }
 
@@ -94,7 +96,7 @@ impl RunningServer {
         if let Some((stop, _)) = &self.expiry {
             let _ = stop.send(true);
         }
-        (&mut self.handle).await??;
+        (&mut self.handle).await?;
         if let Some((_, worker)) = self.delivery.take() {
             worker.await?;
         }
@@ -112,13 +114,19 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     if settings.sandbox {
         eprintln!("WARNING: sandbox = true: fault injection and the sandbox clock are on. Never in production.");
     }
+    if let Some(limit) = edge::raise_descriptor_limit() {
+        // Descriptors beyond the connections: the database pool, files, the webhook client.
+        if (settings.max_connections as u64).saturating_add(64) > limit {
+            tracing::warn!(limit, max_connections = settings.max_connections, "max_connections does not fit the descriptor limit");
+        }
+    }
     let store = db::open_store(&settings.database_url).await?;
     tracing::info!(engine = store.engine(), database = %db::redact(&settings.database_url), "store ready");
     let listener = TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
     let addr = listener.local_addr()?;
-    if settings.demo {
+    if settings.wants_demo() {
         operator::seed_demo(store.as_ref()).await?.print(&addr.to_string());
     }
     let server = RunningServer::start(store, settings, Arc::new(SystemClock), listener).await?;

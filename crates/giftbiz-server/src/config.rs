@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 /// The SQLite file every command uses unless told otherwise.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://giftbiz.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The shortest `admin_token` the server starts with.
+pub const ADMIN_TOKEN_MIN_CHARS: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -23,18 +25,33 @@ pub struct Settings {
     pub listen: String,
     /// Base of every absolute URL the API returns (image URLs); defaults to `http://{listen}`.
     pub public_url: Option<String>,
-    /// Seed a demo catalog and account into an empty database.
-    pub demo: bool,
+    /// Seed the demo catalog and account into a brand-new empty database: `true` on any
+    /// engine, `false` never; unset, only on SQLite (the embedded default). A database that
+    /// holds any catalog or account is never seeded.
+    pub demo: Option<bool>,
     /// Accept `dev_yn=Y` (a sandbox); the live service answers ERR0100.
     pub accept_dev: bool,
-    /// tr_id length limit in bytes (ERR0807).
-    pub tr_id_max_bytes: usize,
+    /// tr_id length limit in characters (ERR0807): 20 is the live service's, 25 the spec's.
+    pub tr_id_max_chars: usize,
     /// mms_title length limit in characters (ERR0806); the spec's prose says 10.
     pub title_max_chars: usize,
     /// Largest `size` the goods list accepts (PAG0001 above).
     pub page_size_cap: u32,
-    /// Largest request body read; larger ones are refused with ERR0201.
+    /// Largest `/bizApi` request body read; larger ones are refused with ERR0201. The default
+    /// holds a 2000-character Hangul message percent-encoded (about 18 KB) with room to spare.
     pub max_body_bytes: usize,
+    /// Connections served at once; beyond it new ones wait in the kernel's backlog. Keep it
+    /// well under the descriptor limit (raised to its hard limit at start; the server warns
+    /// when this does not fit).
+    pub max_connections: usize,
+    /// How long a connection may take to send a request head, and may sit idle between
+    /// requests, before it is closed.
+    pub request_head_timeout_ms: u64,
+    /// How long a `/bizApi` request may take to send its whole body (ERR0201 after).
+    pub request_body_timeout_ms: u64,
+    /// The deadline of a whole request, from its head to its answer (E9999 under `/bizApi`,
+    /// 408 elsewhere).
+    pub request_timeout_ms: u64,
     /// `text` or `json` log lines.
     pub log_format: String,
     /// How messages go out: `log` (a JSON-lines file, the sandbox default) or `webhook` (the
@@ -78,12 +95,16 @@ impl Default for Settings {
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             listen: DEFAULT_LISTEN.to_owned(),
             public_url: None,
-            demo: true,
+            demo: None,
             accept_dev: false,
-            tr_id_max_bytes: 25,
+            tr_id_max_chars: giftbiz_core::send::TrId::LIVE_MAX_LEN,
             title_max_chars: 20,
             page_size_cap: 5000,
-            max_body_bytes: 1 << 20,
+            max_body_bytes: 64 * 1024,
+            max_connections: 512,
+            request_head_timeout_ms: 10_000,
+            request_body_timeout_ms: 10_000,
+            request_timeout_ms: 30_000,
             log_format: "text".to_owned(),
             gateway: "log".to_owned(),
             gateway_log_path: "giftbiz-messages.jsonl".to_owned(),
@@ -101,7 +122,7 @@ impl Default for Settings {
 }
 
 /// The settings that `giftbiz` flags give (`--database`, `--listen`, `--public-url`,
-/// `--no-demo`); `None` leaves the layers below as they are.
+/// `--demo`/`--no-demo`); `None` leaves the layers below as they are.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Flags {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,7 +178,7 @@ fn env_name(key: &str) -> String {
 fn flag_name(key: &str) -> String {
     match key {
         "database_url" => "--database".to_owned(),
-        "demo" => "--no-demo".to_owned(),
+        "demo" => "--demo/--no-demo".to_owned(),
         _ => format!("--{}", key.replace('_', "-")),
     }
 }
@@ -225,6 +246,20 @@ impl Settings {
 
     /// The delivery settings make sense together: a known gateway, and the webhook's URL and
     /// secret when it is chosen (a server that cannot deliver should not start).
+    /// The edge's limits, checked before it listens.
+    pub fn validate_edge(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.max_connections >= 1, "max_connections must be at least 1");
+        anyhow::ensure!(self.max_body_bytes >= 1024, "max_body_bytes must be at least 1024");
+        for (key, ms) in [
+            ("request_head_timeout_ms", self.request_head_timeout_ms),
+            ("request_body_timeout_ms", self.request_body_timeout_ms),
+            ("request_timeout_ms", self.request_timeout_ms),
+        ] {
+            anyhow::ensure!(ms > 0, "{key} must be positive");
+        }
+        Ok(())
+    }
+
     pub fn validate_delivery(&self) -> anyhow::Result<()> {
         match self.gateway.as_str() {
             "log" => {}
@@ -251,12 +286,23 @@ impl Settings {
         Ok(())
     }
 
-    /// A sandbox needs its admin token (the clock can only be advanced with it).
+    /// A sandbox needs its admin token (the clock can only be advanced with it), and one long
+    /// enough not to be guessed.
     pub fn validate_sandbox(&self) -> anyhow::Result<()> {
-        if self.sandbox && self.admin_token.as_ref().is_none_or(|t| t.expose().trim().is_empty()) {
-            anyhow::bail!("sandbox = true needs admin_token (GIFTBIZ_ADMIN_TOKEN)");
-        }
+        let Some(token) = self.admin_token.as_ref().filter(|_| self.sandbox) else {
+            anyhow::ensure!(!self.sandbox, "sandbox = true needs admin_token (GIFTBIZ_ADMIN_TOKEN)");
+            return Ok(());
+        };
+        anyhow::ensure!(
+            token.expose().trim().chars().count() >= ADMIN_TOKEN_MIN_CHARS,
+            "admin_token must be at least {ADMIN_TOKEN_MIN_CHARS} characters (e.g. `openssl rand -hex 16`)"
+        );
         Ok(())
+    }
+
+    /// Whether `serve` offers to seed the demo (see `demo`).
+    pub fn wants_demo(&self) -> bool {
+        self.demo.unwrap_or_else(|| self.database_url.starts_with("sqlite:"))
     }
 
     /// The public base URL without a trailing slash.
@@ -322,15 +368,15 @@ mod tests {
             jail.create_file("giftbiz.toml", "page_size_cap = 100\ndemo = false\ntitle_max_chars = 10\nlisten = \"0.0.0.0:1\"\n")?;
             let file = Some(Path::new("giftbiz.toml"));
             let s = Settings::load(file, &Flags::default())?;
-            assert_eq!((s.page_size_cap, s.demo, s.title_max_chars), (100, false, 10));
+            assert_eq!((s.page_size_cap, s.demo, s.title_max_chars), (100, Some(false), 10));
             jail.set_env("GIFTBIZ_PAGE_SIZE_CAP", "7");
             jail.set_env("GIFTBIZ_LISTEN", "0.0.0.0:2");
             let s = Settings::load(file, &Flags::default())?;
-            assert_eq!((s.page_size_cap, s.title_max_chars, s.tr_id_max_bytes), (7, 10, 25));
+            assert_eq!((s.page_size_cap, s.title_max_chars, s.tr_id_max_chars), (7, 10, 20));
             assert_eq!(s.listen, "0.0.0.0:2");
             let flags = Flags { listen: Some("0.0.0.0:3".into()), demo: Some(true), ..Flags::default() };
             let s = Settings::load(file, &flags)?;
-            assert_eq!((s.listen.as_str(), s.demo, s.page_size_cap), ("0.0.0.0:3", true, 7));
+            assert_eq!((s.listen.as_str(), s.demo, s.page_size_cap), ("0.0.0.0:3", Some(true), 7));
             // Variables that are no setting (the CLI's, the tests') are left alone.
             jail.set_env("GIFTBIZ_CONFIG", "elsewhere.toml");
             jail.set_env("GIFTBIZ_TEST_DATABASE_URL", "postgres://x");
@@ -344,7 +390,7 @@ mod tests {
         jailed(|jail| {
             for (v, want) in [("1", true), ("yes", true), ("on", true), ("true", true), ("0", false), ("no", false), ("off", false)] {
                 jail.set_env("GIFTBIZ_DEMO", v);
-                assert_eq!(Settings::load(None, &Flags::default())?.demo, want, "{v}");
+                assert_eq!(Settings::load(None, &Flags::default())?.demo, Some(want), "{v}");
             }
             Ok(())
         });
@@ -425,14 +471,26 @@ mod tests {
             let s = Settings::load(None, &Flags::default())?;
             assert!(s.sandbox);
             assert!(s.validate_sandbox().unwrap_err().to_string().contains("admin_token"));
-            jail.set_env("GIFTBIZ_ADMIN_TOKEN", "t0ken");
+            jail.set_env("GIFTBIZ_ADMIN_TOKEN", "t0ken-too-short");
+            let s = Settings::load(None, &Flags::default())?;
+            assert!(s.validate_sandbox().unwrap_err().to_string().contains("at least 16"));
+            jail.set_env("GIFTBIZ_ADMIN_TOKEN", "t0ken-long-enough");
             let s = Settings::load(None, &Flags::default())?;
             assert!(s.validate_sandbox().is_ok());
             assert!(!format!("{s:?}").contains("t0ken"), "the token stays out of Debug");
             Ok(())
         });
-        let from_file: Settings = toml::from_str("sandbox = true\nadmin_token = \"x\"\n").unwrap();
+        let from_file: Settings = toml::from_str("sandbox = true\nadmin_token = \"0123456789abcdef\"\n").unwrap();
         assert!(from_file.sandbox && from_file.validate_sandbox().is_ok());
+    }
+
+    #[test]
+    fn the_demo_is_offered_on_the_embedded_default_or_when_asked() {
+        let on = |url: &str, demo: Option<bool>| Settings { database_url: url.into(), demo, ..Settings::default() }.wants_demo();
+        assert!(on("sqlite://giftbiz.db", None));
+        assert!(!on("postgres://db/giftbiz", None), "never on PostgreSQL unless asked");
+        assert!(on("postgres://db/giftbiz", Some(true)));
+        assert!(!on("sqlite://giftbiz.db", Some(false)));
     }
 
     #[test]

@@ -137,25 +137,27 @@ pub struct DemoSeed {
     pub account: Option<IssuedAccount>,
 }
 
-/// Seeds the demo catalog when the catalog is empty, and the demo account when no account
-/// exists.
+/// Seeds the demo catalog and account into an empty database; a database that holds any
+/// brand, goods or account (so any coupon) is left as it is, the demo never mixed into it.
 pub async fn seed_demo(store: &dyn Store) -> anyhow::Result<DemoSeed> {
     let mut seed = DemoSeed::default();
-    if store.all_brands().await?.is_empty() && store.all_goods().await?.is_empty() {
-        let (brands, goods) = demo_catalog(DEMO_GOODS);
-        seed.catalog = Some(store.upsert_catalog(&brands, &goods).await?);
+    let empty = store.list_accounts().await?.is_empty()
+        && store.all_brands().await?.is_empty()
+        && store.goods_batch(None, 1).await?.is_empty();
+    if !empty {
+        return Ok(seed);
     }
-    if store.list_accounts().await?.is_empty() {
-        let demo = UserId::parse(DEMO_USER_ID).expect("the demo user id is one");
-        match create_account(store, &demo, Grade::Basic).await {
-            Ok(issued) => {
-                change_bizmoney(store, &demo, DEMO_BIZMONEY, LedgerReason::Charge, "demo").await?;
-                seed.account = Some(issued);
-            }
-            // Another process seeded it between our check and insert.
-            Err(e) if matches!(e.downcast_ref::<StoreError>(), Some(StoreError::UserIdTaken(_))) => {}
-            Err(e) => return Err(e),
+    let (brands, goods) = demo_catalog(DEMO_GOODS);
+    seed.catalog = Some(store.upsert_catalog(&brands, &goods).await?);
+    let demo = UserId::parse(DEMO_USER_ID).expect("the demo user id is one");
+    match create_account(store, &demo, Grade::Basic).await {
+        Ok(issued) => {
+            change_bizmoney(store, &demo, DEMO_BIZMONEY, LedgerReason::Charge, "demo").await?;
+            seed.account = Some(issued);
         }
+        // Another process seeded it between our check and insert.
+        Err(e) if matches!(e.downcast_ref::<StoreError>(), Some(StoreError::UserIdTaken(_))) => {}
+        Err(e) => return Err(e),
     }
     Ok(seed)
 }

@@ -124,6 +124,11 @@ async fn send_with_image_links_a_barcode_that_scans_to_the_pin(app: &TestApp) {
     }
     let missing = app.client.get(app.url("/coupon-images/00000000000000000000000000000000.png")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
+    // Cancelled, the coupon shows its PIN no more: 410 Gone, as JSON.
+    assert_code(&app.call("/bizApi/cancel", "0202", &[("tr_id", "acme_img"), ("user_id", "acme")]).await, "0000");
+    let gone = app.client.get(url).send().await.unwrap();
+    assert_eq!(gone.status(), 410);
+    assert_eq!(gone.json::<Value>().await.unwrap()["error"], "gone");
 }
 
 async fn send_by_mms_returns_only_the_order_number(app: &TestApp) {
@@ -177,6 +182,13 @@ async fn send_validation_codes(app: &TestApp) {
         (&long_code, "v5b", vec![], "COUPON.0011"),
         (suspended, "v6", vec![], "ERR0208"),
         (&goods, "v7", vec![("mms_title", "   ")], "COUPON.0001"),
+        // Control characters: never stored, never passed on to a phone.
+        (&goods, "v7a", vec![("mms_title", "선물\u{0}도착")], "COUPON.0001"),
+        (&goods, "v7b", vec![("mms_title", "선물\r\n도착")], "COUPON.0001"),
+        (&goods, "v7c", vec![("mms_msg", "감사\u{1b}[2J합니다")], "COUPON.0002"),
+        (&goods, "v7d", vec![("mms_msg", "감사\u{7}합니다")], "COUPON.0002"),
+        (&goods, "v7e", vec![("user_id", "acme\u{0}")], "ERR0300"),
+        (&goods, "v7f", vec![("phone_no", "010\u{0}1234567")], "ERR0817"),
         (&goods, "v8", vec![("mms_title", &title21)], "ERR0806"),
         (&goods, "v9", vec![("mms_msg", " ")], "COUPON.0002"),
         (&goods, "v10", vec![("mms_msg", &msg2001)], "COUPON.0002"),
@@ -262,23 +274,55 @@ async fn send_fail_cancel_answers(app: &TestApp) {
 /// 0201, 0202, 0203 and 0205 refuse a tr_id 0204 would refuse, with its codes, before
 /// looking it up; one at the limit is a tr_id like any other (here unknown).
 async fn every_endpoint_parses_the_tr_id_as_send_does(app: &TestApp) {
-    let limit = giftbiz_server::Settings::default().tr_id_max_bytes;
+    let limit = giftbiz_server::Settings::default().tr_id_max_chars;
+    assert_eq!(limit, 20, "the live service's limit is the default");
+    let (goods, _) = on_sale_goods(app).await;
     let long = "a".repeat(limit + 1);
+    // Large, but inside the body limit: refused for its length, not its body.
+    let huge = "a".repeat(50_000);
     let endpoints = [
+        ("/bizApi/send", "0204", "E0010"),
         ("/bizApi/coupons", "0201", "ERR0214"),
         ("/bizApi/cancel", "0202", "ERR0214"),
         ("/bizApi/resend", "0203", "ERR0212"),
         ("/bizApi/sendFail/cancel", "0205", "ERR0214"),
     ];
+    let refused = [
+        (long.as_str(), "ERR0807"),
+        (huge.as_str(), "ERR0807"),
+        ("a b", "COUPON.0004"),
+        ("주문1", "COUPON.0004"),
+        ("한글한글한글한", "COUPON.0004"),
+        ("a\nb", "COUPON.0004"),
+        ("a\r\nb", "COUPON.0004"),
+        ("a\u{0}b", "COUPON.0004"),
+        ("a\u{1b}b", "COUPON.0004"),
+    ];
+    let claims = app.rows_in("tr_ids").await;
     for (i, (path, api_code, unknown)) in endpoints.into_iter().enumerate() {
-        for (tr_id, code) in [(long.as_str(), "ERR0807"), ("a b", "COUPON.0004"), ("주문1", "COUPON.0004"), ("a\nb", "COUPON.0004")] {
-            let v = app.call(path, api_code, &[("tr_id", tr_id), ("user_id", "acme")]).await;
+        let call = |tr_id: &str| {
+            let params = if api_code == "0204" { send_params(&goods, tr_id, "Y", &[]) } else { vec![("tr_id", tr_id), ("user_id", "acme")] };
+            let mut form = app.auth(api_code);
+            form.extend(params.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_owned(), v.to_owned())));
+            async move { app.post_form(path, &form).await }
+        };
+        for (tr_id, code) in refused {
+            let v = call(tr_id).await;
             assert_code(&v, code);
+            if code == "ERR0807" {
+                let message = v["message"].as_str().unwrap();
+                assert!(message.contains("longer than 20 characters"), "the limit in force is named: {message}");
+            }
         }
-        assert_code(&app.call(path, api_code, &[("user_id", "acme")]).await, "ERR0201");
+        assert_code(&call("").await, "ERR0201");
+        // At the limit: valid, so the endpoint's own answer (a send with no bizmoney: E0010).
         let at_limit = format!("{i}{}", "b".repeat(limit - 1));
-        assert_code(&app.call(path, api_code, &[("tr_id", &at_limit), ("user_id", "acme")]).await, unknown);
+        assert_code(&call(&at_limit).await, unknown);
     }
+    // Of the valid tr_ids, the cancels' tombstones (0202, 0205) are the only claims written (a
+    // send refused for its balance keeps none); none of the refused ones, in any form.
+    assert_eq!(app.rows_in("tr_ids").await - claims, 2);
+    assert_eq!(app.rows_in("coupons").await, 0);
 }
 
 async fn bizmoney_shows_the_balance_in_both_places(app: &TestApp) {

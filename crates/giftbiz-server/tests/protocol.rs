@@ -11,7 +11,24 @@ both_engines!(
     parameters_come_from_query_json_multipart_and_headers,
     rotated_tokens_and_grades_apply_at_once,
     transport_errors_leave_as_the_envelope,
+    a_token_pasted_unencoded_into_a_query_string_still_works,
 );
+
+/// New tokens need no encoding; an older one with `+`, pasted raw into a query string (where
+/// `+` means a space), still authenticates, and a wrong token still does not.
+async fn a_token_pasted_unencoded_into_a_query_string_still_works(app: &TestApp) {
+    let fresh = app.account.token.expose();
+    assert!(fresh.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{fresh}");
+    let legacy = "lEgAcy+t0ken/w1th+plus==";
+    let hash = giftbiz_core::account::TokenHash::of(legacy);
+    assert!(app.store.set_token_hash(&common::user("acme"), &hash).await.unwrap());
+    let code = &app.account.account.auth_code;
+    for (token, expected) in [(legacy, "0000"), ("lEgAcy+t0ken/w1th+pluz==", "E0009")] {
+        let url = app.url(&format!("/bizApi/brands?api_code=0102&custom_auth_code={code}&custom_auth_token={token}&dev_yn=N"));
+        let v = envelope_of(app.client.post(url).send().await.unwrap()).await;
+        assert_code(&v, expected);
+    }
+}
 
 async fn auth_errors_in_the_order_of_notes(app: &TestApp) {
     let code = app.account.account.auth_code.clone();
@@ -22,6 +39,9 @@ async fn auth_errors_in_the_order_of_notes(app: &TestApp) {
         (vec![("api_code", "0102"), ("custom_auth_code", &code), ("custom_auth_token", &token), ("dev_yn", "N")], "E0007"),
         (vec![("api_code", "0101"), ("custom_auth_token", &token), ("dev_yn", "N")], "E0011"),
         (vec![("api_code", "0101"), ("custom_auth_code", "REALnope"), ("custom_auth_token", &token), ("dev_yn", "N")], "E0008"),
+        // A NUL or a space in the auth code names no account (and reaches no query).
+        (vec![("api_code", "0101"), ("custom_auth_code", "REAL\u{0}x"), ("custom_auth_token", &token), ("dev_yn", "N")], "E0008"),
+        (vec![("api_code", "0101"), ("custom_auth_code", "REAL x"), ("custom_auth_token", &token), ("dev_yn", "N")], "E0008"),
         (vec![("api_code", "0101"), ("custom_auth_code", &code), ("dev_yn", "N")], "E0012"),
         (vec![("api_code", "0101"), ("custom_auth_code", &code), ("custom_auth_token", "AAAAAAAAAAAAAAAAAAAAAA=="), ("dev_yn", "N")], "E0009"),
         (vec![("api_code", "0101"), ("custom_auth_code", &code), ("custom_auth_token", &token)], "E0013"),

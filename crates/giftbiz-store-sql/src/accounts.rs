@@ -1,6 +1,6 @@
 //! Accounts and their credentials.
 
-use giftbiz_core::account::TokenHash;
+use giftbiz_core::account::{AuthCode, TokenHash};
 use giftbiz_core::{Account, AccountId, Grade, NewAccount, StoreError, UserId};
 
 use crate::rows::{AccountRow, AuthRow, ACCOUNT_COLUMNS, AUTH_LOOKUP_SQL};
@@ -35,11 +35,11 @@ sql_impl! { impl AccountStore {
         self.account_where("auth_code", auth_code).await
     }
 
-    async fn auth_lookup(&self, auth_code: &str) -> Result<Option<(Account, i64)>, StoreError> {
-        let row = match self.dialect.hot_auth_lookup(auth_code) {
+    async fn auth_lookup(&self, auth_code: &AuthCode) -> Result<Option<(Account, i64)>, StoreError> {
+        let row = match self.dialect.hot_auth_lookup(auth_code.as_str()) {
             Some(row) => row?,
             None => sqlx::query_as::<_, AuthRow>(&AUTH_LOOKUP_SQL)
-                .bind(auth_code)
+                .bind(auth_code.as_str())
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(backend)?,

@@ -58,7 +58,7 @@ result_codes! {
     BizpointAccrue = "ERR0804", "비즈포인트 적립 오류";
     CancelFailed = "ERR0805", "쿠폰취소 실패";
     TitleTooLong = "ERR0806", "제목이 20자를 초과했습니다.";
-    TrIdTooLong = "ERR0807", "TR_ID 가 25byte 를 초과했습니다.";
+    TrIdTooLong = "ERR0807", "TR_ID 가 허용 길이를 초과했습니다.";
     AlreadyCancelled = "ERR0808", "이미 취소된 쿠폰";
     InvalidPhoneNo = "ERR0817", "수신전화번호 오류";
     SendError = "ERR0999", "쿠폰발송오류";

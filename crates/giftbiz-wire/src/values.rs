@@ -8,7 +8,7 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrIdError {
     Empty,
-    /// Longer than the limit in force (bytes; the alphabet is ASCII).
+    /// Longer than the limit in force, in characters.
     TooLong { max: usize },
     /// A character outside `[A-Za-z0-9_-]`.
     Alphabet,
@@ -26,8 +26,8 @@ impl fmt::Display for TrIdError {
 
 impl std::error::Error for TrIdError {}
 
-/// The caller's transaction id (`tr_id`): unique per account forever, 1 to `max` bytes of
-/// `[A-Za-z0-9_-]`.
+/// The caller's transaction id (`tr_id`): unique per account forever, 1 to `max` characters
+/// of `[A-Za-z0-9_-]`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TrId(String);
 
@@ -39,7 +39,9 @@ impl TrId {
 
     /// The length is checked first, as the live service does (`ERR0807` before `COUPON.0004`).
     pub fn parse(raw: &str, max_len: usize) -> Result<TrId, TrIdError> {
-        if raw.len() > max_len {
+        // Characters, not bytes: seven Hangul syllables are too long for 20 only in bytes, and
+        // are refused for their alphabet. (Bytes bound the count: no walk past the limit.)
+        if raw.len() > max_len && raw.chars().nth(max_len).is_some() {
             return Err(TrIdError::TooLong { max: max_len });
         }
         if raw.is_empty() {

@@ -648,11 +648,13 @@ pub fn demo_catalog(goods_count: usize) -> (Vec<Brand>, Vec<Goods>) {
 
         per_brand_rank[bi] += 1;
         let voucher = matches!(kind, Cash | Voucher);
-        let (goods_type_nm, goods_type_dtl_nm) = match kind {
-            Voucher => ("상품권", "상품권"),
-            Cash => ("금액권", spec.dtl),
-            _ => ("일반상품(물품교환형)", spec.dtl),
+        let goods_type_nm = match kind {
+            Voucher => "상품권",
+            Cash => "금액권",
+            _ => "일반상품(물품교환형)",
         };
+        // The live service's category name, as real clients filter on (NOTES §6: `커피/음료`).
+        let goods_type_dtl_nm = category_name(spec.category);
         let state = if h % 20 == 7 {
             GoodsState::Suspended
         } else {
@@ -956,7 +958,7 @@ mod tests {
             assert!(g.popular >= 1);
             assert_eq!(g.goods_com_id.len(), 10);
             assert_eq!(g.md_code.len(), 10);
-            assert!(!g.goods_type_dtl_nm.is_empty() && g.goods_type_dtl_nm.chars().count() <= 8);
+            assert_eq!(g.goods_type_dtl_nm, g.category_name1, "the live category names");
         }
         assert!(goods.iter().any(|g| g.goods_type_nm == "상품권"));
         assert!(goods

@@ -6,14 +6,14 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use giftbiz_core::coupon::Coupon;
+use giftbiz_core::coupon::{Coupon, PinStatus};
 use giftbiz_core::time::{from_millis, kst};
 use giftbiz_wire::coupon::{BizmoneyResult, CouponDetailResult, CouponInfo};
 use giftbiz_wire::{ApiCode, Envelope, ResultCode};
 use serde::Serialize;
 
 use super::auth::{authenticate, require_own_user_id};
-use super::error::{envelope_response, ApiResult};
+use super::error::{envelope_response, ApiResult, HttpError};
 use super::params::Params;
 use super::{api_route, AppState};
 use crate::usecases::coupons;
@@ -29,13 +29,16 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Outside `/bizApi`: the image URL a gubun I send returns.
+/// Where coupon images are served; the rest of the path is the token (a secret).
+pub(super) const COUPON_IMAGES_PREFIX: &str = "/coupon-images/";
+
 pub fn image_router() -> Router<AppState> {
-    Router::new().route("/coupon-images/{file}", get(coupon_image))
+    Router::new().route(&format!("{COUPON_IMAGES_PREFIX}{{file}}"), get(coupon_image))
 }
 
 async fn coupon_detail(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     let caller = authenticate(&state, &p, ApiCode::CouponDetail).await?;
-    let tr_id = p.tr_id(state.settings.tr_id_max_bytes)?;
+    let tr_id = p.tr_id(state.settings.tr_id_max_chars)?;
     let coupon = coupons::coupon(&*state.store, &caller, &tr_id).await?;
     let snap = state.catalog.snapshot(caller.catalog_revision).await?;
     let thumb = snap.brand(&coupon.new.brand_code).map(|b| state.urls.brand(&b.images.mms_thum, &b.brand_code, ImageKind::BrandThumb));
@@ -78,7 +81,7 @@ fn coupon_info(c: &Coupon, brand_thumb: Option<String>) -> CouponInfo {
 async fn cancel(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     let caller = authenticate(&state, &p, ApiCode::Cancel).await?;
     require_own_user_id(&p, &caller)?;
-    let tr_id = p.tr_id(state.settings.tr_id_max_bytes)?;
+    let tr_id = p.tr_id(state.settings.tr_id_max_chars)?;
     coupons::cancel(&*state.store, &caller, &tr_id, state.clock.now_ms()).await?;
     Ok(envelope_response(&Envelope::<()>::ok_empty()))
 }
@@ -86,7 +89,7 @@ async fn cancel(State(state): State<AppState>, p: Params) -> ApiResult<Response>
 async fn send_fail_cancel(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     let caller = authenticate(&state, &p, ApiCode::SendFailCancel).await?;
     require_own_user_id(&p, &caller)?;
-    let tr_id = p.tr_id(state.settings.tr_id_max_bytes)?;
+    let tr_id = p.tr_id(state.settings.tr_id_max_chars)?;
     coupons::send_fail_cancel(&*state.store, &caller, &tr_id, state.clock.now_ms()).await?;
     Ok(envelope_response(&Envelope::<()>::ok_empty()))
 }
@@ -119,16 +122,21 @@ async fn coupon_image(State(state): State<AppState>, Path(file): Path<String>) -
     } else if let Some(t) = file.strip_suffix(".jpg") {
         (t, CouponFormat::Jpeg, "image/jpeg")
     } else {
-        return (StatusCode::NOT_FOUND, "no such image").into_response();
+        return no_such_image();
     };
     let coupon = match state.store.coupon_by_image_token(token).await {
         Ok(Some(c)) => c,
-        Ok(None) => return (StatusCode::NOT_FOUND, "no such image").into_response(),
+        Ok(None) => return no_such_image(),
         Err(e) => {
             tracing::error!(error = %e, "coupon image lookup failed");
-            return (StatusCode::SERVICE_UNAVAILABLE, "unavailable").into_response();
+            return HttpError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "coupon images are unavailable").into_response();
         }
     };
+    // A coupon that can no longer be used shows no PIN any more.
+    let expired = coupon.new.valid_until_ms < state.clock.now_ms();
+    if expired || matches!(coupon.status, PinStatus::Cancelled | PinStatus::Expired) {
+        return HttpError::new(StatusCode::GONE, "gone", "the coupon was cancelled or has expired").into_response();
+    }
     let key = format!("coupon:{token}:{mime}");
     let rendered = state.coupon_images.get_or_render(key, move || {
         let valid_until = from_millis(coupon.new.valid_until_ms).with_timezone(&kst()).format("%Y.%m.%d").to_string();
@@ -145,7 +153,11 @@ async fn coupon_image(State(state): State<AppState>, Path(file): Path<String>) -
         Ok(bytes) => ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "private, max-age=3600")], bytes).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "coupon image rendering failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "rendering failed").into_response()
+            HttpError::internal().into_response()
         }
     }
+}
+
+fn no_such_image() -> Response {
+    HttpError::new(StatusCode::NOT_FOUND, "not_found", "no such image").into_response()
 }

@@ -40,6 +40,68 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The error object of our own routes outside `/bizApi` (the partner API, images, the health
+/// check): `{"error": slug, "message": text}` with its HTTP status.
+#[derive(Debug)]
+pub struct HttpError {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub message: &'static str,
+    pub retry_after_secs: Option<u64>,
+}
+
+impl HttpError {
+    pub fn new(status: StatusCode, error: &'static str, message: &'static str) -> HttpError {
+        HttpError { status, error, message, retry_after_secs: None }
+    }
+
+    pub fn internal() -> HttpError {
+        HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected failure")
+    }
+
+    /// The object for a status some layer or fallback answered without a body of ours.
+    pub fn of_status(status: StatusCode) -> HttpError {
+        let error = match status {
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+            StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+            StatusCode::REQUEST_TIMEOUT => "request_timeout",
+            StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+            StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+            s if s.is_client_error() => "bad_request",
+            _ => "internal",
+        };
+        HttpError::new(status, error, status.canonical_reason().unwrap_or("error"))
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"error": self.error, "message": self.message});
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after_secs {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
+    }
+}
+
+/// Outside `/bizApi`: an error status that left without a JSON body (a framework rejection, a
+/// method not routed) gets [`HttpError`]'s object. Successes (images, JSON) pass untouched.
+pub async fn ensure_json_errors(resp: Response) -> Response {
+    if resp.status().is_success() || resp.status().is_redirection() || is_json(&resp) {
+        return resp;
+    }
+    HttpError::of_status(resp.status()).into_response()
+}
+
+fn is_json(resp: &Response) -> bool {
+    resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         envelope_response(&Envelope::<()>::error(self.code, self.detail.as_deref()))
@@ -71,11 +133,7 @@ pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Respon
 /// Last line of defence: whatever left the API without being the envelope (a framework
 /// rejection, a non-200 status) is replaced by one.
 pub async fn ensure_envelope(resp: Response) -> Response {
-    let is_json = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if resp.status() == StatusCode::OK && is_json {
+    if resp.status() == StatusCode::OK && is_json(&resp) {
         return resp;
     }
     tracing::warn!(status = %resp.status(), "non-envelope response replaced");

@@ -8,6 +8,7 @@ use axum::routing::get;
 use axum::Router;
 use giftbiz_core::{BrandCode, GoodsCode};
 
+use super::error::HttpError;
 use super::AppState;
 use crate::images::ImageKind;
 
@@ -47,9 +48,9 @@ fn png_response(png: bytes::Bytes) -> Response {
 }
 
 fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "no such image").into_response()
+    HttpError::new(StatusCode::NOT_FOUND, "not_found", "no such image").into_response()
 }
 
 fn unavailable() -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, "catalog unavailable").into_response()
+    HttpError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "catalog unavailable").into_response()
 }

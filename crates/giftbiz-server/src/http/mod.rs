@@ -11,7 +11,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use giftbiz_core::Store;
 use giftbiz_wire::ResultCode;
+use std::time::Duration;
+
+use axum::http::StatusCode;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::catalog_cache::CatalogCache;
@@ -23,6 +27,7 @@ use crate::images::ImageCache;
 pub mod auth;
 pub mod catalog;
 mod coupons;
+pub mod edge;
 pub mod error;
 mod image_routes;
 pub mod params;
@@ -33,7 +38,7 @@ pub mod sandbox;
 mod send;
 
 use crate::catalog_view::ImageUrls;
-use error::{ensure_envelope, panic_response, ApiError};
+use error::{ensure_envelope, ensure_json_errors, panic_response, ApiError, HttpError};
 
 /// Everything a request handler needs, cheap to clone.
 #[derive(Clone)]
@@ -68,32 +73,47 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let api = with_api_layers(Router::new().merge(catalog::router()).merge(send::router()).merge(coupons::router()).merge(resend::router()));
-    // Sandbox faults (only when `sandbox` is on; otherwise `api` as it is).
+    let deadline = Duration::from_millis(state.settings.request_timeout_ms);
+    let api = with_api_layers(
+        Router::new().merge(catalog::router()).merge(send::router()).merge(coupons::router()).merge(resend::router()),
+        deadline,
+    );
+    // Sandbox faults (only when `sandbox` is on; otherwise `api` as it is), outside the
+    // deadline: a sandbox delay is meant to outlast the client's own timeout.
     let api = sandbox::fault_layer(api, &state);
-    Router::new()
-        .nest("/bizApi", api)
+    // Our own routes outside /bizApi, each request within the same deadline (408 after).
+    let outside = Router::new()
         .merge(image_routes::router())
         .merge(coupons::image_router())
-        // Outside /bizApi: our own JSON API for partners (교환처), with HTTP statuses.
+        // Our own JSON API for partners (교환처), with HTTP statuses.
         .merge(partner::router(&state.settings))
         // The sandbox's admin calls (an empty router when `sandbox` is off).
         .merge(sandbox::admin_router(&state))
         .route("/health", get(health))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, deadline));
+    Router::new()
+        .nest("/bizApi", api)
+        .merge(outside)
         .fallback(unknown_path)
+        // Outside /bizApi every error is JSON too: our routes' error object (`/bizApi` keeps
+        // its envelope, made inside). Protocol errors hyper writes itself stay bare.
+        .method_not_allowed_fallback(|| async { HttpError::of_status(StatusCode::METHOD_NOT_ALLOWED) })
+        .layer(map_response(ensure_json_errors))
         // One span per request at debug level (RUST_LOG=debug): the path only, never the query
-        // string, which may carry phone numbers and credentials.
+        // string, which may carry phone numbers and credentials, and a coupon image's path
+        // without its token, which is as good as the PIN it shows.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
-            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+            tracing::debug_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
         }))
         .with_state(state)
 }
 
 /// Whatever happens under `/bizApi` (an unknown path, a wrong method, a panic, a framework
-/// rejection) leaves as the envelope.
-fn with_api_layers<S: Clone + Send + Sync + 'static>(api: Router<S>) -> Router<S> {
+/// rejection, a request past its `deadline`) leaves as the envelope.
+fn with_api_layers<S: Clone + Send + Sync + 'static>(api: Router<S>, deadline: Duration) -> Router<S> {
     api.fallback(unknown_path)
         .method_not_allowed_fallback(wrong_method)
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, deadline))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(map_response(ensure_envelope))
 }
@@ -115,6 +135,17 @@ async fn wrong_method() -> Response {
     ApiError::with(ResultCode::ApiCodeMissing, "POST only").into_response()
 }
 
+/// `path` for a log line: a coupon image's token replaced by `***`.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix(coupons::COUPON_IMAGES_PREFIX) {
+        Some(file) => {
+            let ext = file.rfind('.').map_or("", |at| &file[at..]);
+            format!("{}***{ext}", coupons::COUPON_IMAGES_PREFIX).into()
+        }
+        None => path.into(),
+    }
+}
+
 /// The trivial endpoint, also the benchmark's baseline.
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
@@ -130,7 +161,7 @@ mod tests {
         async fn boom() -> &'static str {
             panic!("secret internals")
         }
-        let app = with_api_layers(Router::new().route("/x", post(boom)));
+        let app = with_api_layers(Router::new().route("/x", post(boom)), Duration::from_secs(5));
         let req = axum::http::Request::post("/x").body(axum::body::Body::empty()).unwrap();
         let resp = app.oneshot(req).await.unwrap();
         assert_eq!(resp.status(), 200);

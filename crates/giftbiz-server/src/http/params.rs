@@ -33,8 +33,8 @@ impl Params {
 
     /// The required `tr_id`, parsed as every endpoint that takes one parses it (NOTES §4):
     /// ERR0201 when missing, ERR0807 over `max_bytes`, COUPON.0004 for other characters.
-    pub fn tr_id(&self, max_bytes: usize) -> Result<TrId, ApiError> {
-        Ok(parse_tr_id(self.require(params::TR_ID)?, max_bytes)?)
+    pub fn tr_id(&self, max_chars: usize) -> Result<TrId, ApiError> {
+        Ok(parse_tr_id(self.require(params::TR_ID)?, max_chars)?)
     }
 
     /// Sets a value taken from the path, which wins over every other source.
@@ -155,18 +155,25 @@ impl FromRequest<AppState> for Params {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Params, ApiError> {
         let (parts, body) = req.into_parts();
-        let bytes = read_body(body, state.settings.max_body_bytes).await?;
+        let deadline = std::time::Duration::from_millis(state.settings.request_body_timeout_ms);
+        let bytes = read_body(body, state.settings.max_body_bytes, deadline).await?;
         Params::parse(&parts.headers, parts.uri.query(), bytes).await
     }
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    let too_large = || ApiError::with(ResultCode::MissingParameter, "body too large or unreadable");
+/// The body, up to `limit` bytes, within `deadline` as a whole (a client dribbling a byte at a
+/// time is cut off at it, however steadily it sends).
+async fn read_body(body: Body, limit: usize, deadline: std::time::Duration) -> Result<Bytes, ApiError> {
+    let refused = |why: &'static str| ApiError::with(ResultCode::MissingParameter, why);
     // A declared length over the limit is refused before a byte of the body is read.
     if axum::body::HttpBody::size_hint(&body).lower() > limit as u64 {
-        return Err(too_large());
+        return Err(refused("body too large"));
     }
-    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
+    match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(refused("body too large or unreadable")),
+        Err(_) => Err(refused("body not received in time")),
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, MethodRouter};
 use axum::{Extension, Json, Router};
@@ -33,6 +33,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Serialize;
 use tower_http::catch_panic::CatchPanicLayer;
 
+use super::error::HttpError;
 use super::AppState;
 use crate::config::Settings;
 
@@ -71,14 +72,14 @@ pub fn router(settings: &Settings) -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a partner API handler panicked");
-            PartnerError::internal().into_response()
+            HttpError::internal().into_response()
         }))
 }
 
 /// POST only; another method gets a JSON 405.
 fn endpoint(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
     route.fallback(|| async {
-        PartnerError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "POST only").into_response()
+        HttpError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "POST only").into_response()
     })
 }
 
@@ -118,55 +119,25 @@ impl CouponView {
     }
 }
 
-/// An error answer: `{"error": code, "message": text}` with its HTTP status.
-#[derive(Debug)]
-pub struct PartnerError {
-    status: StatusCode,
-    error: &'static str,
-    message: &'static str,
-    retry_after_secs: Option<u64>,
-}
-
-impl PartnerError {
-    fn new(status: StatusCode, error: &'static str, message: &'static str) -> PartnerError {
-        PartnerError { status, error, message, retry_after_secs: None }
+/// The partner API's refusals, in its error object ([`HttpError`]).
+impl HttpError {
+    fn unauthorized() -> HttpError {
+        HttpError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unknown partner code or wrong token")
     }
 
-    fn unauthorized() -> PartnerError {
-        PartnerError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unknown partner code or wrong token")
+    fn bad_request() -> HttpError {
+        HttpError::new(StatusCode::BAD_REQUEST, "bad_request", "the body must be a JSON object {\"pin\": \"<digits>\"}")
     }
 
-    fn bad_request() -> PartnerError {
-        PartnerError::new(StatusCode::BAD_REQUEST, "bad_request", "the body must be a JSON object {\"pin\": \"<digits>\"}")
-    }
-
-    fn internal() -> PartnerError {
-        PartnerError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected failure")
-    }
-
-    fn refused(r: RedeemRefusal) -> PartnerError {
+    fn refused(r: RedeemRefusal) -> HttpError {
         match r {
-            RedeemRefusal::NotFound => PartnerError::new(StatusCode::NOT_FOUND, "not_found", "no such coupon"),
+            RedeemRefusal::NotFound => HttpError::new(StatusCode::NOT_FOUND, "not_found", "no such coupon"),
             RedeemRefusal::AlreadyUsed => {
-                PartnerError::new(StatusCode::CONFLICT, "already_used", "the coupon was already used")
+                HttpError::new(StatusCode::CONFLICT, "already_used", "the coupon was already used")
             }
-            RedeemRefusal::Cancelled => PartnerError::new(StatusCode::CONFLICT, "cancelled", "the coupon was cancelled"),
-            RedeemRefusal::Expired => PartnerError::new(StatusCode::CONFLICT, "expired", "the coupon has expired"),
+            RedeemRefusal::Cancelled => HttpError::new(StatusCode::CONFLICT, "cancelled", "the coupon was cancelled"),
+            RedeemRefusal::Expired => HttpError::new(StatusCode::CONFLICT, "expired", "the coupon has expired"),
         }
-    }
-}
-
-impl IntoResponse for PartnerError {
-    fn into_response(self) -> Response {
-        let body = serde_json::json!({"error": self.error, "message": self.message});
-        let mut resp = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        if let Some(secs) = self.retry_after_secs {
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        resp
     }
 }
 
@@ -188,7 +159,7 @@ fn parse_pin(body: Result<Bytes, BytesRejection>) -> Result<String, Option<Strin
 }
 
 /// The partner the headers name, if its token matches.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Result<Partner, Partner>, PartnerError> {
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Result<Partner, Partner>, HttpError> {
     let code = headers.get(PARTNER_CODE_HEADER).and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or("");
     let token = headers
         .get(header::AUTHORIZATION)
@@ -198,15 +169,15 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Result<Pa
         .unwrap_or("");
     if code.is_empty() || code.len() > 64 {
         tracing::warn!("partner API call without a partner code");
-        return Err(PartnerError::unauthorized());
+        return Err(HttpError::unauthorized());
     }
     let partner = state.store.partner_by_code(code).await.map_err(|e| {
         tracing::error!(error = %e, "partner lookup failed");
-        PartnerError::internal()
+        HttpError::internal()
     })?;
     let Some(partner) = partner else {
         tracing::warn!(partner = code, "partner API call with an unknown partner code");
-        return Err(PartnerError::unauthorized());
+        return Err(HttpError::unauthorized());
     };
     Ok(if !token.is_empty() && partner.token_matches(token) { Ok(partner) } else { Err(partner) })
 }
@@ -235,7 +206,7 @@ async fn handle(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     action: AuditAction,
-) -> Result<Response, PartnerError> {
+) -> Result<Response, HttpError> {
     let now = state.clock.now_ms();
     let pin = parse_pin(body);
     let pin_hash = match &pin {
@@ -255,18 +226,18 @@ async fn handle(
         Ok(partner) => partner,
         Err(partner) => {
             record(state, &partner, audit(&partner, AuditOutcome::Unauthorized, None), action).await?;
-            return Err(PartnerError::unauthorized());
+            return Err(HttpError::unauthorized());
         }
     };
     if let Err(wait_secs) = limiter.check(&partner.partner_code) {
         record(state, &partner, audit(&partner, AuditOutcome::RateLimited, None), action).await?;
-        let mut err = PartnerError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many attempts; retry later");
+        let mut err = HttpError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many attempts; retry later");
         err.retry_after_secs = Some(wait_secs);
         return Err(err);
     }
     let Ok(pin) = pin else {
         record(state, &partner, audit(&partner, AuditOutcome::BadRequest, None), action).await?;
-        return Err(PartnerError::bad_request());
+        return Err(HttpError::bad_request());
     };
     let pin = Pin::new(pin);
 
@@ -277,13 +248,13 @@ async fn handle(
                 Err(e) => {
                     tracing::error!(error = %e, "coupon lookup failed");
                     let _ = record(state, &partner, audit(&partner, AuditOutcome::Error, None), action).await;
-                    return Err(PartnerError::internal());
+                    return Err(HttpError::internal());
                 }
             };
             let visible = found.filter(|c| check_visible(&c.new.brand_code, &partner.brand_codes).is_ok());
             let Some(coupon) = visible else {
                 record(state, &partner, audit(&partner, AuditOutcome::NotFound, None), action).await?;
-                return Err(PartnerError::refused(RedeemRefusal::NotFound));
+                return Err(HttpError::refused(RedeemRefusal::NotFound));
             };
             record(state, &partner, audit(&partner, AuditOutcome::Ok, Some(coupon.id)), action).await?;
             tracing::info!(partner = %partner.partner_code, order_no = %coupon.order_no, "partner looked a coupon up");
@@ -297,25 +268,25 @@ async fn handle(
             }
             Err(RedeemError::Refused(r)) => {
                 tracing::info!(partner = %partner.partner_code, outcome = r.outcome().code(), "redemption refused");
-                Err(PartnerError::refused(r))
+                Err(HttpError::refused(r))
             }
             Err(RedeemError::Store(e)) => {
                 tracing::error!(error = %e, "redemption failed");
                 let _ = record(state, &partner, audit(&partner, AuditOutcome::Error, None), action).await;
-                Err(PartnerError::internal())
+                Err(HttpError::internal())
             }
         },
     }
 }
 
 /// Audits an attempt; an attempt that cannot be audited is answered as a failure.
-async fn record(state: &AppState, partner: &Partner, entry: AuditEntry, action: AuditAction) -> Result<(), PartnerError> {
+async fn record(state: &AppState, partner: &Partner, entry: AuditEntry, action: AuditAction) -> Result<(), HttpError> {
     if entry.outcome != AuditOutcome::Ok {
         tracing::info!(partner = %partner.partner_code, action = action.code(), outcome = entry.outcome.code(), "partner attempt refused");
     }
     state.store.audit_redemption(&entry).await.map_err(|e| {
         tracing::error!(error = %e, "auditing a partner attempt failed");
-        PartnerError::internal()
+        HttpError::internal()
     })
 }
 

@@ -52,6 +52,6 @@ impl From<Failure> for ApiError {
 /// A parameter that does not parse: its code is the parser's, named for the parameter.
 impl From<Invalid> for ApiError {
     fn from(e: Invalid) -> ApiError {
-        ApiError::with(e.code, e.param)
+        ApiError::with(e.code, e.detail)
     }
 }

@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
 async fn resend(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     let caller = authenticate(&state, &p, ApiCode::Resend).await?;
     require_own_user_id(&p, &caller)?;
-    let tr_id = p.tr_id(state.settings.tr_id_max_bytes)?;
+    let tr_id = p.tr_id(state.settings.tr_id_max_chars)?;
     // `Y`: an SMS with the PIN. `N`, absent or anything else: the MMS again (the spec's default).
     let kind = match p.get(params::SMS_FLAG) {
         Some(flag) if flag.eq_ignore_ascii_case("Y") => MessageKind::Sms,

@@ -26,7 +26,7 @@ fn parse_order(state: &AppState, p: &Params, now: DateTime<Utc>) -> ApiResult<Se
     for name in [params::GOODS_CODE, params::MMS_MSG, params::MMS_TITLE, params::CALLBACK_NO, params::PHONE_NO, params::TR_ID, params::GUBUN] {
         p.require(name)?;
     }
-    let tr_id = p.tr_id(state.settings.tr_id_max_bytes)?;
+    let tr_id = p.tr_id(state.settings.tr_id_max_chars)?;
     let gubun = parse_gubun(p.require(params::GUBUN)?)?;
     let title = MmsTitle::parse(p.require(params::MMS_TITLE)?, state.settings.title_max_chars)?;
     let msg = MmsMsg::parse(p.require(params::MMS_MSG)?)?;

@@ -1,6 +1,7 @@
 //! Authentication of an API call (NOTES §3): the auth code names the account, the token must
 //! be its own, and dev_yn must be one the platform serves, checked in that order.
 
+use giftbiz_core::account::AuthCode;
 use giftbiz_core::AccountStore;
 
 use super::{Caller, Failure, Refusal};
@@ -15,7 +16,10 @@ pub struct Credentials<'a> {
 
 /// The caller, if the credentials are an account's; `accept_dev` serves `dev_yn=Y` too.
 pub async fn authenticate(store: &dyn AccountStore, creds: Credentials<'_>, accept_dev: bool) -> Result<Caller, Failure> {
-    let Some((account, catalog_revision)) = store.auth_lookup(creds.auth_code).await? else {
+    let Some(auth_code) = AuthCode::parse(creds.auth_code) else {
+        return Err(Refusal::UnknownAuthCode.into());
+    };
+    let Some((account, catalog_revision)) = store.auth_lookup(&auth_code).await? else {
         return Err(Refusal::UnknownAuthCode.into());
     };
     if !account.token_matches(creds.token) {

@@ -110,6 +110,25 @@ impl TestApp {
         Arc::new(LogGateway::new(self.log_path()))
     }
 
+    /// How many rows `table` of the server's database holds (to show what a refusal did not
+    /// write).
+    pub async fn rows_in(&self, table: &str) -> i64 {
+        use sqlx::Connection;
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        match &self.scratch {
+            Scratch::Dir(dir) => {
+                let url = format!("sqlite://{}", dir.path().join("giftbiz.db").display());
+                let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open sqlite");
+                sqlx::query_scalar(&sql).fetch_one(&mut conn).await.expect("count")
+            }
+            Scratch::Schema { url, schema } => {
+                let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+                sqlx::query(&format!("SET search_path TO \"{schema}\"")).execute(&mut conn).await.expect("schema");
+                sqlx::query_scalar(&sql).fetch_one(&mut conn).await.expect("count")
+            }
+        }
+    }
+
     /// Stops the server and drops a PostgreSQL test schema (a failed test keeps its schema for
     /// a look).
     pub async fn finish(self) {

@@ -1,6 +1,6 @@
 //! Accounts, their credentials, and the auth lookup on every call's path.
 
-use giftbiz_core::account::TokenHash;
+use giftbiz_core::account::{AuthCode, TokenHash};
 use giftbiz_core::{Goods, Grade, StoreError};
 
 use crate::harness::{Engine, TestDb};
@@ -82,12 +82,12 @@ pub async fn accounts_are_created_found_and_changed(db: &TestDb) {
 pub async fn hot_paths(db: &TestDb) {
     let store = &*db.store;
     let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
-    let (found, rev0) = store.auth_lookup("REALaaaa").await.unwrap().unwrap();
+    let (found, rev0) = store.auth_lookup(&AuthCode::parse("REALaaaa").unwrap()).await.unwrap().unwrap();
     assert_eq!(found, alice);
-    assert!(store.auth_lookup("REALnope").await.unwrap().is_none());
+    assert!(store.auth_lookup(&AuthCode::parse("REALnope").unwrap()).await.unwrap().is_none());
     let many: Vec<Goods> = (0..50).map(|i| goods(&format!("G{:03}", 97 * i % 50), i % 9, "B1")).collect();
     store.upsert_catalog(&[], &many).await.unwrap();
-    let (_, rev1) = store.auth_lookup("REALaaaa").await.unwrap().unwrap();
+    let (_, rev1) = store.auth_lookup(&AuthCode::parse("REALaaaa").unwrap()).await.unwrap().unwrap();
     assert!(rev1 > rev0);
     let mut walked = Vec::new();
     let mut after = None;

@@ -10,7 +10,7 @@ use giftbiz_core::coupon::{
 use giftbiz_core::send::Gubun;
 use giftbiz_core::{StoreError, Won};
 
-use crate::harness::TestDb;
+use crate::harness::{Engine, TestDb};
 use crate::kit::{user, tr, charge, consistent_ledger, entries_for, new_account, new_coupon, t0_ms, HOUR_MS, T0_KST_DATE};
 
 /// Operator charges and adjustments: the balance never goes below zero and always equals the
@@ -65,6 +65,34 @@ pub async fn bizmoney_ledger(db: &TestDb) {
     assert_eq!(store.bizmoney_balance(bob.id).await.unwrap().get(), 500);
 }
 
+/// Past the millionth coupon the order number widens to seven digits instead of wrapping to
+/// the number of an earlier coupon (which failed the send on `coupons_order_no_key`).
+pub async fn order_numbers_never_repeat(db: &TestDb) {
+    let store = &*db.store;
+    let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
+    charge(store, "alice", 10_000).await;
+    let first = store.issue_coupon(&new_coupon(alice.id, "R0", 100, Gubun::Pin)).await.unwrap();
+    // Coupon 1's number, 999,999 ids later, is what the id modulo 10^6 would give again.
+    let raw = db.raw().await;
+    let skip = match db.engine {
+        Engine::Sqlite => "UPDATE sqlite_sequence SET seq = 999999 WHERE name = 'coupons'",
+        Engine::Postgres => "SELECT setval('coupons_id_seq', 999999)",
+    };
+    raw.execute(skip).await.unwrap();
+    raw.close().await;
+    let mut numbers = vec![first.order_no.as_str().to_owned()];
+    for (i, tr_id) in ["R1", "R2", "R3"].iter().enumerate() {
+        let c = store.issue_coupon(&new_coupon(alice.id, tr_id, 100, Gubun::Pin)).await.expect("no collision");
+        assert_eq!(c.id, 1_000_000 + i as i64);
+        assert_eq!(c.order_no.as_str(), format!("{T0_KST_DATE}{}", c.id), "seven digits, not wrapped");
+        numbers.push(c.order_no.as_str().to_owned());
+    }
+    assert!(first.order_no.as_str().ends_with(&format!("{:06}", first.id)));
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 4);
+}
+
 /// A send: the coupon it creates, its charge, and the refusals that leave nothing behind.
 pub async fn issue_coupons(db: &TestDb) {
     let store = &*db.store;
@@ -78,7 +106,7 @@ pub async fn issue_coupons(db: &TestDb) {
     assert_eq!(coupon.order_no.as_str().len(), 14);
     assert!(coupon.order_no.as_str().bytes().all(|b| b.is_ascii_digit()));
     assert!(coupon.order_no.as_str().starts_with(T0_KST_DATE), "{}", coupon.order_no);
-    assert!(coupon.order_no.as_str().ends_with(&format!("{:06}", coupon.id % 1_000_000)));
+    assert!(coupon.order_no.as_str().ends_with(&format!("{:06}", coupon.id)));
     assert_eq!(coupon.status, PinStatus::Issued);
     assert_eq!(coupon.status_changed_at_ms, new.issued_at_ms);
     assert_eq!(coupon.delivery, DeliveryStatus::NotSent);

@@ -21,6 +21,7 @@ harness::contract!(
     catalog::unreadable_rows_are_corrupt,
     issuance::bizmoney_ledger,
     issuance::issue_coupons,
+    issuance::order_numbers_never_repeat,
     issuance::cancel_coupons,
     issuance::send_fail_cancels,
     issuance::coupon_concurrency,

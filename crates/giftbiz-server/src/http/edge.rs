@@ -1,0 +1,123 @@
+//! The network edge: connections accepted up to a cap and served by hyper with a deadline for
+//! every request head, so no slow or idle client holds a connection, a descriptor or memory
+//! for long. (`axum::serve` sets no timer, so hyper's header timeout never ran: a slowloris
+//! client or an idle keep-alive connection was held for as long as it liked.)
+//!
+//! What is bounded where:
+//! - the connections served at once: [`Edge::max_connections`]; beyond it the listener is not
+//!   read, so new connections wait in the kernel's backlog until a slot frees;
+//! - the head of each request, and the wait for the next one on a kept-alive connection:
+//!   [`Edge::head_timeout`] (hyper's header read timeout, which runs while a connection waits
+//!   for a head, idle or not); the head's size: [`MAX_HEADER_BYTES`] (431 beyond, by hyper);
+//! - the body and the whole request: in the router (`http/params.rs`, `TimeoutLayer`).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tower::ServiceExt;
+
+/// The largest request head (request line and headers) hyper reads.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// The limits of the edge.
+#[derive(Debug, Clone, Copy)]
+pub struct Edge {
+    pub max_connections: usize,
+    pub head_timeout: Duration,
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets every open connection finish
+/// its request in flight and returns.
+pub async fn serve(listener: TcpListener, app: Router, edge: Edge, shutdown: impl Future<Output = ()>) {
+    let slots = Arc::new(Semaphore::new(edge.max_connections));
+    let (closing, close) = watch::channel(false);
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors or memory, or a connection reset before it was
+                    // accepted: none of it ends the server. A pause lets a full descriptor
+                    // table drain instead of spinning on it.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = app.clone().map_request(move |req: axum::http::Request<Incoming>| {
+            let mut req = req.map(Body::new);
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req
+        });
+        let mut close = close.clone();
+        tokio::spawn(async move {
+            let _slot = permit;
+            let mut builder = http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(edge.head_timeout).max_header_size(MAX_HEADER_BYTES);
+            let mut conn = pin!(builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
+            tokio::select! {
+                result = conn.as_mut() => log_end(result, peer),
+                _ = close.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    log_end(conn.await, peer);
+                }
+            }
+        });
+    }
+    let _ = closing.send(true);
+    // Every connection holds a slot until it ends: all of them back means all have finished.
+    let _all = slots.acquire_many(edge.max_connections as u32).await;
+}
+
+fn log_end(result: Result<(), hyper::Error>, peer: SocketAddr) {
+    if let Err(e) = result {
+        // A head that came too slowly or too large, a reset: the client's doing, not ours.
+        tracing::debug!(error = %e, %peer, "connection ended with an error");
+    }
+}
+
+/// Raises this process's soft limit on open descriptors to its hard limit, where the OS allows,
+/// and returns the limit in force (`None` if it cannot be read).
+pub fn raise_descriptor_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit/setrlimit only read and write the struct passed by pointer.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                return None;
+            }
+            if limit.rlim_cur < limit.rlim_max {
+                let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                    limit = raised;
+                }
+            }
+        }
+        Some(limit.rlim_cur)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
