@@ -43,12 +43,16 @@ impl RunningServer {
     ) -> anyhow::Result<Self> {
         let addr = listener.local_addr()?;
         if settings.public_url.is_none() {
-            settings.public_url = Some(format!("http://{addr}"));
+            settings.public_url = Some(format!("{}://{addr}", settings.scheme()));
         }
         // Before anything starts: a sandbox without its admin token, or a gateway that cannot
         // work, refuses the start.
         settings.validate_sandbox()?;
         settings.validate_edge()?;
+        let tls = match (&settings.tls_cert_path, &settings.tls_key_path) {
+            (Some(cert), Some(key)) => Some(edge::tls_acceptor(cert, key)?),
+            _ => None,
+        };
         if settings.sandbox {
             tracing::warn!(
                 "SANDBOX MODE: fault injection (tr_id prefixes FD_/FW<N>_/FE_/FG_, header X-Giftbiz-Fault) \
@@ -72,6 +76,7 @@ impl RunningServer {
         let edge = Edge {
             max_connections: state.settings.max_connections,
             head_timeout: std::time::Duration::from_millis(state.settings.request_head_timeout_ms),
+            tls,
         };
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(edge::serve(listener, app, edge, async {
@@ -81,7 +86,7 @@ impl RunningServer {
     }
 
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.state.settings.scheme(), self.addr)
     }
 
     /// Stops accepting, lets in-flight requests and the delivery round in progress finish,
@@ -131,7 +136,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     let server = RunningServer::start(store, settings, Arc::new(SystemClock), listener).await?;
     tracing::info!(%addr, "giftbiz listening");
-    println!("giftbiz listening on http://{addr} (Ctrl-C stops)");
+    println!("giftbiz listening on {} (Ctrl-C stops)", server.base_url());
     shutdown_signal().await;
     tracing::info!("shutting down");
     server.stop().await

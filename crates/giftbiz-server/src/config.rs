@@ -52,6 +52,11 @@ pub struct Settings {
     /// The deadline of a whole request, from its head to its answer (E9999 under `/bizApi`,
     /// 408 elsewhere).
     pub request_timeout_ms: u64,
+    /// PEM certificate chain: with `tls_key_path`, the server speaks HTTPS (TLS 1.2 and 1.3)
+    /// instead of HTTP.
+    pub tls_cert_path: Option<String>,
+    /// PEM private key of `tls_cert_path`.
+    pub tls_key_path: Option<String>,
     /// `text` or `json` log lines.
     pub log_format: String,
     /// How messages go out: `log` (a JSON-lines file, the sandbox default) or `webhook` (the
@@ -76,6 +81,9 @@ pub struct Settings {
     /// Partner API attempts (lookups and redemptions) each partner may make per minute, in
     /// bursts of up to as many; 0 sets no limit.
     pub partner_rate_per_minute: u32,
+    /// Failed partner authentications allowed per minute from one address and for one partner
+    /// code; past it, 429 with nothing written. 0 sets no limit.
+    pub partner_auth_failures_per_minute: u32,
     /// Sandbox faults for integrators (README "Sandbox"): failures chosen per request by a
     /// tr_id prefix or the `X-Giftbiz-Fault` header, a gateway that fails `FG_` messages, and
     /// a clock the operator advances. Never on in production.
@@ -105,6 +113,8 @@ impl Default for Settings {
             request_head_timeout_ms: 10_000,
             request_body_timeout_ms: 10_000,
             request_timeout_ms: 30_000,
+            tls_cert_path: None,
+            tls_key_path: None,
             log_format: "text".to_owned(),
             gateway: "log".to_owned(),
             gateway_log_path: "giftbiz-messages.jsonl".to_owned(),
@@ -115,6 +125,7 @@ impl Default for Settings {
             delivery_lease_ms: 60_000,
             expiry_interval_ms: 60_000,
             partner_rate_per_minute: 600,
+            partner_auth_failures_per_minute: 10,
             sandbox: false,
             admin_token: None,
         }
@@ -250,6 +261,10 @@ impl Settings {
     pub fn validate_edge(&self) -> anyhow::Result<()> {
         anyhow::ensure!(self.max_connections >= 1, "max_connections must be at least 1");
         anyhow::ensure!(self.max_body_bytes >= 1024, "max_body_bytes must be at least 1024");
+        anyhow::ensure!(
+            self.tls_cert_path.is_some() == self.tls_key_path.is_some(),
+            "tls_cert_path and tls_key_path go together"
+        );
         for (key, ms) in [
             ("request_head_timeout_ms", self.request_head_timeout_ms),
             ("request_body_timeout_ms", self.request_body_timeout_ms),
@@ -300,6 +315,15 @@ impl Settings {
         Ok(())
     }
 
+    /// `https` when a certificate is configured, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls_cert_path.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
     /// Whether `serve` offers to seed the demo (see `demo`).
     pub fn wants_demo(&self) -> bool {
         self.demo.unwrap_or_else(|| self.database_url.starts_with("sqlite:"))
@@ -307,7 +331,7 @@ impl Settings {
 
     /// The public base URL without a trailing slash.
     pub fn public_base(&self) -> String {
-        let base = self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen));
+        let base = self.public_url.clone().unwrap_or_else(|| format!("{}://{}", self.scheme(), self.listen));
         base.trim_end_matches('/').to_owned()
     }
 }

@@ -153,3 +153,36 @@ async fn rejections_outside_the_api_are_json() {
     }
     app.finish().await;
 }
+
+/// With a certificate configured the server speaks HTTPS (and only HTTPS): a client that trusts
+/// the certificate gets the API as over HTTP; TLS below 1.2 is not offered.
+#[tokio::test]
+async fn https_round_trip_with_a_generated_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, generated.cert.pem()).unwrap();
+    std::fs::write(&key_path, generated.signing_key.serialize_pem()).unwrap();
+    let settings = Settings {
+        tls_cert_path: Some(cert_path.display().to_string()),
+        tls_key_path: Some(key_path.display().to_string()),
+        ..Settings::default()
+    };
+    let app = app_with(settings).await;
+    assert!(app.server.base_url().starts_with("https://"));
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(generated.cert.pem().as_bytes()).unwrap())
+        .min_tls_version(reqwest::tls::Version::TLS_1_2)
+        .build()
+        .unwrap();
+    let health = client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let mut form = app.auth("0102");
+    form.push(("user_id".into(), "acme".into()));
+    let v: Value = client.post(app.url("/bizApi/brands")).form(&form).send().await.unwrap().json().await.unwrap();
+    assert_code(&v, "0000");
+    // Plain HTTP on the HTTPS port gets no API answer.
+    let plain = app.client.get(format!("http://{}/health", app.server.addr)).send().await;
+    assert!(plain.map(|r| r.status() != 200).unwrap_or(true), "plain HTTP is not served");
+    app.finish().await;
+}

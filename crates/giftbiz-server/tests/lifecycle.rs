@@ -17,7 +17,45 @@ both_engines!(
     expiry_turns_issued_coupons_past_their_validity_into_08,
     partners_look_up_and_redeem_their_brands_coupons_once,
     concurrent_redemptions_and_expiry_jobs_change_each_coupon_once,
+    partner_authentication_floods_are_limited_before_any_write,
 );
+
+/// 1,000 wrong-token calls a second once wrote 1,000 audit rows. Past the failure limit of its
+/// address or its code a call is refused with 429 before anything is written; the right token
+/// still works, and made-up codes are limited by their address.
+async fn partner_authentication_floods_are_limited_before_any_write(app: &TestApp) {
+    let limit = Settings::default().partner_auth_failures_per_minute as usize;
+    let p = create_partner(app, "BR00001").await;
+    let code = p.partner.partner_code.clone();
+    let mut statuses = Vec::new();
+    for _ in 0..limit + 15 {
+        statuses.push(partner_call(app, LOOKUP, &code, "wrong-token-wrong-token", json!({ "pin": "123456789012" })).await.0);
+    }
+    assert!(statuses[..limit].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(statuses[limit..].iter().all(|s| *s == 429), "{statuses:?}");
+    let audit = app.store.redemption_audit(p.partner.id).await.unwrap();
+    assert_eq!(audit.len(), limit, "one row per failure within the limit, none beyond");
+    // The right token is not a failure: served (the PIN is unknown: 404, not 429).
+    assert_error(&as_partner(app, &p, LOOKUP, "123456789012").await, 404, "not_found");
+
+    // Made-up codes from another address: limited by that address, and never audited.
+    let other = reqwest::Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, 2])).build().unwrap();
+    let mut statuses = Vec::new();
+    for i in 0..limit + 5 {
+        let resp = other
+            .post(app.url(LOOKUP))
+            .header("X-Partner-Code", format!("PT{i:016x}"))
+            .bearer_auth("whatever")
+            .json(&json!({ "pin": "123456789012" }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status().as_u16());
+    }
+    assert!(statuses[..limit].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(statuses[limit..].iter().all(|s| *s == 429), "{statuses:?}");
+    assert_eq!(app.store.redemption_audit(p.partner.id).await.unwrap().len(), limit + 1);
+}
 
 const LOOKUP: &str = "/partner/v1/coupons/lookup";
 const REDEEM: &str = "/partner/v1/coupons/redeem";

@@ -9,7 +9,8 @@
 //! - the head of each request, and the wait for the next one on a kept-alive connection:
 //!   [`Edge::head_timeout`] (hyper's header read timeout, which runs while a connection waits
 //!   for a head, idle or not); the head's size: [`MAX_HEADER_BYTES`] (431 beyond, by hyper);
-//! - the body and the whole request: in the router (`http/params.rs`, `TimeoutLayer`).
+//! - the body and the whole request: in the router (`http/params.rs`, `TimeoutLayer`);
+//! - a TLS handshake (when a certificate is configured): the head deadline too.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -26,16 +27,39 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 /// The largest request head (request line and headers) hyper reads.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
-/// The limits of the edge.
-#[derive(Debug, Clone, Copy)]
+/// The limits of the edge, and its TLS configuration when it serves HTTPS.
+#[derive(Clone)]
 pub struct Edge {
     pub max_connections: usize,
     pub head_timeout: Duration,
+    pub tls: Option<TlsAcceptor>,
+}
+
+/// A TLS 1.2/1.3 server configuration (rustls) from a PEM certificate chain and private key.
+pub fn tls_acceptor(cert_path: &str, key_path: &str) -> anyhow::Result<TlsAcceptor> {
+    use anyhow::Context;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert_path)
+        .with_context(|| format!("reading the certificate {cert_path}"))?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("reading the certificate {cert_path}"))?;
+    anyhow::ensure!(!certs.is_empty(), "no certificate in {cert_path}");
+    let key = PrivateKeyDer::from_pem_file(key_path).with_context(|| format!("reading the private key {key_path}"))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .context("TLS versions")?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("the certificate and its key")?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets every open connection finish
@@ -69,24 +93,46 @@ pub async fn serve(listener: TcpListener, app: Router, edge: Edge, shutdown: imp
             req.extensions_mut().insert(ConnectInfo(peer));
             req
         });
-        let mut close = close.clone();
+        let close = close.clone();
+        let edge = edge.clone();
         tokio::spawn(async move {
             let _slot = permit;
-            let mut builder = http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(edge.head_timeout).max_header_size(MAX_HEADER_BYTES);
-            let mut conn = pin!(builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
-            tokio::select! {
-                result = conn.as_mut() => log_end(result, peer),
-                _ = close.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    log_end(conn.await, peer);
-                }
+            match &edge.tls {
+                None => serve_connection(stream, service, &edge, peer, close).await,
+                Some(acceptor) => match tokio::time::timeout(edge.head_timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => serve_connection(tls, service, &edge, peer, close).await,
+                    Ok(Err(e)) => tracing::debug!(error = %e, %peer, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%peer, "TLS handshake too slow"),
+                },
             }
         });
     }
     let _ = closing.send(true);
     // Every connection holds a slot until it ends: all of them back means all have finished.
     let _all = slots.acquire_many(edge.max_connections as u32).await;
+}
+
+/// Serves one connection's requests until it ends, or until shutdown asks it to finish the
+/// request in flight.
+async fn serve_connection<I, S>(io: I, service: S, edge: &Edge, peer: SocketAddr, mut close: watch::Receiver<bool>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: tower::Service<axum::http::Request<Incoming>, Response = axum::response::Response, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(edge.head_timeout).max_header_size(MAX_HEADER_BYTES);
+    let mut conn = pin!(builder.serve_connection(TokioIo::new(io), TowerToHyperService::new(service)));
+    tokio::select! {
+        result = conn.as_mut() => log_end(result, peer),
+        _ = close.changed() => {
+            conn.as_mut().graceful_shutdown();
+            log_end(conn.await, peer);
+        }
+    }
 }
 
 fn log_end(result: Result<(), hyper::Error>, peer: SocketAddr) {

@@ -7,17 +7,20 @@
 //! (the SHA-256 of the PIN, never the PIN), refusals and rate-limited ones included; an unknown
 //! partner code has no partner to file it under and is only logged (without the PIN).
 //!
-//! Checks, in order: the partner code and token (401), the partner's rate limit (429), the body
+//! Checks, in order: the partner code and token (401; past `partner_auth_failures_per_minute`
+//! failures from the address or for the code, 429 with nothing audited), the partner's rate
+//! limit (429), the body
 //! (400), then the coupon: unknown, or of a brand the partner does not serve (404, the same
 //! answer, so other brands' PINs are not revealed); used, cancelled or expired (409, redeem).
 
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{header, Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, MethodRouter};
 use axum::{Extension, Json, Router};
@@ -63,12 +66,48 @@ impl PartnerLimiter {
     }
 }
 
+/// Failed authentications per minute allowed from one source address and for one presented
+/// partner code (known or not); past either, the answer is 429 and nothing is written.
+#[derive(Clone)]
+pub struct AuthFailureLimiter(Option<Arc<(DefaultKeyedRateLimiter<IpAddr>, DefaultKeyedRateLimiter<String>)>>);
+
+/// Keys a failure limiter keeps before it forgets the ones whose budget is whole again.
+const MAX_FAILURE_KEYS: usize = 10_000;
+
+impl AuthFailureLimiter {
+    pub fn new(per_minute: u32) -> AuthFailureLimiter {
+        AuthFailureLimiter(NonZeroU32::new(per_minute).map(|n| {
+            let quota = Quota::per_minute(n);
+            Arc::new((RateLimiter::keyed(quota), RateLimiter::keyed(quota)))
+        }))
+    }
+
+    /// Counts one failure; `false` when its address or code is past the limit.
+    fn allow(&self, addr: Option<IpAddr>, code: &str) -> bool {
+        let Some(limiters) = &self.0 else { return true };
+        let (by_addr, by_code) = &**limiters;
+        let addr_ok = addr.is_none_or(|a| by_addr.check_key(&a).is_ok());
+        // A code that is no partner's is still a key: a flood of made-up codes is limited by
+        // its address, and the memory they take stays bounded.
+        let code_ok = by_code.check_key(&code.chars().take(64).collect()).is_ok();
+        for len in [by_addr.len(), by_code.len()] {
+            if len > MAX_FAILURE_KEYS {
+                by_addr.retain_recent();
+                by_code.retain_recent();
+            }
+        }
+        addr_ok && code_ok
+    }
+}
+
 pub fn router(settings: &Settings) -> Router<AppState> {
     let limiter = PartnerLimiter::new(settings.partner_rate_per_minute);
+    let failures = AuthFailureLimiter::new(settings.partner_auth_failures_per_minute);
     Router::new()
         .route("/partner/v1/coupons/lookup", endpoint(post(lookup)))
         .route("/partner/v1/coupons/redeem", endpoint(post(redeem)))
         .layer(Extension(limiter))
+        .layer(Extension(failures))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a partner API handler panicked");
@@ -158,9 +197,23 @@ fn parse_pin(body: Result<Bytes, BytesRejection>) -> Result<String, Option<Strin
     }
 }
 
+/// The partner code the headers present, trimmed (empty when none).
+fn presented_code(headers: &HeaderMap) -> &str {
+    headers.get(PARTNER_CODE_HEADER).and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or("")
+}
+
+/// What the headers prove.
+enum Auth {
+    Partner(Partner),
+    /// A partner's code with a token that is not its own.
+    WrongToken(Partner),
+    /// No code, or one that is no partner's.
+    Unknown,
+}
+
 /// The partner the headers name, if its token matches.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Result<Partner, Partner>, HttpError> {
-    let code = headers.get(PARTNER_CODE_HEADER).and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or("");
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Auth, HttpError> {
+    let code = presented_code(headers);
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -169,40 +222,61 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Result<Pa
         .unwrap_or("");
     if code.is_empty() || code.len() > 64 {
         tracing::warn!("partner API call without a partner code");
-        return Err(HttpError::unauthorized());
+        return Ok(Auth::Unknown);
     }
     let partner = state.store.partner_by_code(code).await.map_err(|e| {
         tracing::error!(error = %e, "partner lookup failed");
         HttpError::internal()
     })?;
     let Some(partner) = partner else {
-        tracing::warn!(partner = code, "partner API call with an unknown partner code");
-        return Err(HttpError::unauthorized());
+        tracing::warn!("partner API call with an unknown partner code");
+        return Ok(Auth::Unknown);
     };
-    Ok(if !token.is_empty() && partner.token_matches(token) { Ok(partner) } else { Err(partner) })
+    Ok(if !token.is_empty() && partner.token_matches(token) { Auth::Partner(partner) } else { Auth::WrongToken(partner) })
+}
+
+/// What every partner request carries to its handler: the limits and where it came from.
+struct Call {
+    limiter: PartnerLimiter,
+    failures: AuthFailureLimiter,
+    /// The client's address (the edge records it; absent only when the router runs without it).
+    addr: Option<IpAddr>,
+}
+
+impl Call {
+    fn of(limiter: PartnerLimiter, failures: AuthFailureLimiter, extensions: &Extensions) -> Call {
+        let addr = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        Call { limiter, failures, addr }
+    }
 }
 
 async fn lookup(
     State(state): State<AppState>,
     Extension(limiter): Extension<PartnerLimiter>,
+    Extension(failures): Extension<AuthFailureLimiter>,
+    extensions: Extensions,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    handle(&state, &limiter, &headers, body, AuditAction::Lookup).await.unwrap_or_else(IntoResponse::into_response)
+    let call = Call::of(limiter, failures, &extensions);
+    handle(&state, &call, &headers, body, AuditAction::Lookup).await.unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn redeem(
     State(state): State<AppState>,
     Extension(limiter): Extension<PartnerLimiter>,
+    Extension(failures): Extension<AuthFailureLimiter>,
+    extensions: Extensions,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    handle(&state, &limiter, &headers, body, AuditAction::Redeem).await.unwrap_or_else(IntoResponse::into_response)
+    let call = Call::of(limiter, failures, &extensions);
+    handle(&state, &call, &headers, body, AuditAction::Redeem).await.unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn handle(
     state: &AppState,
-    limiter: &PartnerLimiter,
+    call: &Call,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     action: AuditAction,
@@ -222,14 +296,28 @@ async fn handle(
         at_ms: now,
     };
 
-    let partner = match authenticate(state, headers).await? {
+    let failed = match authenticate(state, headers).await? {
+        Auth::Partner(partner) => Ok(partner),
+        Auth::WrongToken(partner) => Err(Some(partner)),
+        Auth::Unknown => Err(None),
+    };
+    let partner = match failed {
         Ok(partner) => partner,
-        Err(partner) => {
+        // Past the failure limit of its address or its code: refused before any write, so a
+        // flood of wrong tokens costs no audit rows (at most the limit's worth a minute).
+        Err(_) if !call.failures.allow(call.addr, presented_code(headers)) => {
+            tracing::debug!(addr = ?call.addr, "partner authentication failures over the limit");
+            let mut err = HttpError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many failed attempts; retry later");
+            err.retry_after_secs = Some(60);
+            return Err(err);
+        }
+        Err(Some(partner)) => {
             record(state, &partner, audit(&partner, AuditOutcome::Unauthorized, None), action).await?;
             return Err(HttpError::unauthorized());
         }
+        Err(None) => return Err(HttpError::unauthorized()),
     };
-    if let Err(wait_secs) = limiter.check(&partner.partner_code) {
+    if let Err(wait_secs) = call.limiter.check(&partner.partner_code) {
         record(state, &partner, audit(&partner, AuditOutcome::RateLimited, None), action).await?;
         let mut err = HttpError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many attempts; retry later");
         err.retry_after_secs = Some(wait_secs);
