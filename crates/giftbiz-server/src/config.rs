@@ -84,6 +84,9 @@ pub struct Settings {
     /// Failed partner authentications allowed per minute from one address and for one partner
     /// code; past it, 429 with nothing written. 0 sets no limit.
     pub partner_auth_failures_per_minute: u32,
+    /// Image renders (cache misses of catalog and coupon images) per minute for one client
+    /// address; past it, 429. 0 sets no limit.
+    pub image_renders_per_minute: u32,
     /// Sandbox faults for integrators (README "Sandbox"): failures chosen per request by a
     /// tr_id prefix or the `X-Giftbiz-Fault` header, a gateway that fails `FG_` messages, and
     /// a clock the operator advances. Never on in production.
@@ -126,6 +129,7 @@ impl Default for Settings {
             expiry_interval_ms: 60_000,
             partner_rate_per_minute: 600,
             partner_auth_failures_per_minute: 10,
+            image_renders_per_minute: 120,
             sandbox: false,
             admin_token: None,
         }

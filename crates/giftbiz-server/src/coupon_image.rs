@@ -237,13 +237,17 @@ impl Default for CouponImageCache {
 }
 
 impl CouponImageCache {
+    pub fn cached(&self, key: &str) -> Option<bytes::Bytes> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned()
+    }
+
     pub async fn get_or_render(
         &self,
         key: String,
         render: impl FnOnce() -> anyhow::Result<Vec<u8>> + Send + 'static,
     ) -> anyhow::Result<bytes::Bytes> {
-        if let Some(hit) = self.entries.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            return Ok(hit.clone());
+        if let Some(hit) = self.cached(&key) {
+            return Ok(hit);
         }
         let bytes = bytes::Bytes::from(tokio::task::spawn_blocking(render).await??);
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());

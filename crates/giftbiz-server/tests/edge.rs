@@ -186,3 +186,24 @@ async fn https_round_trip_with_a_generated_certificate() {
     assert!(plain.map(|r| r.status() != 200).unwrap_or(true), "plain HTTP is not served");
     app.finish().await;
 }
+
+/// Renders cost CPU and need no credentials: past `image_renders_per_minute` a client address
+/// gets 429 for a new image, while cached ones are still served.
+#[tokio::test]
+async fn image_renders_are_limited_per_address_and_cached_images_are_not() {
+    let app = app_with(Settings { image_renders_per_minute: 3, ..Settings::default() }).await;
+    let list = app.call("/bizApi/goods", "0101", &[("size", "5")]).await;
+    let urls: Vec<String> =
+        list["result"]["goodsList"].as_array().unwrap().iter().map(|g| g["goodsImgS"].as_str().unwrap().to_owned()).collect();
+    let mut statuses = Vec::new();
+    for url in &urls {
+        statuses.push(app.client.get(url).send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+    let again = app.client.get(&urls[0]).send().await.unwrap();
+    assert_eq!(again.status(), 200, "a cached image is no render");
+    let refused = app.client.get(&urls[4]).send().await.unwrap();
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"], "rate_limited");
+    app.finish().await;
+}

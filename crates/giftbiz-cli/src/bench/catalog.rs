@@ -43,7 +43,7 @@ pub async fn run(database: Option<String>, goods: usize, connections: usize, pha
 }
 
 #[derive(Clone)]
-enum Request {
+pub(super) enum Request {
     Health,
     Goods { form: Arc<Vec<(String, String)>>, size: u64, pages: u64 },
 }
@@ -70,7 +70,7 @@ impl Request {
 }
 
 /// `connections` workers send `request` back to back for `phase`.
-async fn drive(client: &reqwest::Client, base: &str, connections: usize, phase: Duration, request: Request) -> anyhow::Result<Summary> {
+pub(super) async fn drive(client: &reqwest::Client, base: &str, connections: usize, phase: Duration, request: Request) -> anyhow::Result<Summary> {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..connections {

@@ -94,6 +94,11 @@ impl ChildServer {
         peak_rss_kib(&self.child.id().to_string())
     }
 
+    /// VmRSS: the server's resident memory now.
+    pub fn rss_kib(&self) -> Option<u64> {
+        status_kib(&self.child.id().to_string(), "VmRSS:")
+    }
+
     pub fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -102,7 +107,11 @@ impl ChildServer {
 
 /// VmHWM of a process (`self` or a pid), in KiB: the most resident memory it ever had.
 pub fn peak_rss_kib(pid: &str) -> Option<u64> {
+    status_kib(pid, "VmHWM:")
+}
+
+fn status_kib(pid: &str, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }

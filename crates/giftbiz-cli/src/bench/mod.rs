@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Subcommand;
 
 mod catalog;
+mod edge;
 mod harness;
 mod send;
 mod sync;
@@ -38,6 +39,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
+    /// 0101 page(20) from 4 well-behaved keep-alive connections while slowloris connections
+    /// dribble heads and half-sent bodies hang, as a ratio of the same rate with no attack, and
+    /// the server's memory during and after.
+    Edge {
+        /// Connections sending a request head a byte at a time, reconnecting when cut off.
+        #[arg(long, default_value_t = 1000)]
+        slowloris: usize,
+        /// Connections sending half a body and then nothing, reconnecting when cut off.
+        #[arg(long, default_value_t = 100)]
+        half_bodies: usize,
+        /// Seconds per measured phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// `giftbiz catalog sync` of a large catalog into a fresh file (wall time, peak RSS), beside
     /// fetching the same 0101 pages with plain HTTP calls and discarding them.
     CatalogSync {
@@ -66,6 +81,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             catalog::run(database, goods, connections, Duration::from_secs(seconds)).await
         }
         BenchCommand::Send { database, seconds } => send::run(database, Duration::from_secs(seconds)).await,
+        BenchCommand::Edge { slowloris, half_bodies, seconds } => edge::run(slowloris, half_bodies, Duration::from_secs(seconds)).await,
         BenchCommand::CatalogSync { goods, page_size, rounds } => sync::run(goods, page_size, rounds).await,
         BenchCommand::CatalogSyncWorker { catalog, page_size } => sync::worker(&catalog, page_size).await,
     }

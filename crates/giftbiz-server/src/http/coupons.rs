@@ -2,7 +2,7 @@
 //! that a gubun I send links to.
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Extensions, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -116,7 +116,7 @@ async fn bizmoney(State(state): State<AppState>, p: Params) -> ApiResult<Respons
 }
 
 /// `/coupon-images/{token}.png` or `.jpg`: the token is 128 random bits, never the PIN.
-async fn coupon_image(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+async fn coupon_image(State(state): State<AppState>, Path(file): Path<String>, ext: Extensions) -> Response {
     let (token, format, mime) = if let Some(t) = file.strip_suffix(".png") {
         (t, CouponFormat::Png, "image/png")
     } else if let Some(t) = file.strip_suffix(".jpg") {
@@ -138,6 +138,11 @@ async fn coupon_image(State(state): State<AppState>, Path(file): Path<String>) -
         return HttpError::new(StatusCode::GONE, "gone", "the coupon was cancelled or has expired").into_response();
     }
     let key = format!("coupon:{token}:{mime}");
+    if state.coupon_images.cached(&key).is_none() {
+        if let Err(refused) = state.renders.allow(&ext) {
+            return refused.into_response();
+        }
+    }
     let rendered = state.coupon_images.get_or_render(key, move || {
         let valid_until = from_millis(coupon.new.valid_until_ms).with_timezone(&kst()).format("%Y.%m.%d").to_string();
         let card = CouponCard {

@@ -2,7 +2,7 @@
 //! request and cached.
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Extensions, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -18,24 +18,31 @@ pub fn router() -> Router<AppState> {
         .route("/images/brands/{brand_code}/{file}", get(brand_image))
 }
 
-async fn goods_image(State(state): State<AppState>, Path((code, file)): Path<(String, String)>) -> Response {
+async fn goods_image(State(state): State<AppState>, Path((code, file)): Path<(String, String)>, ext: Extensions) -> Response {
     let Some(kind) = file.strip_suffix(".png").and_then(ImageKind::parse_goods) else { return not_found() };
     let Ok(code) = GoodsCode::parse(&code) else { return not_found() };
     let Ok(goods) = state.store.goods_by_code(&code).await else { return unavailable() };
     let Some(goods) = goods.filter(|g| g.is_listed()) else { return not_found() };
-    render(&state, format!("goods:{code}"), kind, goods.brand_name, Some(goods.goods_name)).await
+    render(&state, &ext, format!("goods:{code}"), kind, goods.brand_name, Some(goods.goods_name)).await
 }
 
-async fn brand_image(State(state): State<AppState>, Path((code, file)): Path<(String, String)>) -> Response {
+async fn brand_image(State(state): State<AppState>, Path((code, file)): Path<(String, String)>, ext: Extensions) -> Response {
     let Some(kind) = file.strip_suffix(".png").and_then(ImageKind::parse_brand) else { return not_found() };
     let Ok(code) = BrandCode::parse(&code) else { return not_found() };
     let Ok(snap) = state.catalog.current().await else { return unavailable() };
     let Some(brand) = snap.brand(&code) else { return not_found() };
-    render(&state, format!("brand:{code}"), kind, brand.brand_name.clone(), None).await
+    render(&state, &ext, format!("brand:{code}"), kind, brand.brand_name.clone(), None).await
 }
 
-/// Rendering takes milliseconds of CPU: off the async workers.
-async fn render(state: &AppState, key: String, kind: ImageKind, title: String, subtitle: Option<String>) -> Response {
+/// Rendering takes milliseconds of CPU: off the async workers, and limited per client address
+/// (a cached image is not a render).
+async fn render(state: &AppState, ext: &Extensions, key: String, kind: ImageKind, title: String, subtitle: Option<String>) -> Response {
+    if let Some(png) = state.images.cached(&key, kind, &title, subtitle.as_deref()) {
+        return png_response(png);
+    }
+    if let Err(refused) = state.renders.allow(ext) {
+        return refused.into_response();
+    }
     let images = state.images.clone();
     match tokio::task::spawn_blocking(move || images.png(&key, kind, &title, subtitle.as_deref())).await {
         Ok(png) => png_response(png),

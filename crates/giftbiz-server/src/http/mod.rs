@@ -50,6 +50,8 @@ pub struct AppState {
     pub catalog: Arc<CatalogCache>,
     pub images: Arc<ImageCache>,
     pub urls: Arc<ImageUrls>,
+    /// Image renders allowed per client address (catalog and coupon images alike).
+    pub renders: Arc<RenderLimiter>,
     /// Present when `sandbox` is on: `clock` is then its clock, which the operator advances.
     pub sandbox: Option<Arc<sandbox::Sandbox>>,
 }
@@ -65,6 +67,7 @@ impl AppState {
             coupon_images: Arc::new(CouponImageCache::default()),
             catalog: Arc::new(CatalogCache::new(store.clone(), urls.clone())),
             images: Arc::new(ImageCache::new()),
+            renders: Arc::new(RenderLimiter::new(settings.image_renders_per_minute)),
             urls,
             settings: Arc::new(settings),
             store,
@@ -133,6 +136,34 @@ async fn unknown_path() -> Response {
 
 async fn wrong_method() -> Response {
     ApiError::with(ResultCode::ApiCodeMissing, "POST only").into_response()
+}
+
+/// Renders (image cache misses) per client address: a render costs milliseconds of CPU and
+/// needs no credentials, so a client cycling through every goods image is slowed, not served.
+pub struct RenderLimiter(Option<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>);
+
+impl RenderLimiter {
+    pub fn new(per_minute: u32) -> RenderLimiter {
+        RenderLimiter(std::num::NonZeroU32::new(per_minute).map(|n| governor::RateLimiter::keyed(governor::Quota::per_minute(n))))
+    }
+
+    /// `Err(429)` when the request's address is over its render budget.
+    pub fn allow(&self, ext: &axum::http::Extensions) -> Result<(), HttpError> {
+        let (Some(limiter), Some(info)) = (&self.0, ext.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()) else {
+            return Ok(());
+        };
+        let allowed = limiter.check_key(&info.0.ip()).is_ok();
+        if limiter.len() > 10_000 {
+            limiter.retain_recent();
+        }
+        if allowed {
+            Ok(())
+        } else {
+            let mut err = HttpError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many image renders; retry later");
+            err.retry_after_secs = Some(60);
+            Err(err)
+        }
+    }
 }
 
 /// `path` for a log line: a coupon image's token replaced by `***`.

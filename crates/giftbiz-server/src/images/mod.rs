@@ -156,15 +156,10 @@ impl ImageCache {
     /// Renders on the first call, then serves the cached bytes. Should the title or subtitle of
     /// a key change (a catalog re-import), the picture is rendered again.
     pub fn png(&self, key: &str, kind: ImageKind, title: &str, subtitle: Option<&str>) -> Bytes {
-        let map_key = (key.to_owned(), kind);
-        {
-            let entries = self.lock();
-            if let Some(e) = entries.get(&map_key) {
-                if e.title == title && e.subtitle.as_deref() == subtitle {
-                    return e.png.clone();
-                }
-            }
+        if let Some(png) = self.cached(key, kind, title, subtitle) {
+            return png;
         }
+        let map_key = (key.to_owned(), kind);
         // Render outside the lock so one slow render does not hold up every other request.
         let png = Bytes::from(render_png(kind, title, subtitle));
         self.renders.fetch_add(1, Ordering::Relaxed);
@@ -183,6 +178,13 @@ impl ImageCache {
             },
         );
         png
+    }
+
+    /// The PNG for `key` and `kind` if it is cached for this title and subtitle.
+    pub fn cached(&self, key: &str, kind: ImageKind, title: &str, subtitle: Option<&str>) -> Option<Bytes> {
+        let entries = self.lock();
+        let e = entries.get(&(key.to_owned(), kind))?;
+        (e.title == title && e.subtitle.as_deref() == subtitle).then(|| e.png.clone())
     }
 
     /// How many renders this cache has done.
