@@ -55,6 +55,11 @@ impl HttpError {
         HttpError { status, error, message, retry_after_secs: None }
     }
 
+    /// 429 with `Retry-After`.
+    pub fn rate_limited(message: &'static str, retry_after_secs: u64) -> HttpError {
+        HttpError { retry_after_secs: Some(retry_after_secs), ..HttpError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message) }
+    }
+
     pub fn internal() -> HttpError {
         HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected failure")
     }

@@ -152,18 +152,25 @@ impl RenderLimiter {
         let (Some(limiter), Some(info)) = (&self.0, ext.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()) else {
             return Ok(());
         };
-        let allowed = limiter.check_key(&info.0.ip()).is_ok();
-        if limiter.len() > 10_000 {
-            limiter.retain_recent();
-        }
-        if allowed {
+        if check_bounded(limiter, &info.0.ip()) {
             Ok(())
         } else {
-            let mut err = HttpError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many image renders; retry later");
-            err.retry_after_secs = Some(60);
-            Err(err)
+            Err(HttpError::rate_limited("too many image renders; retry later", 60))
         }
     }
+}
+
+/// Keys a keyed limiter holds before it forgets those whose budget is whole again, so keys an
+/// attacker makes up (addresses, partner codes) cannot grow it without bound.
+const MAX_LIMITER_KEYS: usize = 10_000;
+
+/// One attempt of `key` against `limiter`; `false` when the key is over its quota.
+pub(crate) fn check_bounded<K: Clone + Eq + std::hash::Hash>(limiter: &governor::DefaultKeyedRateLimiter<K>, key: &K) -> bool {
+    let allowed = limiter.check_key(key).is_ok();
+    if limiter.len() > MAX_LIMITER_KEYS {
+        limiter.retain_recent();
+    }
+    allowed
 }
 
 /// `path` for a log line: a coupon image's token replaced by `***`.

@@ -37,7 +37,7 @@ use serde::Serialize;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use super::error::HttpError;
-use super::AppState;
+use super::{check_bounded, AppState};
 use crate::config::Settings;
 
 pub const PARTNER_CODE_HEADER: &str = "x-partner-code";
@@ -71,9 +71,6 @@ impl PartnerLimiter {
 #[derive(Clone)]
 pub struct AuthFailureLimiter(Option<Arc<(DefaultKeyedRateLimiter<IpAddr>, DefaultKeyedRateLimiter<String>)>>);
 
-/// Keys a failure limiter keeps before it forgets the ones whose budget is whole again.
-const MAX_FAILURE_KEYS: usize = 10_000;
-
 impl AuthFailureLimiter {
     pub fn new(per_minute: u32) -> AuthFailureLimiter {
         AuthFailureLimiter(NonZeroU32::new(per_minute).map(|n| {
@@ -86,16 +83,10 @@ impl AuthFailureLimiter {
     fn allow(&self, addr: Option<IpAddr>, code: &str) -> bool {
         let Some(limiters) = &self.0 else { return true };
         let (by_addr, by_code) = &**limiters;
-        let addr_ok = addr.is_none_or(|a| by_addr.check_key(&a).is_ok());
+        let addr_ok = addr.is_none_or(|a| check_bounded(by_addr, &a));
         // A code that is no partner's is still a key: a flood of made-up codes is limited by
         // its address, and the memory they take stays bounded.
-        let code_ok = by_code.check_key(&code.chars().take(64).collect()).is_ok();
-        for len in [by_addr.len(), by_code.len()] {
-            if len > MAX_FAILURE_KEYS {
-                by_addr.retain_recent();
-                by_code.retain_recent();
-            }
-        }
+        let code_ok = check_bounded(by_code, &code.chars().take(64).collect());
         addr_ok && code_ok
     }
 }
@@ -307,9 +298,7 @@ async fn handle(
         // flood of wrong tokens costs no audit rows (at most the limit's worth a minute).
         Err(_) if !call.failures.allow(call.addr, presented_code(headers)) => {
             tracing::debug!(addr = ?call.addr, "partner authentication failures over the limit");
-            let mut err = HttpError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many failed attempts; retry later");
-            err.retry_after_secs = Some(60);
-            return Err(err);
+            return Err(HttpError::rate_limited("too many failed attempts; retry later", 60));
         }
         Err(Some(partner)) => {
             record(state, &partner, audit(&partner, AuditOutcome::Unauthorized, None), action).await?;
@@ -319,9 +308,7 @@ async fn handle(
     };
     if let Err(wait_secs) = call.limiter.check(&partner.partner_code) {
         record(state, &partner, audit(&partner, AuditOutcome::RateLimited, None), action).await?;
-        let mut err = HttpError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many attempts; retry later");
-        err.retry_after_secs = Some(wait_secs);
-        return Err(err);
+        return Err(HttpError::rate_limited("too many attempts; retry later", wait_secs));
     }
     let Ok(pin) = pin else {
         record(state, &partner, audit(&partner, AuditOutcome::BadRequest, None), action).await?;
