@@ -106,6 +106,9 @@ enum Command {
     /// Charge, adjust and read an account's bizmoney (every change is a ledger entry).
     #[command(subcommand)]
     Bizmoney(operator::BizmoneyCommand),
+    /// The key ring that seals stored PINs: make a key, re-seal under the newest.
+    #[command(subcommand)]
+    PinKey(operator::PinKeyCommand),
     /// The goods list (0101) and one goods with every grade's price (0111).
     #[command(subcommand)]
     Goods(api::GoodsCommand),
@@ -176,6 +179,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Partner(cmd) => operator::partner(cmd).await,
         Command::Catalog(cmd) => operator::catalog(cmd).await,
         Command::Bizmoney(cmd) => operator::bizmoney(cmd).await,
+        Command::PinKey(cmd) => operator::pin_key(cmd).await,
         Command::Goods(cmd) => api::goods(cmd).await,
         Command::Brands(cmd) => api::brands(cmd).await,
         Command::Send(args) => api::send(args).await,

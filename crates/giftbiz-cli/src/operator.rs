@@ -144,7 +144,7 @@ pub enum CatalogCommand {
 pub(crate) async fn open(common: &Common) -> anyhow::Result<std::sync::Arc<dyn giftbiz_core::Store>> {
     let settings = common.settings()?;
     crate::init_logging(&settings, "warn");
-    giftbiz_server::db::open_store(&settings.database_url).await
+    giftbiz_server::db::open_store(&settings).await
 }
 
 fn print_credentials(issued: &operator::IssuedAccount, json: bool) {
@@ -303,6 +303,32 @@ pub async fn bizmoney(cmd: BizmoneyCommand) -> anyhow::Result<()> {
                 );
             }
             println!("balance: {balance} KRW ({} entries)", entries.len());
+        }
+    }
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum PinKeyCommand {
+    /// Print a new key line (ID:KEY) for a PIN key ring: append it to the key file (or to
+    /// pin_key) of every server, newest last, then run `pin-key rotate`.
+    Generate,
+    /// Re-seal every stored PIN under the ring's newest key (and rewrite its lookup and audit
+    /// hashes); afterwards the older keys may leave the ring. Safe to run again, and while
+    /// servers run once each of them has the new key.
+    Rotate {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+pub async fn pin_key(cmd: PinKeyCommand) -> anyhow::Result<()> {
+    match cmd {
+        PinKeyCommand::Generate => println!("{}", giftbiz_core::pin_vault::PinVault::generate_line()),
+        PinKeyCommand::Rotate { common } => {
+            let store = open(&common).await?;
+            let resealed = store.reseal_pins().await?;
+            println!("re-sealed {resealed} PINs under the newest key");
         }
     }
     Ok(())

@@ -14,6 +14,7 @@ pub mod grade;
 pub mod ids;
 pub mod money;
 pub mod partner;
+pub mod pin_vault;
 pub mod send;
 pub mod store;
 pub mod time;

@@ -8,10 +8,10 @@
 
 use rand::RngCore;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::account::TokenHash;
 use crate::coupon::{Coupon, PinStatus};
+use crate::pin_vault::PinLookup;
 use crate::catalog::InvalidCode;
 use crate::{BrandCode, PartnerId};
 
@@ -97,16 +97,19 @@ pub fn brand_codes_from_stored(stored: &str) -> Result<Vec<BrandCode>, InvalidCo
     stored.split(',').map(str::trim).filter(|c| !c.is_empty()).map(BrandCode::parse).collect()
 }
 
-/// The hex SHA-256 of a PIN: what the audit keeps, so an attempt can be matched to a coupon
-/// later (by hashing its PIN) while the log itself holds no bearer value.
+/// A presented PIN's keyed hash (its [`PinLookup`] under the current key): what the audit
+/// keeps, so an attempt can be matched to a coupon later, by whoever holds the key, while the
+/// log itself holds no bearer value and, without the key, no way to test guesses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PinHash(String);
 
-impl PinHash {
-    pub fn of(pin: &str) -> PinHash {
-        PinHash(hex::encode(Sha256::digest(pin.as_bytes())))
+impl From<PinLookup> for PinHash {
+    fn from(lookup: PinLookup) -> PinHash {
+        PinHash(lookup.into_string())
     }
+}
 
+impl PinHash {
     pub fn from_stored(hex: String) -> PinHash {
         PinHash(hex)
     }
@@ -314,10 +317,12 @@ mod tests {
 
     #[test]
     fn pin_hashes_hide_the_pin() {
-        let h = PinHash::of("123456789012");
-        assert_eq!(h.as_str().len(), 64);
+        let vault = crate::pin_vault::PinVault::ephemeral();
+        let pin = crate::send::Pin::new("123456789012");
+        let h = PinHash::from(vault.lookup(&pin));
+        assert!(h.as_str().starts_with(vault.current_id()));
         assert!(!h.as_str().contains("123456789012"));
-        assert_eq!(h, PinHash::of("123456789012"));
+        assert_eq!(h, PinHash::from(vault.lookup(&pin)));
     }
 
     #[test]

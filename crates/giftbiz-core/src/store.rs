@@ -9,7 +9,7 @@ use crate::account::{AuthCode, TokenHash};
 use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
-use crate::partner::{AuditEntry, AuditRecord, NewPartner, Partner, RedeemError};
+use crate::partner::{AuditEntry, AuditRecord, NewPartner, Partner, PinHash, RedeemError};
 use crate::{Account, AccountId, Brand, BrandCode, Goods, GoodsCode, Grade, NewAccount, PartnerId, UserId, Won};
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +104,11 @@ pub trait IssuanceStore: Send + Sync {
     /// (08), and cancels their messages not yet delivered. Returns how many expired. Concurrent
     /// callers (several servers) never fight over the same coupons.
     async fn expire_coupons(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError>;
+
+    /// A key rotation's second step: re-seals every stored PIN (and rewrites its lookup and its
+    /// audit rows) under the key ring's current key, in batches. Returns how many it re-sealed;
+    /// once it returns, the older keys may leave the ring.
+    async fn reseal_pins(&self) -> Result<u64, StoreError>;
 }
 
 /// Message delivery (the outbox).
@@ -142,6 +147,9 @@ pub trait OutboxStore: Send + Sync {
 /// Partners (교환처), their redemptions and its audit trail.
 #[async_trait]
 pub trait PartnerStore: Send + Sync {
+    /// The audit's hash of a presented PIN: its keyed lookup under the store's current PIN key
+    /// (so the audit matches the coupon's stored lookup and gives no way to test guesses).
+    fn pin_hash(&self, pin: &Pin) -> PinHash;
     async fn create_partner(&self, new: &NewPartner) -> Result<Partner, StoreError>;
     async fn partner_by_code(&self, partner_code: &str) -> Result<Option<Partner>, StoreError>;
     /// Every partner, oldest first.

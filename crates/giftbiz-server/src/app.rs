@@ -125,7 +125,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             tracing::warn!(limit, max_connections = settings.max_connections, "max_connections does not fit the descriptor limit");
         }
     }
-    let store = db::open_store(&settings.database_url).await?;
+    let store = db::open_store(&settings).await?;
     tracing::info!(engine = store.engine(), database = %db::redact(&settings.database_url), "store ready");
     let listener = TcpListener::bind(&settings.listen)
         .await

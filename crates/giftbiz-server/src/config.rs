@@ -57,6 +57,14 @@ pub struct Settings {
     pub tls_cert_path: Option<String>,
     /// PEM private key of `tls_cert_path`.
     pub tls_key_path: Option<String>,
+    /// The PIN key ring inline (`ID:BASE64` keys, newest last, separated by commas or
+    /// newlines; `giftbiz pin-key generate` makes one): PINs are sealed under it and found by
+    /// its keyed hash. Prefer `pin_key_file`, or `GIFTBIZ_PIN_KEY` from a secret store.
+    pub pin_key: Option<Secret>,
+    /// A file holding the PIN key ring, one key per line. Unset with neither key set, SQLite
+    /// uses `FILE.pin-key` beside its database `FILE`, made (owner-only) at the first start;
+    /// PostgreSQL needs one of the two.
+    pub pin_key_file: Option<String>,
     /// `text` or `json` log lines.
     pub log_format: String,
     /// How messages go out: `log` (a JSON-lines file, the sandbox default) or `webhook` (the
@@ -118,6 +126,8 @@ impl Default for Settings {
             request_timeout_ms: 30_000,
             tls_cert_path: None,
             tls_key_path: None,
+            pin_key: None,
+            pin_key_file: None,
             log_format: "text".to_owned(),
             gateway: "log".to_owned(),
             gateway_log_path: "giftbiz-messages.jsonl".to_owned(),
@@ -259,8 +269,6 @@ impl Settings {
             .collect())
     }
 
-    /// The delivery settings make sense together: a known gateway, and the webhook's URL and
-    /// secret when it is chosen (a server that cannot deliver should not start).
     /// The edge's limits, checked before it listens.
     pub fn validate_edge(&self) -> anyhow::Result<()> {
         anyhow::ensure!(self.max_connections >= 1, "max_connections must be at least 1");
@@ -279,6 +287,8 @@ impl Settings {
         Ok(())
     }
 
+    /// The delivery settings make sense together: a known gateway, and the webhook's URL and
+    /// secret when it is chosen (a server that cannot deliver should not start).
     pub fn validate_delivery(&self) -> anyhow::Result<()> {
         match self.gateway.as_str() {
             "log" => {}

@@ -75,7 +75,7 @@ struct Instance {
 
 impl Instance {
     async fn start(url: &str, schema: &str, clock: Arc<ManualClock>, webhook: &str) -> Instance {
-        let store = Arc::new(giftbiz_store_postgres::connect_in_schema(url, schema).await.expect("connect"));
+        let store = Arc::new(giftbiz_store_postgres::connect_in_schema(url, schema, common::pin_vault()).await.expect("connect"));
         let settings = Settings {
             gateway: "webhook".into(),
             webhook_url: Some(webhook.to_owned()),
@@ -160,7 +160,7 @@ async fn two_instances_share_delivery_reservations_and_expiry() {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
 
     // Seed through the first instance's store, before either server starts.
-    let seed = giftbiz_store_postgres::connect_in_schema(&url, &schema)
+    let seed = giftbiz_store_postgres::connect_in_schema(&url, &schema, common::pin_vault())
         .await
         .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unusable: {e}"));
     operator::seed_demo(&seed).await.expect("seed demo");

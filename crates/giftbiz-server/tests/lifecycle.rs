@@ -6,7 +6,8 @@ mod common;
 use common::{assert_code, Engine, TestApp};
 use giftbiz_core::coupon::LedgerReason;
 use giftbiz_core::delivery::Claim;
-use giftbiz_core::partner::{AuditAction, AuditOutcome, PinHash};
+use giftbiz_core::partner::{AuditAction, AuditOutcome};
+use giftbiz_core::send::Pin;
 use giftbiz_core::time::Clock;
 use giftbiz_server::jobs::expiry::ExpiryJob;
 use giftbiz_server::operator::{self, IssuedPartner};
@@ -272,12 +273,12 @@ async fn partners_look_up_and_redeem_their_brands_coupons_once(app: &TestApp) {
     // Every attempt of the partner, in order, with the PIN's hash and never the PIN.
     let audit = app.store.redemption_audit(p.partner.id).await.unwrap();
     let got: Vec<_> = audit.iter().map(|r| (r.entry.action, r.entry.outcome, r.entry.pin_hash.clone())).collect();
-    let want: Vec<_> = expected.iter().map(|(a, o, pin)| (*a, *o, pin.as_deref().map(PinHash::of))).collect();
+    let want: Vec<_> = expected.iter().map(|(a, o, pin)| (*a, *o, pin.as_deref().map(|p| app.store.pin_hash(&Pin::new(p))))).collect();
     assert_eq!(got, want);
     let used = app.store.coupon_by_pin(&giftbiz_core::send::Pin::new(pin.as_str())).await.unwrap().unwrap();
     assert_eq!(audit[1].entry.coupon_id, Some(used.id), "the redemption names its coupon");
     assert!(audit.iter().all(|r| r.entry.partner_id == p.partner.id));
-    let other_brand = audit.iter().filter(|r| r.entry.pin_hash == Some(PinHash::of(&other_pin)));
+    let other_brand = audit.iter().filter(|r| r.entry.pin_hash == Some(app.store.pin_hash(&Pin::new(other_pin.as_str()))));
     assert!(other_brand.clone().count() == 2 && other_brand.clone().all(|r| r.entry.coupon_id.is_none()));
     let text = format!("{audit:?}");
     for secret in [&pin, &other_pin, &cancelled_pin, &expiring_pin] {

@@ -5,13 +5,13 @@
 //! delivery worker's finish use too.
 
 use giftbiz_core::coupon::PinStatus;
-use giftbiz_core::delivery::{Claim, OutboxMessage};
+use giftbiz_core::delivery::Claim;
 use giftbiz_core::StoreError;
 use giftbiz_store_sql::backend;
 use giftbiz_store_sql::rows::{MessageRow, MESSAGE_COUPON_COLUMNS};
 use sqlx::PgPool;
 
-pub(crate) async fn claim_due(pool: &PgPool, claim: &Claim<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
+pub(crate) async fn claim_due(pool: &PgPool, claim: &Claim<'_>) -> Result<Vec<MessageRow>, StoreError> {
     let Claim { now_ms, limit, lease_ms, worker } = *claim;
     let rows: Vec<MessageRow> = sqlx::query_as(&format!(
         "WITH due AS (
@@ -39,7 +39,7 @@ pub(crate) async fn claim_due(pool: &PgPool, claim: &Claim<'_>) -> Result<Vec<Ou
     .fetch_all(pool)
     .await
     .map_err(backend)?;
-    rows.into_iter().map(MessageRow::into_message).collect()
+    Ok(rows)
 }
 
 pub(crate) async fn expire(pool: &PgPool, now_ms: i64, limit: u32) -> Result<u64, StoreError> {

@@ -1,8 +1,9 @@
 //! Sends on PostgreSQL: one round trip to the `giftbiz_issue_coupon` function (migrations
-//! 0004, 0006), which claims the tr_id, creates the coupon and its message and charges the
+//! 0004, 0006, 0008), which claims the tr_id, creates the coupon and its message and charges the
 //! balance as one transaction on the server, behind a per-account admission gate.
 
 use giftbiz_core::coupon::{order_date, Coupon, IssueError, NewCoupon, OrderNo, PinStatus};
+use giftbiz_core::pin_vault::ProtectedPin;
 use giftbiz_core::{AccountId, StoreError};
 use giftbiz_store_sql::backend;
 use sqlx::PgPool;
@@ -46,18 +47,19 @@ fn is_pin_taken(e: &sqlx::Error) -> bool {
         if matches!(db.constraint(), Some("coupons_pin_key" | "coupons_image_token_key")))
 }
 
-/// One round trip: the `giftbiz_issue_coupon` function (migrations 0004, 0006) runs the send's
+/// One round trip: the `giftbiz_issue_coupon` function (migrations 0004, 0006, 0008) runs the send's
 /// statements as one transaction on the server.
-pub(crate) async fn issue(pool: &PgPool, gates: &SendGates, new: &NewCoupon) -> Result<Coupon, IssueError> {
+pub(crate) async fn issue(pool: &PgPool, gates: &SendGates, new: &NewCoupon, pin: &ProtectedPin) -> Result<Coupon, IssueError> {
     let delivery = new.initial_delivery();
     let _turn = gates.enter(new.account_id).await;
     let row: (String, Option<i64>, Option<String>) = sqlx::query_as(
         "SELECT * FROM giftbiz_issue_coupon($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-             $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+             $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
     )
     .bind(new.account_id.get())
     .bind(new.tr_id.as_str())
-    .bind(new.pin.expose())
+    .bind(pin.lookup.as_str())
+    .bind(pin.sealed.as_str())
     .bind(&new.image_token)
     .bind(new.goods_code.as_str())
     .bind(&new.goods_name)

@@ -8,8 +8,10 @@
 use std::sync::Arc;
 
 use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
-use giftbiz_core::delivery::{Claim, OutboxMessage};
+use giftbiz_core::delivery::Claim;
+use giftbiz_core::pin_vault::{PinVault, ProtectedPin};
 use giftbiz_core::StoreError;
+use giftbiz_store_sql::rows::MessageRow;
 use giftbiz_store_sql::{backend, Dialect, SqlStore};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgQueryResult};
@@ -35,14 +37,14 @@ pub struct PgDialect {
 
 /// Connects to `url`, e.g. `postgres://giftbiz@db/giftbiz`, and brings the schema up to date.
 /// The tables live in the connection's default schema (normally `public`).
-pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
+pub async fn connect(url: &str, vault: Arc<PinVault>) -> Result<PgStore, StoreError> {
     let pool = pool_options().connect(url).await.map_err(backend)?;
-    migrated(pool).await
+    migrated(pool, vault).await
 }
 
 /// Like [`connect`], but keeps everything, the migrations table included, in `schema`, created
 /// if missing. Lets tests (or tenants) share one database.
-pub async fn connect_in_schema(url: &str, schema: &str) -> Result<PgStore, StoreError> {
+pub async fn connect_in_schema(url: &str, schema: &str, vault: Arc<PinVault>) -> Result<PgStore, StoreError> {
     let schema = quote_ident(schema);
     // A session setting, so every pooled connection needs it, not only the first.
     let set_path: Arc<str> = format!("SET search_path TO {schema}").into();
@@ -55,14 +57,16 @@ pub async fn connect_in_schema(url: &str, schema: &str) -> Result<PgStore, Store
         .await
         .map_err(backend)?;
     create_schema(&pool, &schema).await?;
-    migrated(pool).await
+    migrated(pool, vault).await
 }
 
 /// sqlx holds a database-wide advisory lock while migrating, so concurrent connects (to
 /// different schemas too) take turns instead of failing.
-async fn migrated(pool: PgPool) -> Result<PgStore, StoreError> {
+async fn migrated(pool: PgPool, vault: Arc<PinVault>) -> Result<PgStore, StoreError> {
     MIGRATOR.run(&pool).await.map_err(backend)?;
-    Ok(SqlStore::new(pool, PgDialect { send_gates: coupons::SendGates::new() }))
+    let store = SqlStore::new(pool, PgDialect { send_gates: coupons::SendGates::new() }, vault);
+    store.open_pins().await?;
+    Ok(store)
 }
 
 /// A connection idle for longer than this is pinged before use (see [`pool_options`]).
@@ -127,11 +131,11 @@ impl Dialect for PgDialect {
         matches!(e, sqlx::Error::Database(db) if db.constraint() == Some(USER_ID_UNIQUE))
     }
 
-    async fn issue_coupon(&self, pool: &PgPool, new: &NewCoupon) -> Result<Coupon, IssueError> {
-        coupons::issue(pool, &self.send_gates, new).await
+    async fn issue_coupon(&self, pool: &PgPool, new: &NewCoupon, pin: &ProtectedPin) -> Result<Coupon, IssueError> {
+        coupons::issue(pool, &self.send_gates, new, pin).await
     }
 
-    async fn claim_due_messages(&self, pool: &PgPool, claim: &Claim<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
+    async fn claim_due_messages(&self, pool: &PgPool, claim: &Claim<'_>) -> Result<Vec<MessageRow>, StoreError> {
         claims::claim_due(pool, claim).await
     }
 

@@ -88,28 +88,35 @@ sql_impl! { impl IssuanceStore {
     }
 
     async fn issue_coupon(&self, new: &NewCoupon) -> Result<Coupon, IssueError> {
-        self.dialect.issue_coupon(&self.pool, new).await
+        let pin = self.vault.protect(&new.pin);
+        self.dialect.issue_coupon(&self.pool, new, &pin).await
     }
 
     async fn coupon_by_tr_id(&self, account_id: AccountId, tr_id: &TrId) -> Result<Option<Coupon>, StoreError> {
         let sql = format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE account_id = $1 AND tr_id = $2");
         let row: Option<CouponRow> =
             sqlx::query_as(&sql).bind(account_id.get()).bind(tr_id.as_str()).fetch_optional(&self.pool).await.map_err(backend)?;
-        row.map(CouponRow::into_coupon).transpose()
+        row.map(|r| r.into_coupon(&self.vault)).transpose()
     }
 
     async fn coupon_by_image_token(&self, image_token: &str) -> Result<Option<Coupon>, StoreError> {
         let sql = format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE image_token = $1");
         let row: Option<CouponRow> =
             sqlx::query_as(&sql).bind(image_token).fetch_optional(&self.pool).await.map_err(backend)?;
-        row.map(CouponRow::into_coupon).transpose()
+        row.map(|r| r.into_coupon(&self.vault)).transpose()
     }
 
     async fn coupon_by_pin(&self, pin: &Pin) -> Result<Option<Coupon>, StoreError> {
         let sql = format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE pin = $1");
-        let row: Option<CouponRow> =
-            sqlx::query_as(&sql).bind(pin.expose()).fetch_optional(&self.pool).await.map_err(backend)?;
-        row.map(CouponRow::into_coupon).transpose()
+        // Under the current key first; older keys find a coupon a rotation has not reached.
+        for lookup in self.vault.lookups(pin) {
+            let row: Option<CouponRow> =
+                sqlx::query_as(&sql).bind(lookup.as_str()).fetch_optional(&self.pool).await.map_err(backend)?;
+            if let Some(row) = row {
+                return row.into_coupon(&self.vault).map(Some);
+            }
+        }
+        Ok(None)
     }
 
     async fn cancel_coupon(&self, account_id: AccountId, tr_id: &TrId, now_ms: i64) -> Result<Coupon, CancelError> {
@@ -129,7 +136,7 @@ sql_impl! { impl IssuanceStore {
         );
         let row: Option<CouponRow> =
             sqlx::query_as(&sql).bind(account_id.get()).bind(tr_id.as_str()).fetch_optional(&mut *tx).await.map_err(backend)?;
-        let Some(mut coupon) = row.map(CouponRow::into_coupon).transpose()? else {
+        let Some(mut coupon) = row.map(|r| r.into_coupon(&self.vault)).transpose()? else {
             return Err(CancelRefusal::UnknownTrId.into());
         };
         coupon.check_cancellable(now_ms)?;
@@ -191,6 +198,10 @@ sql_impl! { impl IssuanceStore {
                 .await
                 .map_err(backend)?;
         Ok(if issued { SendFailOutcome::IssuedPin } else { SendFailOutcome::AlreadyTombstoned })
+    }
+
+    async fn reseal_pins(&self) -> Result<u64, StoreError> {
+        self.seal_pins(true).await
     }
 
     async fn expire_coupons(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError> {

@@ -10,8 +10,11 @@
 
 use std::future::Future;
 
+use std::sync::Arc;
+
 use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
-use giftbiz_core::delivery::{Claim, OutboxMessage};
+use giftbiz_core::delivery::Claim;
+use giftbiz_core::pin_vault::{PinVault, ProtectedPin};
 use giftbiz_core::{Store, StoreError};
 use sqlx::{Database, Pool, Transaction};
 
@@ -20,9 +23,10 @@ mod catalog;
 mod issuance;
 mod outbox;
 mod partners;
+mod pins;
 pub mod rows;
 
-use rows::AuthRow;
+use rows::{AuthRow, MessageRow};
 
 /// What differs between engines. Everything else is [`SqlStore`]'s.
 pub trait Dialect: Send + Sync + 'static {
@@ -60,6 +64,7 @@ pub trait Dialect: Send + Sync + 'static {
         &self,
         pool: &Pool<Self::DB>,
         new: &NewCoupon,
+        pin: &ProtectedPin,
     ) -> impl Future<Output = Result<Coupon, IssueError>> + Send;
 
     /// Makes a worker's claim on the outbox (see `OutboxStore::claim_due_messages`).
@@ -67,7 +72,7 @@ pub trait Dialect: Send + Sync + 'static {
         &self,
         pool: &Pool<Self::DB>,
         claim: &Claim<'_>,
-    ) -> impl Future<Output = Result<Vec<OutboxMessage>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<MessageRow>, StoreError>> + Send;
 
     /// Expires a batch (see `IssuanceStore::expire_coupons`); `limit` is above zero.
     fn expire_coupons(
@@ -76,6 +81,13 @@ pub trait Dialect: Send + Sync + 'static {
         now_ms: i64,
         limit: u32,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// After clear PINs were sealed: removes the old row versions that still spell them where
+    /// a copy of the database would show them (SQLite's free pages and WAL). PostgreSQL's dead
+    /// row versions are in no dump and are vacuumed in time, so it does nothing.
+    fn scrub_replaced_rows(_pool: &Pool<Self::DB>) -> impl Future<Output = Result<(), sqlx::Error>> + Send {
+        async { Ok(()) }
+    }
 
     /// The auth lookup on a path of the engine's own, if it has one (else `None`, and the
     /// shared query runs).
@@ -93,12 +105,15 @@ pub trait Dialect: Send + Sync + 'static {
 pub struct SqlStore<D: Dialect> {
     pool: Pool<D::DB>,
     dialect: D,
+    /// Seals the PINs it writes and opens those it reads; only lookups reach the SQL.
+    vault: Arc<PinVault>,
 }
 
 impl<D: Dialect> SqlStore<D> {
-    /// A store over `pool`, whose schema the engine has migrated.
-    pub fn new(pool: Pool<D::DB>, dialect: D) -> SqlStore<D> {
-        SqlStore { pool, dialect }
+    /// A store over `pool`, whose schema the engine has migrated. Call [`SqlStore::open_pins`]
+    /// before serving from it.
+    pub fn new(pool: Pool<D::DB>, dialect: D, vault: Arc<PinVault>) -> SqlStore<D> {
+        SqlStore { pool, dialect, vault }
     }
 }
 

@@ -13,7 +13,8 @@ use crate::{backend, sql_impl};
 
 sql_impl! { impl OutboxStore {
     async fn claim_due_messages(&self, claim: &Claim<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
-        self.dialect.claim_due_messages(&self.pool, claim).await
+        let rows = self.dialect.claim_due_messages(&self.pool, claim).await?;
+        rows.into_iter().map(|r| r.into_message(&self.vault)).collect()
     }
 
     async fn finish_message(

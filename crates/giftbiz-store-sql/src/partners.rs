@@ -16,6 +16,10 @@ use crate::rows::{AuditRow, PartnerRow, PARTNER_COLUMNS};
 use crate::{backend, sql_impl};
 
 sql_impl! { impl PartnerStore {
+    fn pin_hash(&self, pin: &Pin) -> PinHash {
+        PinHash::from(self.vault.lookup(pin))
+    }
+
     async fn create_partner(&self, new: &NewPartner) -> Result<Partner, StoreError> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO partners (partner_code, name, token_hash, brand_codes, created_at_ms)
@@ -64,8 +68,13 @@ sql_impl! { impl PartnerStore {
             "SELECT id, brand_code, status, valid_until_ms FROM coupons WHERE pin = $1{}",
             D::lock(" FOR UPDATE")
         );
-        let found: Option<(i64, String, String, i64)> =
-            sqlx::query_as(&sql).bind(pin.expose()).fetch_optional(&mut *tx).await.map_err(backend)?;
+        let mut found: Option<(i64, String, String, i64)> = None;
+        for lookup in self.vault.lookups(pin) {
+            found = sqlx::query_as(&sql).bind(lookup.as_str()).fetch_optional(&mut *tx).await.map_err(backend)?;
+            if found.is_some() {
+                break;
+            }
+        }
         let (decision, coupon_id) = match found {
             None => (Err(RedeemRefusal::NotFound), None),
             Some((id, brand_code, status, valid_until_ms)) => {
@@ -91,7 +100,7 @@ sql_impl! { impl PartnerStore {
         }
         let entry = AuditEntry {
             partner_id,
-            pin_hash: Some(PinHash::of(pin.expose())),
+            pin_hash: Some(self.pin_hash(pin)),
             action: AuditAction::Redeem,
             outcome: decision.map_or_else(|r| r.outcome(), |()| AuditOutcome::Ok),
             coupon_id,

@@ -8,6 +8,7 @@ use giftbiz_core::grade::UnknownGrade;
 use giftbiz_core::partner::{
     brand_codes_from_stored, AuditAction, AuditEntry, AuditOutcome, AuditRecord, Partner, PinHash,
 };
+use giftbiz_core::pin_vault::{PinVault, SealedPin};
 use giftbiz_core::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
 use giftbiz_core::{Account, AccountId, BrandCode, GoodsCode, PartnerId, StoreError, UserId, Won};
 
@@ -78,7 +79,7 @@ pub fn decode_docs<T: serde::de::DeserializeOwned>(
         .collect()
 }
 
-pub const COUPON_COLUMNS: &str = "id, order_no, account_id, tr_id, pin, image_token, goods_code, \
+pub const COUPON_COLUMNS: &str = "id, order_no, account_id, tr_id, pin_sealed, image_token, goods_code, \
     goods_name, brand_code, brand_name, sale_price, price, gubun, phone_no, callback_no, \
     mms_title, mms_msg, issued_at_ms, valid_until_ms, reserved_at_ms, status, \
     status_changed_at_ms, delivery_status, delivery_rst_cd, delivery_rst_msg";
@@ -86,13 +87,20 @@ pub const COUPON_COLUMNS: &str = "id, order_no, account_id, tr_id, pin, image_to
 pub const LEDGER_COLUMNS: &str =
     "id, account_id, amount, balance_after, reason, tr_id, memo, created_at_ms";
 
+/// A stored PIN, opened. Every row is sealed once the store has opened the database (it seals
+/// older clear rows first), so a missing seal is corruption.
+fn open_pin(vault: &PinVault, sealed: Option<String>) -> Result<Pin, String> {
+    let sealed = sealed.ok_or("its PIN is not sealed")?;
+    vault.open(&SealedPin::from_stored(sealed)).map_err(|e| e.to_string())
+}
+
 #[derive(sqlx::FromRow)]
 pub struct CouponRow {
     id: i64,
     order_no: String,
     account_id: i64,
     tr_id: String,
-    pin: String,
+    pin_sealed: Option<String>,
     image_token: String,
     goods_code: String,
     goods_name: String,
@@ -116,7 +124,7 @@ pub struct CouponRow {
 }
 
 impl CouponRow {
-    pub fn into_coupon(self) -> Result<Coupon, StoreError> {
+    pub fn into_coupon(self, vault: &PinVault) -> Result<Coupon, StoreError> {
         let corrupt = |what: &str, value: &str| {
             StoreError::Corrupt(format!("coupon {}: {what} {value:?}", self.id))
         };
@@ -128,6 +136,7 @@ impl CouponRow {
         let callback_no = CallbackNo::parse(&self.callback_no).map_err(|_| corrupt("callback_no", &self.callback_no))?;
         let goods_code = GoodsCode::parse(&self.goods_code).map_err(|_| corrupt("goods_code", &self.goods_code))?;
         let brand_code = BrandCode::parse(&self.brand_code).map_err(|_| corrupt("brand_code", &self.brand_code))?;
+        let pin = open_pin(vault, self.pin_sealed).map_err(|e| StoreError::Corrupt(format!("coupon {}: {e}", self.id)))?;
         let status =
             PinStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
         let delivery = DeliveryStatus::parse(&self.delivery_status)
@@ -141,7 +150,7 @@ impl CouponRow {
             new: NewCoupon {
                 account_id: AccountId::from_stored(self.account_id),
                 tr_id,
-                pin: Pin::new(self.pin),
+                pin,
                 image_token: self.image_token,
                 goods_code,
                 goods_name: self.goods_name,
@@ -201,7 +210,7 @@ impl LedgerRow {
 
 /// The coupon's side of a [`MessageRow`] (`c` joined to the outbox row).
 pub const MESSAGE_COUPON_COLUMNS: &str = "c.account_id, c.tr_id, c.order_no, c.phone_no, c.callback_no, \
-    c.mms_title, c.mms_msg, c.pin, c.goods_name, c.brand_name, c.valid_until_ms, c.image_token";
+    c.mms_title, c.mms_msg, c.pin_sealed, c.goods_name, c.brand_name, c.valid_until_ms, c.image_token";
 
 /// A claimed message joined with its coupon.
 #[derive(sqlx::FromRow)]
@@ -218,7 +227,7 @@ pub struct MessageRow {
     callback_no: String,
     mms_title: String,
     mms_msg: String,
-    pin: String,
+    pin_sealed: Option<String>,
     goods_name: String,
     brand_name: String,
     valid_until_ms: i64,
@@ -226,8 +235,9 @@ pub struct MessageRow {
 }
 
 impl MessageRow {
-    pub fn into_message(self) -> Result<OutboxMessage, StoreError> {
+    pub fn into_message(self, vault: &PinVault) -> Result<OutboxMessage, StoreError> {
         let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("outbox {}: {what} {value:?}", self.id));
+        let pin = open_pin(vault, self.pin_sealed).map_err(|e| StoreError::Corrupt(format!("outbox {}: {e}", self.id)))?;
         let kind = MessageKind::parse(&self.kind).ok_or_else(|| corrupt("kind", &self.kind))?;
         let tr_id = TrId::parse(&self.tr_id, usize::MAX).map_err(|_| corrupt("tr_id", &self.tr_id))?;
         let phone_no = PhoneNo::parse(&self.phone_no).map_err(|_| corrupt("phone_no", "(masked)"))?;
@@ -245,7 +255,7 @@ impl MessageRow {
             callback_no,
             title: self.mms_title,
             text: self.mms_msg,
-            pin: Pin::new(self.pin),
+            pin,
             goods_name: self.goods_name,
             brand_name: self.brand_name,
             valid_until_ms: self.valid_until_ms,

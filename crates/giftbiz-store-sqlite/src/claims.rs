@@ -6,7 +6,7 @@
 //! without the lock first: an idle worker or job does not make sends wait.
 
 use giftbiz_core::coupon::PinStatus;
-use giftbiz_core::delivery::{Claim, OutboxMessage};
+use giftbiz_core::delivery::Claim;
 use giftbiz_core::StoreError;
 use giftbiz_store_sql::rows::{MessageRow, MESSAGE_COUPON_COLUMNS};
 use giftbiz_store_sql::{backend, Dialect};
@@ -18,7 +18,7 @@ use crate::SqliteDialect;
 const DUE: &str = "state = 'pending' AND next_attempt_at_ms <= $1 \
     AND (claimed_until_ms IS NULL OR claimed_until_ms < $1)";
 
-pub(crate) async fn claim_due(pool: &SqlitePool, claim: &Claim<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
+pub(crate) async fn claim_due(pool: &SqlitePool, claim: &Claim<'_>) -> Result<Vec<MessageRow>, StoreError> {
     let Claim { now_ms, limit, lease_ms, worker } = *claim;
     let any: bool = sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM outbox WHERE {DUE})"))
         .bind(now_ms)
@@ -56,7 +56,7 @@ pub(crate) async fn claim_due(pool: &SqlitePool, claim: &Claim<'_>) -> Result<Ve
     select.push(") ORDER BY o.next_attempt_at_ms, o.id");
     let rows: Vec<MessageRow> = select.build_query_as().fetch_all(&mut *tx).await.map_err(backend)?;
     tx.commit().await.map_err(backend)?;
-    rows.into_iter().map(MessageRow::into_message).collect()
+    Ok(rows)
 }
 
 pub(crate) async fn expire(pool: &SqlitePool, now_ms: i64, limit: u32) -> Result<u64, StoreError> {

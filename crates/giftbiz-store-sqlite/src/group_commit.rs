@@ -10,6 +10,7 @@
 use std::sync::mpsc;
 
 use giftbiz_core::coupon::{Coupon, IssueError, LedgerReason, NewCoupon, OrderNo, PinStatus};
+use giftbiz_core::pin_vault::ProtectedPin;
 use giftbiz_core::send::Gubun;
 use giftbiz_core::StoreError;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -20,6 +21,7 @@ const MAX_BATCH: usize = 256;
 
 struct Job {
     new: NewCoupon,
+    pin: ProtectedPin,
     reply: oneshot::Sender<Result<Coupon, IssueError>>,
 }
 
@@ -42,10 +44,10 @@ impl IssueWriter {
         Ok(IssueWriter { jobs })
     }
 
-    pub(crate) async fn issue(&self, new: &NewCoupon) -> Result<Coupon, IssueError> {
+    pub(crate) async fn issue(&self, new: &NewCoupon, pin: &ProtectedPin) -> Result<Coupon, IssueError> {
         let (reply, answer) = oneshot::channel();
         let gone = || IssueError::Store(StoreError::Corrupt("the issue writer stopped".into()));
-        self.jobs.send(Job { new: new.clone(), reply }).map_err(|_| gone())?;
+        self.jobs.send(Job { new: new.clone(), pin: pin.clone(), reply }).map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
     }
 }
@@ -79,7 +81,7 @@ fn issue_batch(conn: &Connection, batch: &[Job]) -> Vec<Result<Coupon, IssueErro
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch {
         let outcome = conn.execute_batch("SAVEPOINT send").map_err(|e| IssueError::Store(backend(e))).and_then(|()| {
-            let outcome = issue_one(conn, &job.new);
+            let outcome = issue_one(conn, &job.new, &job.pin);
             let end = if outcome.is_ok() { "RELEASE send" } else { "ROLLBACK TO send; RELEASE send" };
             conn.execute_batch(end).map_err(|e| IssueError::Store(backend(e)))?;
             outcome
@@ -95,7 +97,7 @@ fn issue_batch(conn: &Connection, batch: &[Job]) -> Vec<Result<Coupon, IssueErro
 }
 
 /// The send's statements, in the order the PostgreSQL store runs them.
-fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
+fn issue_one(conn: &Connection, new: &NewCoupon, pin: &ProtectedPin) -> Result<Coupon, IssueError> {
     let store = |e: rusqlite::Error| IssueError::Store(backend(e));
     let claimed = conn
         .prepare_cached(
@@ -124,9 +126,10 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
         .prepare_cached(
             "INSERT INTO coupons (id, order_no, account_id, tr_id, pin, image_token, goods_code, goods_name,
                  brand_code, brand_name, sale_price, price, gubun, phone_no, callback_no, mms_title, mms_msg,
-                 issued_at_ms, valid_until_ms, reserved_at_ms, status, status_changed_at_ms, delivery_status)
+                 issued_at_ms, valid_until_ms, reserved_at_ms, status, status_changed_at_ms, delivery_status,
+                 pin_sealed)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-                 ?21, ?18, ?22)",
+                 ?21, ?18, ?22, ?23)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -134,7 +137,7 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
                 order_no.as_str(),
                 new.account_id.get(),
                 new.tr_id.as_str(),
-                new.pin.expose(),
+                pin.lookup.as_str(),
                 new.image_token,
                 new.goods_code.as_str(),
                 new.goods_name,
@@ -152,6 +155,7 @@ fn issue_one(conn: &Connection, new: &NewCoupon) -> Result<Coupon, IssueError> {
                 new.reserved_at_ms,
                 PinStatus::Issued.code(),
                 delivery.code(),
+                pin.sealed.as_str(),
             ])
         });
     match inserted {

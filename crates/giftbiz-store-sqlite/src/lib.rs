@@ -9,12 +9,14 @@
 //! the outbox claim and expiry select, then update, under that lock.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
-use giftbiz_core::delivery::{Claim, OutboxMessage};
+use giftbiz_core::delivery::Claim;
+use giftbiz_core::pin_vault::{PinVault, ProtectedPin};
 use giftbiz_core::StoreError;
-use giftbiz_store_sql::rows::{AccountRow, AuthRow, AUTH_LOOKUP_SQL, GOODS_DOC_SQL};
+use giftbiz_store_sql::rows::{AccountRow, AuthRow, MessageRow, AUTH_LOOKUP_SQL, GOODS_DOC_SQL};
 use giftbiz_store_sql::{backend, Dialect, SqlStore};
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteQueryResult, SqliteSynchronous};
@@ -41,9 +43,9 @@ pub struct SqliteDialect {
     issues: IssueWriter,
 }
 
-/// Opens (creating it if missing) the database at `url`, e.g. `sqlite://giftbiz.db`, and brings
-/// its schema up to date.
-pub async fn connect(url: &str) -> Result<SqliteStore, StoreError> {
+/// Opens (creating it if missing) the database at `url`, e.g. `sqlite://giftbiz.db`, brings
+/// its schema up to date and seals any clear PIN with `vault`.
+pub async fn connect(url: &str, vault: Arc<PinVault>) -> Result<SqliteStore, StoreError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(backend)?
         .create_if_missing(true)
@@ -56,7 +58,9 @@ pub async fn connect(url: &str) -> Result<SqliteStore, StoreError> {
     let pool = open(options.clone()).await?;
     // After `open`: the writer's connection must find the file migrated.
     let issues = IssueWriter::start(options.get_filename())?;
-    Ok(SqlStore::new(pool, SqliteDialect { hot, issues }))
+    let store = SqlStore::new(pool, SqliteDialect { hot, issues }, vault);
+    store.open_pins().await?;
+    Ok(store)
 }
 
 /// Opens the pool and runs the migrations, retrying two races that fail at once instead of
@@ -121,6 +125,14 @@ impl Dialect for SqliteDialect {
         sql.push('?');
     }
 
+    async fn scrub_replaced_rows(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+        // A rebuilt file has no free page left with an old row in it; the truncated WAL no
+        // frame. Once, on the open that sealed an older database's clear PINs.
+        sqlx::query("VACUUM").execute(pool).await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+        Ok(())
+    }
+
     fn rows_affected(done: &SqliteQueryResult) -> u64 {
         done.rows_affected()
     }
@@ -131,11 +143,11 @@ impl Dialect for SqliteDialect {
             if db.is_unique_violation() && db.message().contains("accounts.user_id"))
     }
 
-    async fn issue_coupon(&self, _pool: &SqlitePool, new: &NewCoupon) -> Result<Coupon, IssueError> {
-        self.issues.issue(new).await
+    async fn issue_coupon(&self, _pool: &SqlitePool, new: &NewCoupon, pin: &ProtectedPin) -> Result<Coupon, IssueError> {
+        self.issues.issue(new, pin).await
     }
 
-    async fn claim_due_messages(&self, pool: &SqlitePool, claim: &Claim<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
+    async fn claim_due_messages(&self, pool: &SqlitePool, claim: &Claim<'_>) -> Result<Vec<MessageRow>, StoreError> {
         claims::claim_due(pool, claim).await
     }
 

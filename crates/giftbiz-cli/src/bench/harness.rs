@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use giftbiz_core::Grade;
 use giftbiz_server::demo::catalog::demo_catalog;
+use giftbiz_core::pin_vault::PinVault;
+use giftbiz_server::config::{Flags, Settings};
 use giftbiz_server::{db, operator};
 
 /// A database holding the `goods`-goods demo catalog and a fresh basic account, served by a
@@ -24,7 +26,8 @@ impl CatalogServer {
     pub async fn start(database: Option<String>, goods: usize) -> anyhow::Result<CatalogServer> {
         let dir = tempfile::tempdir()?;
         let url = database.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
-        let store = db::open_store(&url).await?;
+        let settings = bench_settings(&url)?;
+        let store = db::open_store(&settings).await?;
         let (brands, catalog) = demo_catalog(goods);
         let t = Instant::now();
         store.upsert_catalog(&brands, &catalog).await?;
@@ -32,7 +35,7 @@ impl CatalogServer {
         let user_id = giftbiz_core::UserId::parse(&format!("bench{}", std::process::id()))?;
         let issued = operator::create_account(store.as_ref(), &user_id, Grade::Basic).await?;
         drop(store);
-        let server = ChildServer::start(&url).await?;
+        let server = ChildServer::start(&settings).await?;
         let (auth_code, auth_token) = (issued.account.auth_code.clone(), issued.token.expose().to_owned());
         Ok(CatalogServer { server, user_id: user_id.to_string(), auth_code, auth_token, _dir: dir })
     }
@@ -63,6 +66,17 @@ impl Summary {
     }
 }
 
+/// The settings of a benchmark on `url`: the environment's, with a PIN key of the run's own
+/// when PostgreSQL has none configured (SQLite makes its key file beside the database).
+pub fn bench_settings(url: &str) -> anyhow::Result<Settings> {
+    let flags = Flags { database_url: Some(url.to_owned()), ..Flags::default() };
+    let mut settings = Settings::load(None, &flags)?;
+    if settings.pin_key.is_none() && settings.pin_key_file.is_none() && !url.starts_with("sqlite:") {
+        settings.pin_key = Some(PinVault::generate_line().as_str().into());
+    }
+    Ok(settings)
+}
+
 /// `giftbiz serve` as a child process, so its memory is its own.
 pub struct ChildServer {
     child: std::process::Child,
@@ -70,11 +84,16 @@ pub struct ChildServer {
 }
 
 impl ChildServer {
-    pub async fn start(database: &str) -> anyhow::Result<ChildServer> {
+    /// A server on `settings`' database, with its PIN key.
+    pub async fn start(settings: &Settings) -> anyhow::Result<ChildServer> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let listen = format!("127.0.0.1:{port}");
-        let child = std::process::Command::new(std::env::current_exe()?)
-            .args(["serve", "--no-demo", "--database", database, "--listen", &listen])
+        let mut command = std::process::Command::new(std::env::current_exe()?);
+        if let Some(key) = &settings.pin_key {
+            command.env("GIFTBIZ_PIN_KEY", key.expose());
+        }
+        let child = command
+            .args(["serve", "--no-demo", "--database", &settings.database_url, "--listen", &listen])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()

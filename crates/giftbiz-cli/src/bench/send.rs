@@ -20,7 +20,8 @@ const CONNECTIONS: [usize; 3] = [1, 4, 16];
 pub async fn run(database: Option<String>, phase: Duration) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let url = database.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let store = db::open_store(&url).await?;
+    let settings = super::harness::bench_settings(&url)?;
+    let store = db::open_store(&settings).await?;
     if store.all_goods().await?.is_empty() {
         let (brands, goods) = demo_catalog(DEMO_GOODS);
         store.upsert_catalog(&brands, &goods).await?;
@@ -31,7 +32,7 @@ pub async fn run(database: Option<String>, phase: Duration) -> anyhow::Result<()
     operator::change_bizmoney(store.as_ref(), &user, giftbiz_core::Won::new(1_000_000_000_000), LedgerReason::Charge, "bench").await?;
     drop(store);
 
-    let server = ChildServer::start(&url).await?;
+    let server = ChildServer::start(&settings).await?;
     let form = Arc::new(vec![
         ("api_code".to_owned(), "0204".to_owned()),
         ("custom_auth_code".to_owned(), issued.account.auth_code.clone()),

@@ -37,7 +37,7 @@ impl Server {
     async fn start_with(grade: Grade, bizmoney: i64, sandbox: bool) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("giftbiz.db").display());
-        let store: Arc<dyn Store> = Arc::new(giftbiz_store_sqlite::connect(&url).await.expect("open sqlite"));
+        let store: Arc<dyn Store> = Arc::new(giftbiz_store_sqlite::connect(&url, Arc::new(giftbiz_core::pin_vault::PinVault::ephemeral())).await.expect("open sqlite"));
         operator::seed_demo(store.as_ref()).await.expect("seed demo");
         let account = operator::create_account(store.as_ref(), &user(USER_ID), grade).await.expect("account");
         if bizmoney > 0 {

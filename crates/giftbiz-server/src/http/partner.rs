@@ -26,7 +26,7 @@ use axum::routing::{post, MethodRouter};
 use axum::{Extension, Json, Router};
 use giftbiz_core::coupon::Coupon;
 use giftbiz_core::partner::{
-    check_visible, AuditAction, AuditEntry, AuditOutcome, Partner, PinHash, RedeemError, RedeemRefusal,
+    check_visible, AuditAction, AuditEntry, AuditOutcome, Partner, RedeemError, RedeemRefusal,
 };
 use giftbiz_core::send::Pin;
 use giftbiz_core::{BrandCode, GoodsCode};
@@ -275,7 +275,7 @@ async fn handle(
     let now = state.clock.now_ms();
     let pin = parse_pin(body);
     let pin_hash = match &pin {
-        Ok(p) | Err(Some(p)) => Some(PinHash::of(p)),
+        Ok(p) | Err(Some(p)) => Some(state.store.pin_hash(&Pin::new(p.as_str()))),
         Err(None) => None,
     };
     let audit = |partner: &Partner, outcome: AuditOutcome, coupon_id: Option<i64>| AuditEntry {

@@ -34,7 +34,7 @@ pub async fn fresh_store(engine: Engine) -> Option<(Arc<dyn Store>, Scratch)> {
         Engine::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}", dir.path().join("giftbiz.db").display());
-            let store = giftbiz_store_sqlite::connect(&url).await.expect("open sqlite");
+            let store = giftbiz_store_sqlite::connect(&url, pin_vault()).await.expect("open sqlite");
             Some((Arc::new(store), Scratch::Dir(dir)))
         }
         Engine::Postgres => {
@@ -43,12 +43,18 @@ pub async fn fresh_store(engine: Engine) -> Option<(Arc<dyn Store>, Scratch)> {
                 return None;
             };
             let schema = unique_schema();
-            let store = giftbiz_store_postgres::connect_in_schema(&url, &schema)
+            let store = giftbiz_store_postgres::connect_in_schema(&url, &schema, pin_vault())
                 .await
                 .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unusable: {e}"));
             Some((Arc::new(store), Scratch::Schema { url, schema }))
         }
     }
+}
+
+/// The PIN key ring of every store a test process opens (stores on one database share it).
+pub fn pin_vault() -> Arc<giftbiz_core::pin_vault::PinVault> {
+    static VAULT: std::sync::OnceLock<Arc<giftbiz_core::pin_vault::PinVault>> = std::sync::OnceLock::new();
+    VAULT.get_or_init(|| Arc::new(giftbiz_core::pin_vault::PinVault::ephemeral())).clone()
 }
 
 pub fn unique_schema() -> String {

@@ -3,7 +3,7 @@
 use giftbiz_core::{AccountStore, CatalogStore, Store};
 use sqlx::{Connection, Executor, PgConnection};
 
-use crate::harness::{unique_schema, Engine, TestDb};
+use crate::harness::{pin_vault, unique_schema, Engine, TestDb};
 
 /// A server and a CLI may open a fresh SQLite file at the same moment; both must end up
 /// migrated.
@@ -14,7 +14,7 @@ async fn concurrent_connects_to_a_fresh_sqlite_file_all_succeed() {
         let url = format!("sqlite://{}", dir.path().join("giftbiz.db").display());
         let connects = (0..6).map(|_| {
             let url = url.clone();
-            tokio::spawn(async move { giftbiz_store_sqlite::connect(&url).await })
+            tokio::spawn(async move { giftbiz_store_sqlite::connect(&url, pin_vault()).await })
         });
         for connect in connects.collect::<Vec<_>>() {
             let store = connect.await.unwrap().unwrap();
@@ -33,7 +33,7 @@ async fn concurrent_connects_in_schemas_all_succeed() {
     let schemas: Vec<String> = (0..5).map(|_| unique_schema()).collect();
     let connects = schemas.iter().chain(&schemas[..2]).map(|schema| {
         let (url, schema) = (url.clone(), schema.clone());
-        tokio::spawn(async move { giftbiz_store_postgres::connect_in_schema(&url, &schema).await })
+        tokio::spawn(async move { giftbiz_store_postgres::connect_in_schema(&url, &schema, pin_vault()).await })
     });
     for connect in connects.collect::<Vec<_>>() {
         let store = connect.await.unwrap().unwrap();
@@ -60,12 +60,12 @@ async fn connect_uses_the_connections_schema() {
     let sep = if url.contains('?') { '&' } else { '?' };
     let in_url = format!("{url}{sep}options[search_path]={schema}");
 
-    let store = giftbiz_store_postgres::connect(&in_url).await.unwrap();
+    let store = giftbiz_store_postgres::connect(&in_url, pin_vault()).await.unwrap();
     assert_eq!(store.engine(), "postgres");
     store.create_account(&crate::kit::new_account("alice", "REALaaaa")).await.unwrap();
     store.close().await;
 
-    let in_schema = giftbiz_store_postgres::connect_in_schema(&url, &schema).await.unwrap();
+    let in_schema = giftbiz_store_postgres::connect_in_schema(&url, &schema, pin_vault()).await.unwrap();
     assert!(in_schema.account_by_user_id(&crate::kit::user("alice")).await.unwrap().is_some());
     in_schema.close().await;
     raw.execute(format!("DROP SCHEMA \"{schema}\" CASCADE").as_str()).await.unwrap();

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use giftbiz_core::Store;
+use giftbiz_core::pin_vault::PinVault;
+use giftbiz_core::{Store, StoreError};
 use sqlx::{Executor, PgPool, SqlitePool};
 
 const URL_VAR: &str = "GIFTBIZ_TEST_DATABASE_URL";
@@ -99,15 +100,28 @@ impl TestDb {
 
 impl Place {
     pub async fn open(&self) -> Arc<dyn Store> {
-        match self {
-            Place::Sqlite { url, .. } => Arc::new(giftbiz_store_sqlite::connect(url).await.unwrap()),
-            Place::Postgres { url, schema } => Arc::new(
-                giftbiz_store_postgres::connect_in_schema(url, schema)
-                    .await
-                    .unwrap_or_else(|e| panic!("cannot use the database in {URL_VAR}: {e}")),
-            ),
-        }
+        self.open_with(pin_vault()).await.unwrap_or_else(|e| panic!("cannot open the test database: {e}"))
     }
+
+    /// A store with a PIN key ring of the test's choosing.
+    pub async fn open_with(&self, vault: Arc<PinVault>) -> Result<Arc<dyn Store>, StoreError> {
+        Ok(match self {
+            Place::Sqlite { url, .. } => Arc::new(giftbiz_store_sqlite::connect(url, vault).await?),
+            Place::Postgres { url, schema } => Arc::new(giftbiz_store_postgres::connect_in_schema(url, schema, vault).await?),
+        })
+    }
+}
+
+/// The key line of the PIN key ring every store a test process opens (stores on one database
+/// share it).
+pub fn pin_key_line() -> &'static str {
+    static LINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LINE.get_or_init(PinVault::generate_line)
+}
+
+pub fn pin_vault() -> Arc<PinVault> {
+    static VAULT: std::sync::OnceLock<Arc<PinVault>> = std::sync::OnceLock::new();
+    VAULT.get_or_init(|| Arc::new(PinVault::parse(pin_key_line()).unwrap())).clone()
 }
 
 /// Unique across processes (pid) and within one (counter); the time tells runs apart.

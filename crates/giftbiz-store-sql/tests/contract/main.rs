@@ -9,6 +9,7 @@ mod harness;
 mod issuance;
 mod kit;
 mod outbox;
+mod pins;
 mod schema;
 
 harness::contract!(
@@ -28,4 +29,7 @@ harness::contract!(
     issuance::outbox_rows_and_schema_guards,
     outbox::outbox_delivery,
     outbox::concurrent_claims,
+    pins::issued_pins_are_sealed_at_rest,
+    pins::clear_pins_are_sealed_when_opened,
+    pins::pin_keys_rotate,
 );
