@@ -212,6 +212,24 @@ pub struct AuditRecord {
     pub entry: AuditEntry,
 }
 
+/// Failed authentications of one source address for one partner (`None`: codes that are no
+/// partner's) within one hour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthFailureCount {
+    /// The client's address (`unknown` when the edge did not record one).
+    pub source: String,
+    pub partner_id: Option<PartnerId>,
+    /// The hour's start, unix milliseconds.
+    pub hour_ms: i64,
+    pub failures: u64,
+    pub last_at_ms: i64,
+}
+
+/// The start of the hour of `at_ms`: the counted rows' bucket.
+pub fn failure_hour(at_ms: i64) -> i64 {
+    at_ms - at_ms.rem_euclid(3_600_000)
+}
+
 /// Why a lookup or a redemption found nothing to do.
 #[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
 pub enum RedeemRefusal {

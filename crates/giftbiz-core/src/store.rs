@@ -9,7 +9,7 @@ use crate::account::{AuthCode, TokenHash};
 use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
-use crate::partner::{AuditEntry, AuditRecord, NewPartner, Partner, PinHash, RedeemError};
+use crate::partner::{AuditEntry, AuditRecord, AuthFailureCount, NewPartner, Partner, PinHash, RedeemError};
 use crate::{Account, AccountId, Brand, BrandCode, Goods, GoodsCode, Grade, NewAccount, PartnerId, UserId, Won};
 
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +167,11 @@ pub trait PartnerStore: Send + Sync {
     async fn audit_redemption(&self, entry: &AuditEntry) -> Result<(), StoreError>;
     /// The partner's audit trail, oldest first.
     async fn redemption_audit(&self, partner_id: PartnerId) -> Result<Vec<AuditRecord>, StoreError>;
+    /// Counts a failed authentication from `source` (for `partner_id`, or for a code that is
+    /// no partner's) in its hour's row.
+    async fn count_auth_failure(&self, source: &str, partner_id: Option<PartnerId>, at_ms: i64) -> Result<(), StoreError>;
+    /// The counted failures, newest hour first.
+    async fn auth_failure_counts(&self) -> Result<Vec<AuthFailureCount>, StoreError>;
 }
 
 /// Every capability of one database.

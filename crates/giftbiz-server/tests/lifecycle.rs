@@ -56,6 +56,14 @@ async fn partner_authentication_floods_are_limited_before_any_write(app: &TestAp
     assert!(statuses[..limit].iter().all(|s| *s == 401), "{statuses:?}");
     assert!(statuses[limit..].iter().all(|s| *s == 429), "{statuses:?}");
     assert_eq!(app.store.redemption_audit(p.partner.id).await.unwrap().len(), limit + 1);
+
+    // Every failure within the limits counted, in one row per address and partner (made-up
+    // codes under none, and not kept), however many attempts.
+    let counts = app.store.auth_failure_counts().await.unwrap();
+    let rows: Vec<_> = counts.iter().map(|c| (c.source.as_str(), c.partner_id, c.failures)).collect();
+    assert_eq!(rows, vec![("127.0.0.1", Some(p.partner.id), limit as u64), ("127.0.0.2", None, limit as u64)]);
+    let hour = giftbiz_core::partner::failure_hour(counts[0].last_at_ms);
+    assert!(counts.iter().all(|c| c.hour_ms == hour && c.last_at_ms >= hour), "{counts:?}");
 }
 
 const LOOKUP: &str = "/partner/v1/coupons/lookup";

@@ -6,8 +6,8 @@
 
 use giftbiz_core::coupon::{Coupon, PinStatus};
 use giftbiz_core::partner::{
-    brand_codes_to_stored, check_redeemable, AuditAction, AuditEntry, AuditOutcome, AuditRecord, NewPartner,
-    Partner, PinHash, RedeemError, RedeemRefusal,
+    brand_codes_to_stored, check_redeemable, failure_hour, AuditAction, AuditEntry, AuditOutcome, AuditRecord,
+    AuthFailureCount, NewPartner, Partner, PinHash, RedeemError, RedeemRefusal,
 };
 use giftbiz_core::send::Pin;
 use giftbiz_core::{BrandCode, IssuanceStore, PartnerId, StoreError};
@@ -130,6 +130,43 @@ sql_impl! { impl PartnerStore {
         .await
         .map_err(backend)?;
         rows.into_iter().map(AuditRow::into_record).collect()
+    }
+
+    async fn count_auth_failure(&self, source: &str, partner_id: Option<PartnerId>, at_ms: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO partner_auth_failures (source, partner_id, hour_ms, failures, last_at_ms)
+             VALUES ($1, $2, $3, 1, $4)
+             ON CONFLICT (source, partner_id, hour_ms)
+             DO UPDATE SET failures = partner_auth_failures.failures + 1, last_at_ms = excluded.last_at_ms",
+        )
+        .bind(source)
+        .bind(partner_id.map_or(0, PartnerId::get))
+        .bind(failure_hour(at_ms))
+        .bind(at_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn auth_failure_counts(&self) -> Result<Vec<AuthFailureCount>, StoreError> {
+        let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT source, partner_id, hour_ms, failures, last_at_ms FROM partner_auth_failures
+             ORDER BY hour_ms DESC, source, partner_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows
+            .into_iter()
+            .map(|(source, partner_id, hour_ms, failures, last_at_ms)| AuthFailureCount {
+                source,
+                partner_id: (partner_id != 0).then(|| PartnerId::from_stored(partner_id)),
+                hour_ms,
+                failures: failures.max(0) as u64,
+                last_at_ms,
+            })
+            .collect())
     }
 } }
 

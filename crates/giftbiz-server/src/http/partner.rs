@@ -301,10 +301,14 @@ async fn handle(
             return Err(HttpError::rate_limited("too many failed attempts; retry later", 60));
         }
         Err(Some(partner)) => {
+            count_failure(state, call, Some(&partner), now).await?;
             record(state, &partner, audit(&partner, AuditOutcome::Unauthorized, None), action).await?;
             return Err(HttpError::unauthorized());
         }
-        Err(None) => return Err(HttpError::unauthorized()),
+        Err(None) => {
+            count_failure(state, call, None, now).await?;
+            return Err(HttpError::unauthorized());
+        }
     };
     if let Err(wait_secs) = call.limiter.check(&partner.partner_code) {
         record(state, &partner, audit(&partner, AuditOutcome::RateLimited, None), action).await?;
@@ -352,6 +356,16 @@ async fn handle(
             }
         },
     }
+}
+
+/// Counts a failed authentication in its source's hourly row (a made-up code under no
+/// partner, so the codes an attacker invents are never stored).
+async fn count_failure(state: &AppState, call: &Call, partner: Option<&Partner>, now: i64) -> Result<(), HttpError> {
+    let source = call.addr.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+    state.store.count_auth_failure(&source, partner.map(|p| p.id), now).await.map_err(|e| {
+        tracing::error!(error = %e, "counting a partner authentication failure failed");
+        HttpError::internal()
+    })
 }
 
 /// Audits an attempt; an attempt that cannot be audited is answered as a failure.
