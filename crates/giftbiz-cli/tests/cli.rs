@@ -12,6 +12,8 @@ fn giftbiz(db: &str, args: &[&str]) -> Output {
         .args(["--database", db])
         .env_remove("GIFTBIZ_DATABASE_URL")
         .env_remove("GIFTBIZ_CONFIG")
+        .env_remove("GIFTBIZ_PIN_KEY")
+        .env_remove("GIFTBIZ_PIN_KEY_FILE")
         .output()
         .expect("run giftbiz")
 }
@@ -240,4 +242,39 @@ fn config_show_tells_where_each_setting_came_from() {
     assert_eq!(line("webhook_secret"), format!("webhook_secret = \"***\"  # file {}", file.display()));
     assert_eq!(line("admin_token"), "admin_token = \"***\"  # env GIFTBIZ_ADMIN_TOKEN");
     assert!(!text.contains("s3cret") && !text.contains("t0ken"), "{text}");
+}
+
+/// The embedded default makes its PIN key file owner-only beside the database and says so;
+/// `pin-key generate` makes keys a ring accepts; `pin-key rotate` runs over a two-key ring;
+/// PostgreSQL without a key is refused before any connection.
+#[test]
+fn pin_keys_are_made_owner_only_generated_and_rotated() {
+    let (dir, db) = temp_db();
+    let created = giftbiz(&db, &["account", "create", "--user-id", "acme"]);
+    ok(&created);
+    let said = String::from_utf8_lossy(&created.stderr);
+    let key_file = dir.path().join("ops.db.pin-key");
+    assert!(said.contains("made the PIN key file") && said.contains("ops.db.pin-key"), "{said}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let again = giftbiz(&db, &["account", "list"]);
+    ok(&again);
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("made the PIN key file"), "made once");
+
+    let a = ok(&giftbiz(&db, &["pin-key", "generate"]));
+    let b = ok(&giftbiz(&db, &["pin-key", "generate"]));
+    assert_ne!(a, b);
+    let (id, key) = a.trim().split_once(':').expect("ID:KEY");
+    assert!(!id.is_empty() && key.len() == 43, "{a}");
+    let mut ring = std::fs::read_to_string(&key_file).unwrap();
+    ring.push_str(&a);
+    std::fs::write(&key_file, ring).unwrap();
+    assert!(ok(&giftbiz(&db, &["pin-key", "rotate"])).contains("re-sealed 0 PINs"));
+
+    let pg = giftbiz("postgres://giftbiz@127.0.0.1:1/none", &["account", "list"]);
+    assert!(!pg.status.success());
+    assert!(String::from_utf8_lossy(&pg.stderr).contains("needs a PIN key"), "{pg:?}");
 }

@@ -4,14 +4,16 @@
 //! reconnecting when the server cuts it off); the ratio of the two rates is the figure, with
 //! the server's resident memory during the attack and 10 s after it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use super::catalog::{drive, Request};
-use super::harness::CatalogServer;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+use super::harness::{CatalogServer, Summary};
 
 const GOODS: usize = 5_000;
 const CLIENTS: usize = 4;
@@ -22,23 +24,25 @@ pub async fn run(slowloris: usize, half_bodies: usize, phase: Duration) -> anyho
     let fixture = CatalogServer::start(None, GOODS).await?;
     let server = &fixture.server;
     let addr = server.base.trim_start_matches("http://").to_owned();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build()?;
-    let goods = Request::Goods { form: Arc::new(fixture.goods_form()), size: 20, pages: GOODS.div_ceil(20) as u64 };
-    drive(&client, &server.base, CLIENTS, Duration::from_secs(1), goods.clone()).await?;
-    let calm = drive(&client, &server.base, CLIENTS, phase, goods.clone()).await?;
+    let form = fixture.goods_form();
+    calm_or_attacked(&addr, &form, Duration::from_secs(1)).await?;
+    let calm = calm_or_attacked(&addr, &form, phase).await?;
     let rss_calm = server.rss_kib();
 
+    // Connections the attack opened: more than it runs means the server cut them off.
+    let opened = Arc::new(AtomicU64::new(0));
     let mut attack = Vec::new();
     for _ in 0..slowloris {
-        attack.push(tokio::spawn(dribble_heads(addr.clone())));
+        attack.push(tokio::spawn(dribble_heads(addr.clone(), opened.clone())));
     }
     for _ in 0..half_bodies {
-        attack.push(tokio::spawn(half_sent_bodies(addr.clone())));
+        attack.push(tokio::spawn(half_sent_bodies(addr.clone(), opened.clone())));
     }
     // Let the attack take its connections before measuring beside it.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let attacked = drive(&client, &server.base, CLIENTS, phase, goods).await?;
+    let attacked = calm_or_attacked(&addr, &form, phase).await?;
     let rss_attacked = server.rss_kib();
+    let opened = opened.load(Ordering::Relaxed);
     for task in &attack {
         task.abort();
     }
@@ -54,17 +58,84 @@ pub async fn run(slowloris: usize, half_bodies: usize, phase: Duration) -> anyho
     let label = format!("{slowloris} slowloris + {half_bodies} half-sent bodies");
     println!("{label:<44} {:>10.0} {:>10.2} {:>10.2}", attacked.rps, attacked.p50_ms, attacked.p99_ms);
     println!("ratio under attack: {:.2}", attacked.rps / calm.rps);
+    println!("attack connections opened: {opened} for {} attackers (the rest were cut off and reopened)", slowloris + half_bodies);
     println!("server RSS: {} before, {} during, {} 10 s after (peak {})", mb(rss_calm), mb(rss_attacked), mb(rss_after), mb(peak));
     Ok(())
 }
 
+/// [`CLIENTS`] tasks, each on one keep-alive connection of its own opened before the phase,
+/// paging through 0101 for `phase`. (A pooling client would open extra connections when a
+/// returned one is not back in its pool yet; under the attack those wait behind it in the
+/// kernel's backlog, which measures the pool, not the server's service to a kept connection.)
+async fn calm_or_attacked(addr: &str, form: &[(String, String)], phase: Duration) -> anyhow::Result<Summary> {
+    let form: String = form.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+    let pages = GOODS.div_ceil(20) as u64;
+    let mut conns = Vec::new();
+    for _ in 0..CLIENTS {
+        conns.push(BufReader::new(TcpStream::connect(addr).await?));
+    }
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for (worker, mut conn) in conns.into_iter().enumerate() {
+        let form = form.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = worker as u64 * 7919;
+            while started.elapsed() < phase {
+                let t = std::time::Instant::now();
+                let body = format!("{form}&start={}&size=20", n % pages + 1);
+                tokio::time::timeout(Duration::from_secs(30), post_goods(&mut conn, &body)).await??;
+                latencies.push(t.elapsed());
+                n += 1;
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    Ok(Summary::of(all, started.elapsed()))
+}
+
+/// One 0101 call on a kept connection: the request, then the answer's head and its
+/// `content-length` bytes, which must be the envelope of a success.
+async fn post_goods(conn: &mut BufReader<TcpStream>, body: &str) -> anyhow::Result<()> {
+    let head = format!(
+        "POST /bizApi/goods HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.get_mut().write_all(format!("{head}{body}").as_bytes()).await?;
+    let (mut line, mut length) = (String::new(), None);
+    conn.read_line(&mut line).await?;
+    anyhow::ensure!(line.starts_with("HTTP/1.1 200"), "answer {line:?}");
+    loop {
+        line.clear();
+        anyhow::ensure!(conn.read_line(&mut line).await? > 0, "the server closed the connection");
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = Some(value.trim().parse::<usize>()?);
+            }
+        }
+    }
+    let mut answer = vec![0; length.ok_or_else(|| anyhow::anyhow!("no content-length"))?];
+    conn.read_exact(&mut answer).await?;
+    anyhow::ensure!(answer.starts_with(b"{\"code\":\"0000\""), "not a success: {}", String::from_utf8_lossy(&answer[..answer.len().min(80)]));
+    Ok(())
+}
+
 /// A request head a byte a second, never finished; again on a new connection once cut off.
-async fn dribble_heads(addr: String) {
+async fn dribble_heads(addr: String, opened: Arc<AtomicU64>) {
     loop {
         let Ok(mut conn) = TcpStream::connect(&addr).await else {
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         };
+        opened.fetch_add(1, Ordering::Relaxed);
         let mut head = b"GET /health HTTP/1.1\r\nHost: bench\r\nX-Slow: ".to_vec();
         head.extend(std::iter::repeat_n(b'a', 100_000));
         for byte in head {
@@ -78,7 +149,7 @@ async fn dribble_heads(addr: String) {
 
 /// Half of a body (30 of its declared 60 KB, inside the body limit), then nothing; again on a
 /// new connection once cut off.
-async fn half_sent_bodies(addr: String) {
+async fn half_sent_bodies(addr: String, opened: Arc<AtomicU64>) {
     let half = vec![b'a'; 30_000];
     let head = "POST /bizApi/goods HTTP/1.1\r\nHost: bench\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: 60000\r\n\r\n";
     loop {
@@ -86,6 +157,7 @@ async fn half_sent_bodies(addr: String) {
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         };
+        opened.fetch_add(1, Ordering::Relaxed);
         let sent = async {
             conn.write_all(head.as_bytes()).await?;
             conn.write_all(&half).await
