@@ -110,8 +110,8 @@ impl From<PinLookup> for PinHash {
 }
 
 impl PinHash {
-    pub fn from_stored(hex: String) -> PinHash {
-        PinHash(hex)
+    pub fn from_stored(stored: String) -> PinHash {
+        PinHash(stored)
     }
 
     pub fn as_str(&self) -> &str {
