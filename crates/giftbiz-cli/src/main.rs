@@ -106,6 +106,11 @@ enum Command {
     /// Charge, adjust and read an account's bizmoney (every change is a ledger entry).
     #[command(subcommand)]
     Bizmoney(operator::BizmoneyCommand),
+    /// A consistent copy of a SQLite database while it serves (PostgreSQL: pg_dump).
+    Backup(operator::BackupArgs),
+    /// Check the money rules over the whole database (ledger sums, charges and coupons,
+    /// refunds); exits non-zero on a violation.
+    Check(operator::CheckArgs),
     /// The key ring that seals stored PINs: make a key, re-seal under the newest.
     #[command(subcommand)]
     PinKey(operator::PinKeyCommand),
@@ -180,6 +185,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Catalog(cmd) => operator::catalog(cmd).await,
         Command::Bizmoney(cmd) => operator::bizmoney(cmd).await,
         Command::PinKey(cmd) => operator::pin_key(cmd).await,
+        Command::Backup(args) => operator::backup(args).await,
+        Command::Check(args) => operator::check(args).await,
         Command::Goods(cmd) => api::goods(cmd).await,
         Command::Brands(cmd) => api::brands(cmd).await,
         Command::Send(args) => api::send(args).await,

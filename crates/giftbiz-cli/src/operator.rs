@@ -333,3 +333,52 @@ pub async fn pin_key(cmd: PinKeyCommand) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `giftbiz backup`: a consistent copy of a serving SQLite database.
+#[derive(Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The new file to write (an existing one is refused).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
+    let settings = args.common.settings()?;
+    crate::init_logging(&settings, "warn");
+    giftbiz_server::db::backup(&settings, &args.out).await?;
+    println!("backed up to {}", args.out.display());
+    println!("the PIN key ring is not in it: keep the key (pin_key_file, pin_key or FILE.pin-key) with the backup, apart from it");
+    Ok(())
+}
+
+/// `giftbiz check`: the money rules over the whole database.
+#[derive(Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    common: Common,
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
+    let store = open(&args.common).await?;
+    let report = giftbiz_server::invariants::check(store.as_ref()).await?;
+    if args.json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "{} accounts, {} ledger entries, {} coupons, {} charged sends, {} refunds",
+            report.accounts, report.ledger_entries, report.coupons, report.charges, report.refunds
+        );
+        for v in &report.violations {
+            println!("VIOLATION {v}");
+        }
+    }
+    anyhow::ensure!(report.is_ok(), "{} violations of the money rules", report.violations.len());
+    if !args.json {
+        println!("every rule holds");
+    }
+    Ok(())
+}

@@ -278,3 +278,29 @@ fn pin_keys_are_made_owner_only_generated_and_rotated() {
     assert!(!pg.status.success());
     assert!(String::from_utf8_lossy(&pg.stderr).contains("needs a PIN key"), "{pg:?}");
 }
+
+/// `backup` writes a new file that `check` finds consistent; an existing file and PostgreSQL
+/// are refused with what to do instead.
+#[test]
+fn backup_and_check() {
+    let (dir, db) = temp_db();
+    ok(&giftbiz(&db, &["account", "create", "--user-id", "acme"]));
+    ok(&giftbiz(&db, &["bizmoney", "charge", "--user-id", "acme", "--amount", "5000"]));
+    assert!(ok(&giftbiz(&db, &["check"])).contains("every rule holds"));
+    let out = dir.path().join("copy.db");
+    let out_s = out.display().to_string();
+    let said = ok(&giftbiz(&db, &["backup", "--out", &out_s]));
+    assert!(said.contains("backed up") && said.contains("PIN key"), "{said}");
+    let copy = format!("sqlite://{out_s}");
+    let key = dir.path().join("ops.db.pin-key").display().to_string();
+    let checked = Command::new(env!("CARGO_BIN_EXE_giftbiz"))
+        .args(["check", "--json", "--database", &copy])
+        .env("GIFTBIZ_PIN_KEY_FILE", &key)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_str(&ok(&checked)).unwrap();
+    assert_eq!((report["accounts"].as_u64(), report["ledger_entries"].as_u64()), (Some(1), Some(1)), "{report}");
+    assert!(!giftbiz(&db, &["backup", "--out", &out_s]).status.success(), "an existing file is refused");
+    let pg = giftbiz("postgres://giftbiz@127.0.0.1:1/none", &["backup", "--out", "x.db"]);
+    assert!(String::from_utf8_lossy(&pg.stderr).contains("pg_dump"), "{pg:?}");
+}

@@ -89,6 +89,8 @@ pub trait IssuanceStore: Send + Sync {
     /// send, its pending message.
     async fn issue_coupon(&self, new: &NewCoupon) -> Result<Coupon, IssueError>;
     async fn coupon_by_tr_id(&self, account_id: AccountId, tr_id: &TrId) -> Result<Option<Coupon>, StoreError>;
+    /// How many coupons the account was ever issued (cancelled and expired ones included).
+    async fn coupon_count(&self, account_id: AccountId) -> Result<u64, StoreError>;
     /// The coupon whose image URL carries `image_token` (never the PIN).
     async fn coupon_by_image_token(&self, image_token: &str) -> Result<Option<Coupon>, StoreError>;
     /// The coupon with this PIN, whatever its brand (callers check the partner's brands).

@@ -27,6 +27,17 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
+/// A consistent online copy of the SQLite database to the new file `out`. PostgreSQL has
+/// its own tools (`pg_dump`, or base backups with WAL archiving for point-in-time recovery).
+pub async fn backup(settings: &Settings, out: &Path) -> anyhow::Result<()> {
+    let url = settings.database_url.as_str();
+    anyhow::ensure!(
+        sqlite_file(url).is_some_and(|f| f.is_some()),
+        "giftbiz backup copies SQLite files; back PostgreSQL up with pg_dump (or base backups and WAL archiving)"
+    );
+    giftbiz_store_sqlite::backup(url, out).await.with_context(|| format!("backing {url} up to {}", out.display()))
+}
+
 /// The PIN key ring: `pin_key`, else `pin_key_file`, else (SQLite only) the key file beside
 /// the database, made on first use; an in-memory SQLite database gets a key of its own.
 pub fn pin_vault(settings: &Settings) -> anyhow::Result<PinVault> {

@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod demo;
 pub mod http;
 pub mod images;
+pub mod invariants;
 pub mod jobs;
 pub mod operator;
 pub mod usecases;

@@ -99,6 +99,15 @@ sql_impl! { impl IssuanceStore {
         row.map(|r| r.into_coupon(&self.vault)).transpose()
     }
 
+    async fn coupon_count(&self, account_id: AccountId) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM coupons WHERE account_id = $1")
+            .bind(account_id.get())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(n.max(0) as u64)
+    }
+
     async fn coupon_by_image_token(&self, image_token: &str) -> Result<Option<Coupon>, StoreError> {
         let sql = format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE image_token = $1");
         let row: Option<CouponRow> =

@@ -63,6 +63,21 @@ pub async fn connect(url: &str, vault: Arc<PinVault>) -> Result<SqliteStore, Sto
     Ok(store)
 }
 
+/// Writes a consistent copy of the database at `url` to the new file `out` while it serves:
+/// `VACUUM INTO` reads one snapshot (WAL mode lets writers go on meanwhile) and writes a
+/// compact file, committed WAL content included. Refuses an existing `out`.
+pub async fn backup(url: &str, out: &std::path::Path) -> Result<(), StoreError> {
+    if out.exists() {
+        return Err(StoreError::Corrupt(format!("{} exists; a backup goes to a new file", out.display())));
+    }
+    let options = SqliteConnectOptions::from_str(url).map_err(backend)?.busy_timeout(Duration::from_secs(10));
+    let mut conn = sqlx::ConnectOptions::connect(&options).await.map_err(backend)?;
+    let out = out.to_str().ok_or_else(|| StoreError::Corrupt("the backup path is not UTF-8".into()))?;
+    sqlx::query("VACUUM INTO $1").bind(out).execute(&mut conn).await.map_err(backend)?;
+    sqlx::Connection::close(conn).await.map_err(backend)?;
+    Ok(())
+}
+
 /// Opens the pool and runs the migrations, retrying two races that fail at once instead of
 /// waiting out the busy timeout, both of which a CLI and a server opening a fresh file together
 /// can hit: turning the file to WAL takes an exclusive lock without calling the busy handler,

@@ -116,14 +116,22 @@ impl TestApp {
         Arc::new(LogGateway::new(self.log_path()))
     }
 
+    /// The SQLite database's URL (`None` on PostgreSQL).
+    pub fn sqlite_url(&self) -> Option<String> {
+        match &self.scratch {
+            Scratch::Dir(dir) => Some(format!("sqlite://{}", dir.path().join("giftbiz.db").display())),
+            Scratch::Schema { .. } => None,
+        }
+    }
+
     /// How many rows `table` of the server's database holds (to show what a refusal did not
     /// write).
     pub async fn rows_in(&self, table: &str) -> i64 {
         use sqlx::Connection;
         let sql = format!("SELECT COUNT(*) FROM {table}");
         match &self.scratch {
-            Scratch::Dir(dir) => {
-                let url = format!("sqlite://{}", dir.path().join("giftbiz.db").display());
+            Scratch::Dir(_) => {
+                let url = self.sqlite_url().unwrap();
                 let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open sqlite");
                 sqlx::query_scalar(&sql).fetch_one(&mut conn).await.expect("count")
             }
