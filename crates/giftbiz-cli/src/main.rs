@@ -8,6 +8,7 @@ use giftbiz_server::{Flags, Settings};
 
 mod api;
 mod bench;
+mod chaos;
 mod client_args;
 mod local_catalog;
 mod operator;
@@ -132,6 +133,9 @@ enum Command {
     Balance(api::BalanceArgs),
     /// Settle the journal's unsettled sends and compare it with 0201 and 0301.
     Reconcile(reconcile::ReconcileArgs),
+    /// The fault harness: a seeded workload against a server killed and restarted at seeded
+    /// moments, every promise checked at the end; non-zero on a violation.
+    Chaos(chaos::ChaosArgs),
     /// Benchmarks (figures printed, nothing asserted).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -195,6 +199,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Resend(args) => api::resend(args).await,
         Command::Balance(args) => api::balance(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
+        Command::Chaos(args) => chaos::run(args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
     }
 }

@@ -86,6 +86,11 @@ pub struct ChildServer {
 impl ChildServer {
     /// A server on `settings`' database, with its PIN key.
     pub async fn start(settings: &Settings) -> anyhow::Result<ChildServer> {
+        ChildServer::start_with_env(settings, &[]).await
+    }
+
+    /// [`ChildServer::start`] with more `GIFTBIZ_…` settings in its environment.
+    pub async fn start_with_env(settings: &Settings, env: &[(String, String)]) -> anyhow::Result<ChildServer> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let listen = format!("127.0.0.1:{port}");
         let mut command = std::process::Command::new(std::env::current_exe()?);
@@ -95,6 +100,7 @@ impl ChildServer {
         let child = command
             .args(["serve", "--no-demo", "--database", &settings.database_url, "--listen", &listen])
             .env("RUST_LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .spawn()
             .context("starting the server")?;

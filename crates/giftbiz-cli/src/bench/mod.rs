@@ -8,7 +8,7 @@ use clap::Subcommand;
 
 mod catalog;
 mod edge;
-mod harness;
+pub(crate) mod harness;
 mod send;
 mod sync;
 
