@@ -304,3 +304,63 @@ fn backup_and_check() {
     let pg = giftbiz("postgres://giftbiz@127.0.0.1:1/none", &["backup", "--out", "x.db"]);
     assert!(String::from_utf8_lossy(&pg.stderr).contains("pg_dump"), "{pg:?}");
 }
+
+/// SIGTERM: the listener closes at once, a request in flight is answered, and the server exits
+/// 0; a connection that never finishes its head is dropped at the shutdown deadline.
+#[test]
+fn sigterm_finishes_requests_in_flight_and_exits_zero() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    let mut served = common::serve(&[("GIFTBIZ_SHUTDOWN_TIMEOUT_MS", "60000")]);
+    let addr = served.base.trim_start_matches("http://").to_owned();
+    let body = format!(
+        "api_code=0301&custom_auth_code={}&custom_auth_token={}&dev_yn=N&user_id=demo",
+        served.auth_code, served.auth_token
+    );
+    let mut conn = accepted(&addr);
+    let head = format!("POST /bizApi/bizmoney HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    conn.write_all(head.as_bytes()).unwrap();
+    let (first, rest) = body.split_at(body.len() / 2);
+    conn.write_all(first.as_bytes()).unwrap();
+    served.send_term();
+    let mut refused = false;
+    for _ in 0..500 {
+        if TcpStream::connect(&addr).is_err() {
+            refused = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(refused, "new connections are refused once shutdown begins");
+    conn.write_all(rest.as_bytes()).unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("\"code\":\"0000\""), "{answer}");
+    let status = served.exit_within(std::time::Duration::from_secs(30)).expect("exits");
+    assert!(status.success(), "{status}");
+
+    // A body that never finishes keeps its request in flight (a half head is dropped at once).
+    let slow = [("GIFTBIZ_REQUEST_BODY_TIMEOUT_MS", "600000"), ("GIFTBIZ_REQUEST_TIMEOUT_MS", "600000")];
+    let mut served = common::serve(&[slow[0], slow[1], ("GIFTBIZ_SHUTDOWN_TIMEOUT_MS", "300")]);
+    let mut stuck = accepted(served.base.trim_start_matches("http://"));
+    stuck.write_all(b"POST /bizApi/bizmoney HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\napi_code=0301").unwrap();
+    served.send_term();
+    let status = served.exit_within(std::time::Duration::from_secs(60)).expect("the deadline ends a request that never finishes");
+    assert!(status.success(), "{status}");
+}
+
+/// A kept connection the server has accepted: one `/health` answered on it.
+fn accepted(addr: &str) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 512];
+    while !got.ends_with(b"}") {
+        let n = conn.read(&mut buf).unwrap();
+        assert!(n > 0, "the server closed the connection");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(got.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&got));
+    conn
+}

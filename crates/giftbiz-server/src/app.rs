@@ -76,6 +76,7 @@ impl RunningServer {
         let edge = Edge {
             max_connections: state.settings.max_connections,
             head_timeout: std::time::Duration::from_millis(state.settings.request_head_timeout_ms),
+            shutdown_timeout: std::time::Duration::from_millis(state.settings.shutdown_timeout_ms),
             tls,
         };
         let (tx, rx) = oneshot::channel::<()>();

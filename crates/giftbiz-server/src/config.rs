@@ -52,6 +52,10 @@ pub struct Settings {
     /// The deadline of a whole request, from its head to its answer (E9999 under `/bizApi`,
     /// 408 elsewhere).
     pub request_timeout_ms: u64,
+    /// On SIGTERM (or Ctrl-C) the server stops accepting at once and gives the requests in
+    /// flight this long to finish before it drops their connections; the workers finish their
+    /// current batch.
+    pub shutdown_timeout_ms: u64,
     /// PEM certificate chain: with `tls_key_path`, the server speaks HTTPS (TLS 1.2 and 1.3)
     /// instead of HTTP.
     pub tls_cert_path: Option<String>,
@@ -124,6 +128,7 @@ impl Default for Settings {
             request_head_timeout_ms: 10_000,
             request_body_timeout_ms: 10_000,
             request_timeout_ms: 30_000,
+            shutdown_timeout_ms: 20_000,
             tls_cert_path: None,
             tls_key_path: None,
             pin_key: None,
@@ -281,6 +286,7 @@ impl Settings {
             ("request_head_timeout_ms", self.request_head_timeout_ms),
             ("request_body_timeout_ms", self.request_body_timeout_ms),
             ("request_timeout_ms", self.request_timeout_ms),
+            ("shutdown_timeout_ms", self.shutdown_timeout_ms),
         ] {
             anyhow::ensure!(ms > 0, "{key} must be positive");
         }

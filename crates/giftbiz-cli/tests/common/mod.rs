@@ -82,9 +82,28 @@ impl Served {
 
     /// SIGTERM, and the exit status of the graceful shutdown.
     pub fn terminate(mut self) -> ExitStatus {
+        self.send_term();
+        self.child.wait().unwrap()
+    }
+
+    /// SIGTERM, without waiting for the exit.
+    pub fn send_term(&self) {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-        self.child.wait().unwrap()
+    }
+
+    /// The exit status, waiting at most `bound` for it (`None`: still running).
+    pub fn exit_within(&mut self, bound: std::time::Duration) -> Option<ExitStatus> {
+        let until = std::time::Instant::now() + bound;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if std::time::Instant::now() > until {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 }
 

@@ -38,6 +38,8 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 pub struct Edge {
     pub max_connections: usize,
     pub head_timeout: Duration,
+    /// After shutdown is asked, how long the connections in flight have to finish.
+    pub shutdown_timeout: Duration,
     pub tls: Option<TlsAcceptor>,
 }
 
@@ -62,8 +64,8 @@ pub fn tls_acceptor(cert_path: &str, key_path: &str) -> anyhow::Result<TlsAccept
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets every open connection finish
-/// its request in flight and returns.
+/// Serves `app` on `listener` until `shutdown` resolves, then closes the listener, lets every
+/// open connection finish its request in flight, for at most `shutdown_timeout`, and returns.
 pub async fn serve(listener: TcpListener, app: Router, edge: Edge, shutdown: impl Future<Output = ()>) {
     let slots = Arc::new(Semaphore::new(edge.max_connections));
     let (closing, close) = watch::channel(false);
@@ -107,9 +109,15 @@ pub async fn serve(listener: TcpListener, app: Router, edge: Edge, shutdown: imp
             }
         });
     }
+    // The listener goes first, so new connections are refused while the old ones finish.
+    drop(listener);
     let _ = closing.send(true);
     // Every connection holds a slot until it ends: all of them back means all have finished.
-    let _all = slots.acquire_many(edge.max_connections as u32).await;
+    let all = slots.acquire_many(edge.max_connections as u32);
+    if tokio::time::timeout(edge.shutdown_timeout, all).await.is_err() {
+        let open = edge.max_connections - slots.available_permits();
+        tracing::warn!(open, "connections still open at the shutdown deadline are dropped");
+    }
 }
 
 /// Serves one connection's requests until it ends, or until shutdown asks it to finish the
