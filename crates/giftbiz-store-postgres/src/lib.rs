@@ -69,6 +69,9 @@ async fn migrated(pool: PgPool, vault: Arc<PinVault>) -> Result<PgStore, StoreEr
     Ok(store)
 }
 
+/// How long a statement waits for a pooled connection (see [`pool_options`]).
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A connection idle for longer than this is pinged before use (see [`pool_options`]).
 const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -76,9 +79,14 @@ const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(5);
 /// statement, which doubled a send's round trips (three statements, three pings). A connection
 /// that was just in use is known to be alive; only one that sat idle for a while (a server
 /// restart, a firewall dropping idle sockets) is worth a ping.
+///
+/// A request waits at most [`ACQUIRE_TIMEOUT`] for a connection (while the database is down,
+/// opening one fails over and over until then), so an outage is answered `E9999` within it
+/// rather than at the request deadline.
 fn pool_options() -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(16)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
             Box::pin(async move {
