@@ -30,6 +30,10 @@ use tokio::sync::{watch, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
+/// At shutdown, how long a kept-alive connection with no request in flight is left open for
+/// the request its client may already be sending.
+const IDLE_GRACE: Duration = Duration::from_secs(1);
+
 /// The largest request head (request line and headers) hyper reads.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
@@ -90,11 +94,22 @@ pub async fn serve(listener: TcpListener, app: Router, edge: Edge, shutdown: imp
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = app.clone().map_request(move |req: axum::http::Request<Incoming>| {
-            let mut req = req.map(Body::new);
-            req.extensions_mut().insert(ConnectInfo(peer));
-            req
-        });
+        let closing_now = close.clone();
+        let service = app
+            .clone()
+            .map_request(move |req: axum::http::Request<Incoming>| {
+                let mut req = req.map(Body::new);
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req
+            })
+            .map_response(move |mut resp: axum::response::Response| {
+                // Shutting down: this answer ends its connection, so the client's next request
+                // goes to a new connection (refused here, at connect time) instead of one we close.
+                if *closing_now.borrow() {
+                    resp.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+                }
+                resp
+            });
         let close = close.clone();
         let edge = edge.clone();
         tokio::spawn(async move {
@@ -137,6 +152,14 @@ where
     tokio::select! {
         result = conn.as_mut() => log_end(result, peer),
         _ = close.changed() => {
+            // Closing an idle kept-alive connection at once would cut a request the client
+            // is sending on it that very moment. So a request that comes within the grace is
+            // served (its answer says `Connection: close`); a connection idle through it is
+            // closed then.
+            tokio::select! {
+                result = conn.as_mut() => return log_end(result, peer),
+                () = tokio::time::sleep(edge.shutdown_timeout.min(IDLE_GRACE)) => {}
+            }
             conn.as_mut().graceful_shutdown();
             log_end(conn.await, peer);
         }
