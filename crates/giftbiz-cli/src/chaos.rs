@@ -10,6 +10,9 @@
 //! - a send whose answer was lost (the kill cut it) is settled by 0201: issued or not, never
 //!   charged without its coupon (the rules above).
 //!
+//! With `--outages` (PostgreSQL), the server reaches its database through a fault proxy that
+//! refuses or stalls it at seeded moments; `/health` must answer through each.
+//!
 //! The seed fixes the schedule (when the kills come, what each client does next); the
 //! interleavings with the server's own timing differ run to run. Violations are printed and
 //! make the command fail.
@@ -23,6 +26,7 @@ use clap::Args;
 use giftbiz_core::coupon::{LedgerReason, PinStatus};
 use giftbiz_core::{Grade, UserId, Won};
 use giftbiz_server::demo::catalog::demo_catalog;
+use giftbiz_server::fault::{url_host_port, FaultProxy, ProxyMode};
 use giftbiz_server::{db, invariants, operator};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -50,6 +54,10 @@ pub struct ChaosArgs {
     /// Clients sending at once.
     #[arg(long, default_value_t = 4)]
     clients: u32,
+    /// Database outages (PostgreSQL only) at seeded moments, each 1-3 s, alternately refused
+    /// connections and a stall, through a proxy in front of the database.
+    #[arg(long, default_value_t = 0)]
+    outages: u32,
     /// The schedule's seed [default: from the clock; printed, to replay a run].
     #[arg(long)]
     seed: Option<u64>,
@@ -65,6 +73,8 @@ struct Told {
     /// tr_ids whose send got no answer (cut by a kill).
     unanswered: Vec<String>,
     operations: u64,
+    /// When each send was acknowledged, from the run's start: the timeline.
+    acked_at: Vec<Duration>,
 }
 
 struct Run {
@@ -73,8 +83,16 @@ struct Run {
     auth_code: String,
     auth_token: String,
     goods: String,
-    stop_at: Instant,
+    started: Instant,
+    /// Set once the run's time is up and every fault has ended, plus a calm second.
+    stop: std::sync::atomic::AtomicBool,
     http: reqwest::Client,
+}
+
+/// A fault of the schedule.
+enum Fault {
+    Kill,
+    Outage(ProxyMode, Duration),
 }
 
 pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
@@ -100,57 +118,109 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
     operator::change_bizmoney(store.as_ref(), &user, Won::new(1_000_000_000), LedgerReason::Charge, "chaos").await?;
     store.close().await;
 
-    let mut server = ChildServer::start_with_env(&settings, &env).await?;
+    // The server reaches PostgreSQL through the fault proxy when outages are asked for; the
+    // harness's own checks go straight to the database.
+    let proxy = if args.outages > 0 {
+        let upstream = url_host_port(&url).filter(|_| !url.starts_with("sqlite:")).context("--outages needs a PostgreSQL --database")?;
+        Some(FaultProxy::start(upstream.to_owned()).await?)
+    } else {
+        None
+    };
+    let served = match &proxy {
+        Some(p) => giftbiz_server::Settings { database_url: p.url_through(&url).context("the proxied URL")?, ..settings.clone() },
+        None => settings.clone(),
+    };
+    let mut server = ChildServer::start_with_env(&served, &env).await?;
     let run = Arc::new(Run {
         base: RwLock::new(server.base.clone()),
         user_id: user.to_string(),
         auth_code: issued.account.auth_code.clone(),
         auth_token: issued.token.expose().to_owned(),
         goods: goods.goods_code.to_string(),
-        stop_at: Instant::now() + Duration::from_secs(args.seconds),
+        started: Instant::now(),
+        stop: std::sync::atomic::AtomicBool::new(false),
         http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?,
     });
 
     let mut schedule = StdRng::seed_from_u64(seed);
-    let mut kill_at: Vec<Duration> =
-        (0..args.kills).map(|_| Duration::from_millis(schedule.random_range(0..args.seconds.max(1) * 1000))).collect();
-    kill_at.sort();
+    let span = args.seconds.max(1) * 1000;
+    let mut faults: Vec<(Duration, Fault)> =
+        (0..args.kills).map(|_| (Duration::from_millis(schedule.random_range(0..span)), Fault::Kill)).collect();
     let client_seeds: Vec<u64> = (0..args.clients).map(|_| schedule.random()).collect();
+    for n in 0..args.outages {
+        let mode = if n % 2 == 0 { ProxyMode::Refuse } else { ProxyMode::Stall };
+        let length = Duration::from_millis(schedule.random_range(1000..3000));
+        faults.push((Duration::from_millis(schedule.random_range(0..span)), Fault::Outage(mode, length)));
+    }
+    faults.sort_by_key(|(at, _)| *at);
     let clients: Vec<_> = client_seeds
         .into_iter()
         .enumerate()
         .map(|(n, s)| tokio::spawn(client(run.clone(), n, StdRng::seed_from_u64(s))))
         .collect();
 
-    let started = Instant::now();
     let mut restarts = Vec::new();
-    for at in kill_at {
-        tokio::time::sleep_until((started + at).into()).await;
-        server.stop(); // SIGKILL: no shutdown, no flush
-        let t = Instant::now();
-        server = ChildServer::start_with_env(&settings, &env).await?;
-        restarts.push(t.elapsed());
-        *run.base.write().await = server.base.clone();
+    let mut outages = 0;
+    let mut fault_violations = Vec::new();
+    for (at, fault) in faults {
+        tokio::time::sleep_until((run.started + at).into()).await;
+        match fault {
+            Fault::Kill => {
+                println!("  {:>6.1} s: SIGKILL", run.started.elapsed().as_secs_f64());
+                server.stop(); // SIGKILL: no shutdown, no flush
+                let t = Instant::now();
+                server = ChildServer::start_with_env(&served, &env).await?;
+                restarts.push(t.elapsed());
+                *run.base.write().await = server.base.clone();
+            }
+            Fault::Outage(mode, length) => {
+                println!("  {:>6.1} s: database {mode:?} for {:.1} s", run.started.elapsed().as_secs_f64(), length.as_secs_f64());
+                let proxy = proxy.as_ref().context("outages need the proxy")?;
+                proxy.set(mode);
+                outages += 1;
+                let health = run.http.get(format!("{}/health", server.base)).send().await.map(|r| r.status().as_u16());
+                if !matches!(health, Ok(200)) {
+                    fault_violations.push(format!("/health answered {health:?} during a database {mode:?}"));
+                }
+                tokio::time::sleep(length).await;
+                proxy.set(ProxyMode::Forward);
+            }
+        }
     }
+    // The last faults may end past the run's time: the workload goes on a moment after them, so
+    // the timeline shows the recovery.
+    tokio::time::sleep_until((run.started + Duration::from_secs(args.seconds)).into()).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    run.stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let mut told = Vec::new();
     for c in clients {
         told.push(c.await??);
     }
 
-    let (violations, mms) = check(&run, &settings, &told, &gateway_log).await?;
+    let (mut violations, mms) = check(&run, &settings, &told, &gateway_log).await?;
+    violations.extend(fault_violations);
     server.stop();
 
     let sum = |f: fn(&Told) -> u64| told.iter().map(f).sum::<u64>();
     restarts.sort();
     let median = restarts.get(restarts.len() / 2).map_or(0.0, |d| d.as_secs_f64() * 1e3);
     println!(
-        "operations {}, kills {}, sends acknowledged {}, cancels acknowledged {}, answers lost {}, MMS deliveries checked {mms}; restart to healthy: median {median:.0} ms",
+        "operations {}, kills {}, outages {outages}, sends acknowledged {}, cancels acknowledged {}, answers lost {}, MMS deliveries checked {mms}; restart to healthy: median {median:.0} ms",
         sum(|t| t.operations),
         restarts.len(),
         sum(|t| t.sent.len() as u64),
         sum(|t| t.cancelled.len() as u64),
         sum(|t| t.unanswered.len() as u64),
     );
+    if outages > 0 {
+        let seconds = told.iter().flat_map(|t| &t.acked_at).map(|at| at.as_secs() as usize).max().unwrap_or(0);
+        let mut per_second = vec![0_u32; seconds + 1];
+        for at in told.iter().flat_map(|t| &t.acked_at) {
+            per_second[at.as_secs() as usize] += 1;
+        }
+        let line: Vec<String> = per_second.iter().map(u32::to_string).collect();
+        println!("sends acknowledged per second: {}", line.join(" "));
+    }
     for v in &violations {
         println!("VIOLATION {v}");
     }
@@ -162,7 +232,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
 async fn client(run: Arc<Run>, n: usize, mut rng: StdRng) -> anyhow::Result<Told> {
     let mut told = Told::default();
     let mut i = 0_u64;
-    while Instant::now() < run.stop_at {
+    while !run.stop.load(std::sync::atomic::Ordering::SeqCst) {
         i += 1;
         told.operations += 1;
         let roll = rng.random_range(0..100);
@@ -172,7 +242,10 @@ async fn client(run: Arc<Run>, n: usize, mut rng: StdRng) -> anyhow::Result<Told
             let g = gubun.to_string();
             match call(&run, "/bizApi/send", "0204", &[("goods_code", &run.goods), ("tr_id", &tr_id), ("gubun", &g),
                 ("phone_no", "01012345678"), ("callback_no", "15880108"), ("mms_title", "chaos"), ("mms_msg", "chaos")]).await {
-                Some(v) if v["code"] == "0000" && v["result"]["code"] == "0000" => told.sent.push((tr_id, gubun)),
+                Some(v) if v["code"] == "0000" && v["result"]["code"] == "0000" => {
+                    told.sent.push((tr_id, gubun));
+                    told.acked_at.push(run.started.elapsed());
+                }
                 Some(_) => {}
                 None => told.unanswered.push(tr_id),
             }
@@ -210,7 +283,7 @@ async fn call(run: &Run, path: &str, api_code: &str, extra: &[(&str, &str)]) -> 
         Ok(resp) => resp.json::<Value>().await.ok(),
         Err(_) => {
             // Until a restart publishes a new address, or the run ends.
-            while *run.base.read().await == base && Instant::now() < run.stop_at {
+            while *run.base.read().await == base && !run.stop.load(std::sync::atomic::Ordering::SeqCst) {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             None

@@ -1,5 +1,6 @@
-//! The fault harness's short run, as CI runs it: `giftbiz chaos` on SQLite, and on PostgreSQL
-//! (a database of its own) when GIFTBIZ_TEST_DATABASE_URL is set. A violation fails the run.
+//! The fault harness's short run, as CI runs it: `giftbiz chaos` with kills on SQLite, and
+//! with kills and database outages on PostgreSQL (a database of its own) when
+//! GIFTBIZ_TEST_DATABASE_URL is set. A violation fails the run.
 
 use std::process::Command;
 
@@ -7,7 +8,8 @@ fn chaos(database: Option<&str>) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_giftbiz"));
     cmd.args(["chaos", "--seconds", "6", "--kills", "4", "--seed", "12"]);
     if let Some(db) = database {
-        cmd.args(["--database", db]);
+        // PostgreSQL: database outages (refused, then stalled) beside the kills.
+        cmd.args(["--database", db, "--outages", "2"]);
     }
     let out = cmd.env_remove("GIFTBIZ_PIN_KEY").env_remove("GIFTBIZ_PIN_KEY_FILE").output().expect("run giftbiz chaos");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -40,6 +42,7 @@ fn chaos_on_postgres() {
     admin(format!("CREATE DATABASE {name}"));
     let (base, _) = url.rsplit_once('/').expect("a database in the URL");
     let out = chaos(Some(&format!("{base}/{name}")));
-    assert!(!out.contains("sends acknowledged 0,"), "{out}");
+    assert!(!out.contains("sends acknowledged 0,") && out.contains("outages 2,"), "{out}");
+    assert!(out.contains("database Refuse") && out.contains("database Stall"), "{out}");
     admin(format!("DROP DATABASE {name} WITH (FORCE)"));
 }

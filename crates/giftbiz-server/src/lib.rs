@@ -8,6 +8,7 @@ pub mod config;
 pub mod coupon_image;
 pub mod db;
 pub mod delivery;
+pub mod fault;
 pub mod demo;
 pub mod http;
 pub mod images;

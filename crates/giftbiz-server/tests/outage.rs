@@ -1,6 +1,6 @@
-//! PostgreSQL going away under the server: the database is reached through a TCP proxy of the
-//! test's own, which forwards, refuses (every connection cut, new ones closed at once: the
-//! database down or its backends terminated) or stalls (bytes held, nothing answered). While it
+//! PostgreSQL going away under the server: the database is reached through the fault proxy
+//! (`giftbiz_server::fault`), which forwards, refuses (every connection cut, new ones closed at
+//! once: the database down or its backends terminated) or stalls (bytes held, nothing answered). While it
 //! is away every call is answered `E9999` and `/health` stays up; once it is back the server
 //! recovers by itself, and the money rules hold with every `0000` send in place.
 
@@ -15,63 +15,8 @@ use giftbiz_core::time::ManualClock;
 use giftbiz_core::Store;
 use giftbiz_server::{invariants, operator, RunningServer, Settings};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Mode {
-    Forward,
-    Refuse,
-    Stall,
-}
-
-/// Forwards loopback connections to `upstream` as its mode says.
-async fn proxy(upstream: String) -> (String, watch::Sender<Mode>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let (mode, rx) = watch::channel(Mode::Forward);
-    tokio::spawn(async move {
-        loop {
-            let Ok((client, _)) = listener.accept().await else { continue };
-            if *rx.borrow() == Mode::Refuse {
-                continue; // dropped: closed at once
-            }
-            let Ok(server) = TcpStream::connect(&upstream).await else { continue };
-            let (cr, cw) = client.into_split();
-            let (sr, sw) = server.into_split();
-            tokio::spawn(pump(cr, sw, rx.clone()));
-            tokio::spawn(pump(sr, cw, rx.clone()));
-        }
-    });
-    (addr, mode)
-}
-
-/// Copies one direction; cut when refusing, held while stalling.
-async fn pump(mut from: tokio::net::tcp::OwnedReadHalf, mut to: tokio::net::tcp::OwnedWriteHalf, mut mode: watch::Receiver<Mode>) {
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let n = tokio::select! {
-            read = from.read(&mut buf) => match read { Ok(0) | Err(_) => return, Ok(n) => n },
-            _ = mode.wait_for(|m| *m == Mode::Refuse) => return,
-        };
-        loop {
-            let now = *mode.borrow_and_update();
-            match now {
-                Mode::Refuse => return,
-                Mode::Stall => {
-                    if mode.changed().await.is_err() {
-                        return;
-                    }
-                }
-                Mode::Forward => break,
-            }
-        }
-        if to.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
-    }
-}
+use giftbiz_server::fault::{FaultProxy, ProxyMode};
+use tokio::net::TcpListener;
 
 struct App {
     server: RunningServer,
@@ -114,10 +59,9 @@ async fn the_server_rides_out_a_postgres_outage_and_a_stall() {
         eprintln!("skipped: {PG_ENV} is not set");
         return;
     };
-    let authority = url.split_once("://").unwrap().1.split('/').next().unwrap();
-    let host_port = authority.rsplit('@').next().unwrap();
-    let (proxy_addr, mode) = proxy(host_port.to_owned()).await;
-    let proxied = url.replacen(host_port, &proxy_addr, 1);
+    let upstream = giftbiz_server::fault::url_host_port(&url).unwrap().to_owned();
+    let proxy = FaultProxy::start(upstream).await.unwrap();
+    let proxied = proxy.url_through(&url).unwrap();
     let schema = common::unique_schema();
     let store: Arc<dyn Store> =
         Arc::new(giftbiz_store_postgres::connect_in_schema(&proxied, &schema, common::pin_vault()).await.expect("connect"));
@@ -145,15 +89,15 @@ async fn the_server_rides_out_a_postgres_outage_and_a_stall() {
         assert_eq!(app.send(&goods, &tr_id).await, "0000");
         acked.push(tr_id);
     }
-    for (round, outage) in [Mode::Refuse, Mode::Stall, Mode::Refuse].into_iter().enumerate() {
-        mode.send_replace(outage);
+    for (round, outage) in [ProxyMode::Refuse, ProxyMode::Stall, ProxyMode::Refuse].into_iter().enumerate() {
+        proxy.set(outage);
         for i in 0..3 {
             let tr_id = format!("out{round}_{i}");
             let code = app.send(&goods, &tr_id).await;
             assert_eq!(code, "E9999", "{outage:?}: a send while the database is away");
         }
         assert_eq!(app.health().await, 200, "{outage:?}: /health stays up");
-        mode.send_replace(Mode::Forward);
+        proxy.set(ProxyMode::Forward);
         // Back by itself: the first sends may still meet a cut connection; a later one passes.
         let mut recovered = false;
         for i in 0..50 {
