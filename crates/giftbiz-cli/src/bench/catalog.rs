@@ -2,9 +2,9 @@
 //! trivial endpoint.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::harness::{CatalogServer, Summary};
+use super::harness::{drive_workers, CatalogServer, Summary};
 
 pub async fn run(database: Option<String>, goods: usize, connections: usize, phase: Duration) -> anyhow::Result<()> {
     let fixture = CatalogServer::start(database, goods).await?;
@@ -71,26 +71,11 @@ impl Request {
 
 /// `connections` workers send `request` back to back for `phase`.
 pub(super) async fn drive(client: &reqwest::Client, base: &str, connections: usize, phase: Duration, request: Request) -> anyhow::Result<Summary> {
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for worker in 0..connections {
-        let (client, base, request) = (client.clone(), base.to_owned(), request.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut n = worker as u64 * 7919;
-            while started.elapsed() < phase {
-                let t = Instant::now();
-                request.send(&client, &base, n).await?;
-                latencies.push(t.elapsed());
-                n += 1;
-            }
-            anyhow::Ok(latencies)
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    Ok(Summary::of(all, started.elapsed()))
+    let states = (0..connections).map(|_| (client.clone(), base.to_owned(), request.clone())).collect();
+    drive_workers(states, phase, |(client, base, request): (reqwest::Client, String, Request), n| async move {
+        request.send(&client, &base, n).await?;
+        Ok((client, base, request))
+    })
+    .await
 }
 

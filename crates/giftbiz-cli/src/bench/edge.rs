@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
-use super::harness::{CatalogServer, Summary};
+use super::harness::{drive_workers, CatalogServer, Summary};
 
 const GOODS: usize = 5_000;
 const CLIENTS: usize = 4;
@@ -74,28 +74,14 @@ async fn calm_or_attacked(addr: &str, form: &[(String, String)], phase: Duration
     for _ in 0..CLIENTS {
         conns.push(BufReader::new(TcpStream::connect(addr).await?));
     }
-    let started = std::time::Instant::now();
-    let mut tasks = Vec::new();
-    for (worker, mut conn) in conns.into_iter().enumerate() {
-        let form = form.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut n = worker as u64 * 7919;
-            while started.elapsed() < phase {
-                let t = std::time::Instant::now();
-                let body = format!("{form}&start={}&size=20", n % pages + 1);
-                tokio::time::timeout(Duration::from_secs(30), post_goods(&mut conn, &body)).await??;
-                latencies.push(t.elapsed());
-                n += 1;
-            }
-            anyhow::Ok(latencies)
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    Ok(Summary::of(all, started.elapsed()))
+    drive_workers(conns, phase, move |mut conn: BufReader<TcpStream>, n| {
+        let body = format!("{form}&start={}&size=20", n % pages + 1);
+        async move {
+            tokio::time::timeout(Duration::from_secs(30), post_goods(&mut conn, &body)).await??;
+            Ok(conn)
+        }
+    })
+    .await
 }
 
 /// One 0101 call on a kept connection: the request, then the answer's head and its

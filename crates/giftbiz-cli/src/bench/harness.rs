@@ -51,6 +51,40 @@ impl CatalogServer {
     }
 }
 
+/// Each worker, with a state of its own (a client, a connection), calls `call` back to back
+/// for `phase`, its calls numbered from its own offset; the latencies of all of them.
+pub async fn drive_workers<S, F, Fut>(states: Vec<S>, phase: Duration, call: F) -> anyhow::Result<Summary>
+where
+    S: Send + 'static,
+    F: Fn(S, u64) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<S>> + Send,
+{
+    let started = Instant::now();
+    let tasks: Vec<_> = states
+        .into_iter()
+        .enumerate()
+        .map(|(worker, mut state)| {
+            let call = call.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut n = worker as u64 * 7919;
+                while started.elapsed() < phase {
+                    let t = Instant::now();
+                    state = call(state, n).await?;
+                    latencies.push(t.elapsed());
+                    n += 1;
+                }
+                anyhow::Ok(latencies)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    Ok(Summary::of(all, started.elapsed()))
+}
+
 pub struct Summary {
     pub rps: f64,
     pub p50_ms: f64,
