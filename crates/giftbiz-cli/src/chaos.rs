@@ -335,11 +335,11 @@ async fn check(run: &Run, settings: &giftbiz_server::Settings, told: &[Told], ga
     // attempt of a message with the same order number.
     let deadline = Instant::now() + Duration::from_millis(LEASE_MS) + Duration::from_secs(30);
     let delivered = loop {
-        let delivered = gateway_lines(gateway_log, &mut violations);
+        let (delivered, changed) = gateway_lines(gateway_log);
         if stays_issued_mms.iter().all(|(tr_id, _)| delivered.contains_key(tr_id)) || Instant::now() > deadline {
+            violations.extend(changed);
             break delivered;
         }
-        violations.retain(|v| !v.starts_with("message "));
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     for (tr_id, order_no) in &stays_issued_mms {
@@ -352,9 +352,10 @@ async fn check(run: &Run, settings: &giftbiz_server::Settings, told: &[Told], ga
     Ok((violations, stays_issued_mms.len()))
 }
 
-/// The gateway log's MMS lines: tr_id → order number, with a violation for a message whose
+/// The gateway log's MMS lines: tr_id → order number, and a violation for each message whose
 /// attempts disagree.
-fn gateway_lines(path: &std::path::Path, violations: &mut Vec<String>) -> HashMap<String, String> {
+fn gateway_lines(path: &std::path::Path) -> (HashMap<String, String>, Vec<String>) {
+    let mut violations = Vec::new();
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let mut seen: HashMap<String, (String, String)> = HashMap::new();
     let mut out = HashMap::new();
@@ -373,5 +374,5 @@ fn gateway_lines(path: &std::path::Path, violations: &mut Vec<String>) -> HashMa
         }
         out.insert(tr_id.to_owned(), order_no.to_owned());
     }
-    out
+    (out, violations)
 }

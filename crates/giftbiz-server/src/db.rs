@@ -96,7 +96,7 @@ fn read_key_file(path: &Path) -> anyhow::Result<PinVault> {
 
 /// A new key ring file of one key, readable by its owner only (made so from the start, never
 /// widened then narrowed).
-pub fn create_key_file(path: &Path) -> anyhow::Result<()> {
+fn create_key_file(path: &Path) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
