@@ -3,8 +3,9 @@
 //!
 //! The chase, per NOTES §5 of the project: 0205 first (refunds a send that charged but issued
 //! no PIN, or tombstones a tr_id the service never saw so a late send is refused); if the send
-//! did issue a PIN (`ERR0805`), 0202 cancels and refunds it. Transport failures and `E9999`
-//! on the way are retried with exponential backoff; anything else ends the chase.
+//! did issue a PIN (`ERR0805`), 0202 cancels and refunds it. Transport failures (refused
+//! connections included: the service may be restarting) and `E9999` on the way are retried
+//! with exponential backoff; anything else ends the chase.
 
 use std::time::Duration;
 
@@ -129,7 +130,9 @@ impl Client {
                     Some(code @ (ResultCode::AlreadyExchanged | ResultCode::NotCancellable)) => {
                         Some(SendOutcome::Kept { cancel_refusal: Code::Known(code) })
                     }
-                    _ if unknown_fate(&e) && attempts < policy.max_attempts => {
+                    // A cancel that never connected (the service restarting) leaves the
+                    // question open as much as a lost answer does: try again.
+                    _ if (unknown_fate(&e) || matches!(e, Error::Transport { .. })) && attempts < policy.max_attempts => {
                         tracing::info!(tr_id, attempts, error = %e, "cancel unanswered; retrying");
                         None
                     }

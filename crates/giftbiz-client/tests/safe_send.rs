@@ -173,6 +173,26 @@ async fn a_chase_that_never_gets_an_answer_gives_up_unsettled_and_the_journal_ke
 }
 
 #[tokio::test]
+async fn a_chase_waits_out_a_service_that_refuses_connections_while_it_restarts() {
+    // A port nothing listens on yet: the chase's first cancels are refused at connect time.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let config = Config::new(Credentials::new("REALx", "token", USER_ID)).with_base_url(format!("http://{addr}/bizApi"));
+    let chase = ChasePolicy { first_delay: Duration::from_millis(20), max_delay: Duration::from_millis(200), max_attempts: 100 };
+    let early = Client::new(config).unwrap();
+    let settling = tokio::spawn(async move { early.settle("lost_restart", &chase).await });
+    // The service comes up on that port (its start takes far longer than a refused connect).
+    let server = Server::start_at(Grade::Basic, START, &addr).await;
+    // The credentials were made up before the service existed, so its answer is a refusal:
+    // what matters is that the chase lasted until the service answered at all.
+    let outcome = settling.await.unwrap();
+    assert!(
+        matches!(&outcome, Err(Error::Unsettled { last, .. }) if matches!(**last, Error::Api { .. })),
+        "the chase gave up before the service answered: {outcome:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn reconcile_settles_what_a_crashed_caller_left_and_reports_drift() {
     let server = Server::start_sandbox(Grade::Basic, START).await;
     let client = client(&server);

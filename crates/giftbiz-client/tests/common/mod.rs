@@ -25,16 +25,21 @@ impl Server {
     /// The server with its own delivery worker (every 50 ms, into a log file), and an account
     /// `acme` of `grade` holding `bizmoney` KRW.
     pub async fn start(grade: Grade, bizmoney: i64) -> Server {
-        Server::start_with(grade, bizmoney, false).await
+        Server::start_with(grade, bizmoney, false, "127.0.0.1:0").await
+    }
+
+    /// [`Server::start`] on a given address (a port the test kept free until now).
+    pub async fn start_at(grade: Grade, bizmoney: i64, addr: &str) -> Server {
+        Server::start_with(grade, bizmoney, false, addr).await
     }
 
     /// [`Server::start`] with the sandbox's faults on (tr_id prefixes `FD_`, `FW<N>_`, `FE_`,
     /// `FG_`).
     pub async fn start_sandbox(grade: Grade, bizmoney: i64) -> Server {
-        Server::start_with(grade, bizmoney, true).await
+        Server::start_with(grade, bizmoney, true, "127.0.0.1:0").await
     }
 
-    async fn start_with(grade: Grade, bizmoney: i64, sandbox: bool) -> Server {
+    async fn start_with(grade: Grade, bizmoney: i64, sandbox: bool, addr: &str) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("giftbiz.db").display());
         let store: Arc<dyn Store> = Arc::new(giftbiz_store_sqlite::connect(&url, Arc::new(giftbiz_core::pin_vault::PinVault::ephemeral())).await.expect("open sqlite"));
@@ -52,7 +57,7 @@ impl Server {
             admin_token: sandbox.then(|| "test-admin-token".into()),
             ..Settings::default()
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let server = RunningServer::start(store.clone(), settings, Arc::new(SystemClock), listener).await.expect("start");
         Server { server, store, account, _dir: dir }
     }
