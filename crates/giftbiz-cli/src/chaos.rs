@@ -7,8 +7,13 @@
 //!   coupon cancelled;
 //! - every MMS of a coupon that stayed issued reaches the gateway, each message always with the
 //!   same order number;
-//! - a send whose answer was lost (the kill cut it) is settled by 0201: issued or not, never
-//!   charged without its coupon (the rules above).
+//! - every send goes through the SDK's safe send: one whose answer was lost (a kill cut it, or
+//!   the database was away) is settled by its chase, and the settled outcome must agree with
+//!   0201 (a send settled as not issued is unknown to 0201 and a late send of its tr_id is
+//!   refused; one settled as cancelled is cancelled).
+//!
+//! With `--coupons N` the database first holds N coupons (of other accounts), so the restart
+//! times show what the data's size costs a start.
 //!
 //! With `--outages` (PostgreSQL), the server reaches its database through a fault proxy that
 //! refuses or stalls it at seeded moments; `/health` must answer through each.
@@ -23,15 +28,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
+use giftbiz_client::{ChasePolicy, Client, Config, Credentials, Error, Gubun, ResendVia, ResultCode, SendOutcome, SendRequest, Timeouts};
 use giftbiz_core::coupon::{LedgerReason, PinStatus};
 use giftbiz_core::{Grade, UserId, Won};
 use giftbiz_server::demo::catalog::demo_catalog;
+use giftbiz_server::demo::coupons::load_coupons;
 use giftbiz_server::fault::{url_host_port, FaultProxy, ProxyMode};
 use giftbiz_server::{db, invariants, operator};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
-use tokio::sync::RwLock;
 
 use crate::bench::harness::{bench_settings, ChildServer};
 
@@ -61,7 +67,16 @@ pub struct ChaosArgs {
     /// The schedule's seed [default: from the clock; printed, to replay a run].
     #[arg(long)]
     seed: Option<u64>,
+    /// Coupons (of accounts of their own) in the database before the run: what a restart costs
+    /// at that size.
+    #[arg(long, default_value_t = 0)]
+    coupons: u64,
 }
+
+/// The clients' chase of a lost answer: the server restarts in well under a second, a
+/// database outage lasts at most 3 s.
+const CHASE: ChasePolicy =
+    ChasePolicy { first_delay: Duration::from_millis(50), max_delay: Duration::from_secs(1), max_attempts: 60 };
 
 /// What one client was told.
 #[derive(Default)]
@@ -70,15 +85,19 @@ struct Told {
     sent: Vec<(String, char)>,
     /// tr_ids whose cancel was answered 0000.
     cancelled: Vec<String>,
-    /// tr_ids whose send got no answer (cut by a kill).
-    unanswered: Vec<String>,
+    /// tr_ids whose send's answer was lost, with what the safe send's chase settled it as.
+    settled: Vec<(String, &'static str)>,
+    /// tr_ids whose chase gave up (settled again at the end).
+    unsettled: Vec<String>,
     operations: u64,
     /// When each send was acknowledged, from the run's start: the timeline.
     acked_at: Vec<Duration>,
 }
 
 struct Run {
-    base: RwLock<String>,
+    /// Every restart is on the same port, so clients carry on where they were.
+    base: String,
+    port: u16,
     user_id: String,
     auth_code: String,
     auth_token: String,
@@ -87,6 +106,33 @@ struct Run {
     /// Set once the run's time is up and every fault has ended, plus a calm second.
     stop: std::sync::atomic::AtomicBool,
     http: reqwest::Client,
+}
+
+impl Run {
+    /// An SDK client of the run's account.
+    fn sdk(&self) -> anyhow::Result<Client> {
+        let credentials = Credentials::new(&self.auth_code, &self.auth_token, &self.user_id);
+        let config = Config::new(credentials)
+            .with_base_url(format!("{}/bizApi", self.base))
+            .with_timeouts(Timeouts::uniform(Duration::from_secs(10)));
+        Ok(Client::new(config)?)
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// After a call that could not connect: until the server answers `/health` again (it is
+    /// restarting), or the run ends.
+    async fn wait_up(&self) {
+        while !self.stopped() && !matches!(self.http.get(format!("{}/health", self.base)).send().await, Ok(r) if r.status().is_success()) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn send_request(tr_id: &str, goods: &str, gubun: Gubun) -> SendRequest {
+    SendRequest::new(tr_id, goods, gubun, "01012345678").callback_no("15880108").title("chaos").message("chaos")
 }
 
 /// A fault of the schedule.
@@ -113,6 +159,19 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
     let (brands, catalog) = demo_catalog(50);
     store.upsert_catalog(&brands, &catalog).await?;
     let goods = catalog.iter().find(|g| g.state == giftbiz_core::GoodsState::Sale).context("a goods on sale")?;
+    if args.coupons > 0 {
+        // Four accounts, so PostgreSQL's per-account send gates do not serialize the load.
+        let mut owners = Vec::new();
+        for n in 0..4 {
+            let owner = UserId::parse(&format!("load{n}x{}", seed % 1_000_000))?;
+            operator::create_account(store.as_ref(), &owner, Grade::Basic).await?;
+            owners.push(owner);
+        }
+        let t = Instant::now();
+        load_coupons(store.clone(), &owners, &goods.goods_code, args.coupons, 32).await?;
+        let took = t.elapsed().as_secs_f64();
+        println!("loaded {} coupons in {took:.1} s ({:.0}/s)", args.coupons, args.coupons as f64 / took);
+    }
     let user = UserId::parse(&format!("chaos{}", seed % 1_000_000))?;
     let issued = operator::create_account(store.as_ref(), &user, Grade::Basic).await?;
     operator::change_bizmoney(store.as_ref(), &user, Won::new(1_000_000_000), LedgerReason::Charge, "chaos").await?;
@@ -130,9 +189,11 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
         Some(p) => giftbiz_server::Settings { database_url: p.url_through(&url).context("the proxied URL")?, ..settings.clone() },
         None => settings.clone(),
     };
-    let mut server = ChildServer::start_with_env(&served, &env).await?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut server = ChildServer::start_at(&served, &env, port).await?;
     let run = Arc::new(Run {
-        base: RwLock::new(server.base.clone()),
+        base: server.base.clone(),
+        port,
         user_id: user.to_string(),
         auth_code: issued.account.auth_code.clone(),
         auth_token: issued.token.expose().to_owned(),
@@ -161,6 +222,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
 
     let mut restarts = Vec::new();
     let mut probes = Told::default();
+    let probe = run.sdk()?;
     let mut outages = 0;
     let mut fault_violations = Vec::new();
     for (at, fault) in faults {
@@ -170,17 +232,12 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
                 println!("  {:>6.1} s: SIGKILL", run.started.elapsed().as_secs_f64());
                 server.stop(); // SIGKILL: no shutdown, no flush
                 let t = Instant::now();
-                server = ChildServer::start_with_env(&served, &env).await?;
-                *run.base.write().await = server.base.clone();
-                // Restart to the first 0000: a send of the harness's own, retried until issued.
-                let tr_id = format!("probe{}", restarts.len());
+                server = ChildServer::start_at(&served, &env, run.port).await?;
+                // Restart to the first 0000: sends of the harness's own until one is issued.
                 let deadline = Instant::now() + Duration::from_secs(30);
-                loop {
-                    let form = [("goods_code", run.goods.as_str()), ("tr_id", tr_id.as_str()), ("gubun", "Y"),
-                        ("phone_no", "01012345678"), ("callback_no", "15880108"), ("mms_title", "chaos"), ("mms_msg", "chaos")];
-                    let v = call(&run, "/bizApi/send", "0204", &form).await;
-                    if v.as_ref().is_some_and(|v| v["code"] == "0000" && v["result"]["code"] == "0000") {
-                        probes.sent.push((tr_id, 'Y'));
+                for attempt in 0.. {
+                    let tr_id = format!("probe{}_{attempt}", restarts.len());
+                    if safe_send(&run, &probe, &mut probes, &tr_id, Gubun::Pin).await {
                         break;
                     }
                     anyhow::ensure!(Instant::now() < deadline, "no send was issued within 30 s of a restart");
@@ -192,7 +249,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
                 let proxy = proxy.as_ref().context("outages need the proxy")?;
                 proxy.set(mode);
                 outages += 1;
-                let health = run.http.get(format!("{}/health", server.base)).send().await.map(|r| r.status().as_u16());
+                let health = run.http.get(format!("{}/health", run.base)).send().await.map(|r| r.status().as_u16());
                 if !matches!(health, Ok(200)) {
                     fault_violations.push(format!("/health answered {health:?} during a database {mode:?}"));
                 }
@@ -210,8 +267,17 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
     for c in clients {
         told.push(c.await??);
     }
+    // The chases that gave up, once more now that the server stays up.
+    for t in &mut told {
+        for tr_id in std::mem::take(&mut t.unsettled) {
+            match probe.settle(&tr_id, &CHASE).await {
+                Ok(outcome) => t.settled.push((tr_id, outcome.state())),
+                Err(e) => fault_violations.push(format!("the lost send {tr_id} could not be settled: {e}")),
+            }
+        }
+    }
 
-    let (mut violations, mms) = check(&run, &settings, &told, &gateway_log).await?;
+    let (mut violations, mms) = check(&run, &probe, &settings, &told, &gateway_log).await?;
     violations.extend(fault_violations);
     server.stop();
 
@@ -219,13 +285,16 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
     restarts.sort();
     let median = restarts.get(restarts.len() / 2).map_or(0.0, |d| d.as_secs_f64() * 1e3);
     let worst = restarts.last().map_or(0.0, |d| d.as_secs_f64() * 1e3);
+    let settled_as = |state: &str| told.iter().flat_map(|t| &t.settled).filter(|(_, s)| *s == state).count();
     println!(
-        "operations {}, kills {}, outages {outages}, sends acknowledged {}, cancels acknowledged {}, answers lost {}, MMS deliveries checked {mms}; restart to the first 0000: median {median:.0} ms, at most {worst:.0} ms",
+        "operations {}, kills {}, outages {outages}, sends acknowledged {}, cancels acknowledged {}, answers lost {} (settled by the safe send: {} not issued, {} issued and cancelled), MMS deliveries checked {mms}; restart to the first 0000: median {median:.0} ms, at most {worst:.0} ms",
         sum(|t| t.operations),
         restarts.len(),
         sum(|t| t.sent.len() as u64),
         sum(|t| t.cancelled.len() as u64),
-        sum(|t| t.unanswered.len() as u64),
+        sum(|t| t.settled.len() as u64),
+        settled_as("not_issued"),
+        settled_as("cancelled"),
     );
     if outages > 0 {
         let seconds = told.iter().flat_map(|t| &t.acked_at).map(|at| at.as_secs() as usize).max().unwrap_or(0);
@@ -245,70 +314,63 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
 }
 
 async fn client(run: Arc<Run>, n: usize, mut rng: StdRng) -> anyhow::Result<Told> {
+    let sdk = run.sdk()?;
     let mut told = Told::default();
     let mut i = 0_u64;
-    while !run.stop.load(std::sync::atomic::Ordering::SeqCst) {
+    while !run.stopped() {
         i += 1;
         told.operations += 1;
         let roll = rng.random_range(0..100);
         if roll < 55 || told.sent.is_empty() {
-            let tr_id = format!("c{n}_{i}");
-            let gubun = if rng.random_range(0..10) < 7 { 'Y' } else { 'N' };
-            let g = gubun.to_string();
-            match call(&run, "/bizApi/send", "0204", &[("goods_code", &run.goods), ("tr_id", &tr_id), ("gubun", &g),
-                ("phone_no", "01012345678"), ("callback_no", "15880108"), ("mms_title", "chaos"), ("mms_msg", "chaos")]).await {
-                Some(v) if v["code"] == "0000" && v["result"]["code"] == "0000" => {
-                    told.sent.push((tr_id, gubun));
-                    told.acked_at.push(run.started.elapsed());
-                }
-                Some(_) => {}
-                None => told.unanswered.push(tr_id),
+            let gubun = if rng.random_range(0..10) < 7 { Gubun::Pin } else { Gubun::Mms };
+            safe_send(&run, &sdk, &mut told, &format!("c{n}_{i}"), gubun).await;
+            continue;
+        }
+        let (tr_id, _) = told.sent[rng.random_range(0..told.sent.len())].clone();
+        let answer = if roll < 75 {
+            let answer = sdk.cancel(&tr_id).await;
+            if answer.is_ok() {
+                told.cancelled.push(tr_id);
             }
-        } else if roll < 75 {
-            let (tr_id, _) = told.sent[rng.random_range(0..told.sent.len())].clone();
-            if let Some(v) = call(&run, "/bizApi/cancel", "0202", &[("tr_id", &tr_id)]).await {
-                if v["code"] == "0000" {
-                    told.cancelled.push(tr_id);
-                }
-            }
+            answer
         } else if roll < 85 {
-            call(&run, "/bizApi/sendFail/cancel", "0205", &[("tr_id", &format!("f{n}_{i}"))]).await;
+            sdk.send_fail_cancel(format!("f{n}_{i}")).await
         } else {
-            let (tr_id, _) = told.sent[rng.random_range(0..told.sent.len())].clone();
-            call(&run, "/bizApi/resend", "0203", &[("tr_id", &tr_id)]).await;
+            sdk.resend(&tr_id, ResendVia::Mms).await
+        };
+        if matches!(answer, Err(Error::Transport { .. } | Error::Timeout { .. })) {
+            run.wait_up().await;
         }
     }
     Ok(told)
 }
 
-/// One call; `None` when no answer came (the server was killed, or was down). A down server
-/// is waited for before the next call, so the workload goes on after each restart.
-async fn call(run: &Run, path: &str, api_code: &str, extra: &[(&str, &str)]) -> Option<Value> {
-    let base = run.base.read().await.clone();
-    let mut form = vec![
-        ("api_code", api_code),
-        ("custom_auth_code", run.auth_code.as_str()),
-        ("custom_auth_token", run.auth_token.as_str()),
-        ("dev_yn", "N"),
-        ("user_id", run.user_id.as_str()),
-    ];
-    form.extend_from_slice(extra);
-    let answer = run.http.post(format!("{base}{path}")).form(&form).send().await;
-    match answer {
-        Ok(resp) => resp.json::<Value>().await.ok(),
-        Err(_) => {
-            // Until a restart publishes a new address, or the run ends.
-            while *run.base.read().await == base && !run.stop.load(std::sync::atomic::Ordering::SeqCst) {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            None
+/// One send through the SDK's safe send, recorded in `told`; whether it was issued.
+async fn safe_send(run: &Run, sdk: &Client, told: &mut Told, tr_id: &str, gubun: Gubun) -> bool {
+    match sdk.safe_send(&send_request(tr_id, &run.goods, gubun), &CHASE).await {
+        Ok(SendOutcome::Issued(_)) => {
+            told.sent.push((tr_id.to_owned(), gubun.code().chars().next().unwrap_or('?')));
+            told.acked_at.push(run.started.elapsed());
+            return true;
         }
+        // Never connected: the server is restarting.
+        Ok(SendOutcome::NotIssued { refusal: Some(Error::Transport { .. }) }) => run.wait_up().await,
+        Ok(SendOutcome::NotIssued { refusal: Some(_) }) => {}
+        Ok(other) => told.settled.push((tr_id.to_owned(), other.state())),
+        Err(_) => told.unsettled.push(tr_id.to_owned()),
     }
+    false
 }
 
 /// Every promise against the database and the gateway's log, after the last restart.
 /// Returns the violations and how many MMS deliveries it checked.
-async fn check(run: &Run, settings: &giftbiz_server::Settings, told: &[Told], gateway_log: &std::path::Path) -> anyhow::Result<(Vec<String>, usize)> {
+async fn check(
+    run: &Run,
+    sdk: &Client,
+    settings: &giftbiz_server::Settings,
+    told: &[Told],
+    gateway_log: &std::path::Path,
+) -> anyhow::Result<(Vec<String>, usize)> {
     let store = db::open_store(settings).await?;
     let mut violations = invariants::check(store.as_ref()).await?.violations;
     let account = store.account_by_user_id(&UserId::parse(&run.user_id)?).await?.context("the chaos account")?;
@@ -329,6 +391,9 @@ async fn check(run: &Run, settings: &giftbiz_server::Settings, told: &[Told], ga
         }
     }
     store.close().await;
+    for (tr_id, state) in told.iter().flat_map(|t| &t.settled) {
+        violations.extend(check_settled(run, sdk, tr_id, state).await);
+    }
 
     // Deliveries: the running server's worker drains the outbox (claims of a killed worker
     // after their lease); each MMS of a coupon still issued must reach the gateway, every
@@ -350,6 +415,24 @@ async fn check(run: &Run, settings: &giftbiz_server::Settings, told: &[Told], ga
         }
     }
     Ok((violations, stays_issued_mms.len()))
+}
+
+/// A lost send's settled outcome against 0201; one settled as not issued must also stay
+/// refused (its tr_id is tombstoned).
+async fn check_settled(run: &Run, sdk: &Client, tr_id: &str, state: &str) -> Option<String> {
+    let status = match sdk.coupon_detail(tr_id).await {
+        Ok(list) => list.first().and_then(|c| c.pin_status_cd.clone()),
+        Err(e) if e.is(ResultCode::TrIdNotFound) => None,
+        Err(e) => return Some(format!("0201 of the settled send {tr_id}: {e}")),
+    };
+    match (state, status.as_deref()) {
+        ("not_issued", None) => match sdk.send(&send_request(tr_id, &run.goods, Gubun::Pin)).await {
+            Err(e) if e.is(ResultCode::TrIdDuplicate) => None,
+            other => Some(format!("a late send of {tr_id}, settled as not issued, was answered {other:?}")),
+        },
+        ("cancelled", Some(code)) if code == PinStatus::Cancelled.code() => None,
+        (state, status) => Some(format!("the lost send {tr_id} was settled as {state}, 0201 says pin status {status:?}")),
+    }
 }
 
 /// The gateway log's MMS lines: tr_id → order number, and a violation for each message whose

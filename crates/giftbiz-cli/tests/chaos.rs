@@ -6,7 +6,8 @@ use std::process::Command;
 
 fn chaos(database: Option<&str>) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_giftbiz"));
-    cmd.args(["chaos", "--seconds", "6", "--kills", "4", "--seed", "12"]);
+    // A few hundred coupons of other accounts first: the loader runs in CI too.
+    cmd.args(["chaos", "--seconds", "6", "--kills", "4", "--seed", "12", "--coupons", "300"]);
     if let Some(db) = database {
         // PostgreSQL: database outages (refused, then stalled) beside the kills.
         cmd.args(["--database", db, "--outages", "2"]);
@@ -14,7 +15,8 @@ fn chaos(database: Option<&str>) -> String {
     let out = cmd.env_remove("GIFTBIZ_PIN_KEY").env_remove("GIFTBIZ_PIN_KEY_FILE").output().expect("run giftbiz chaos");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "chaos failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("kills 4,") && stdout.contains("every promise held (seed 12)"), "{stdout}");
+    assert!(stdout.contains("loaded 300 coupons") && stdout.contains("kills 4,"), "{stdout}");
+    assert!(stdout.contains("every promise held (seed 12)"), "{stdout}");
     stdout
 }
 

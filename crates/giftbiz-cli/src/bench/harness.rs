@@ -126,6 +126,12 @@ impl ChildServer {
     /// [`ChildServer::start`] with more `GIFTBIZ_…` settings in its environment.
     pub async fn start_with_env(settings: &Settings, env: &[(String, String)]) -> anyhow::Result<ChildServer> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        ChildServer::start_at(settings, env, port).await
+    }
+
+    /// [`ChildServer::start_with_env`] on a given loopback port: a restart where its clients
+    /// left off.
+    pub async fn start_at(settings: &Settings, env: &[(String, String)], port: u16) -> anyhow::Result<ChildServer> {
         let listen = format!("127.0.0.1:{port}");
         let mut command = std::process::Command::new(std::env::current_exe()?);
         if let Some(key) = &settings.pin_key {
