@@ -264,6 +264,14 @@ impl LedgerReason {
     }
 }
 
+/// A coupon as the money rules see it: its tr_id, what it was charged, its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CouponCharge {
+    pub tr_id: String,
+    pub price: Won,
+    pub status: PinStatus,
+}
+
 /// One append-only change of an account's bizmoney; the balance is the sum of its entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LedgerEntry {

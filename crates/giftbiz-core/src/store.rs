@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 
 use crate::account::{AuthCode, TokenHash};
-use crate::coupon::{BizmoneyError, CancelError, Coupon, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
+use crate::coupon::{BizmoneyError, CancelError, Coupon, CouponCharge, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
 use crate::partner::{AuditEntry, AuditRecord, AuthFailureCount, NewPartner, Partner, PinHash, RedeemError};
@@ -89,8 +89,9 @@ pub trait IssuanceStore: Send + Sync {
     /// send, its pending message.
     async fn issue_coupon(&self, new: &NewCoupon) -> Result<Coupon, IssueError>;
     async fn coupon_by_tr_id(&self, account_id: AccountId, tr_id: &TrId) -> Result<Option<Coupon>, StoreError>;
-    /// How many coupons the account was ever issued (cancelled and expired ones included).
-    async fn coupon_count(&self, account_id: AccountId) -> Result<u64, StoreError>;
+    /// Every coupon the account was ever issued (cancelled and expired ones included), as the
+    /// money rules read it, in one query (the checker's, at any size).
+    async fn coupon_charges(&self, account_id: AccountId) -> Result<Vec<CouponCharge>, StoreError>;
     /// The coupon whose image URL carries `image_token` (never the PIN).
     async fn coupon_by_image_token(&self, image_token: &str) -> Result<Option<Coupon>, StoreError>;
     /// The coupon with this PIN, whatever its brand (callers check the partner's brands).

@@ -15,7 +15,7 @@
 //! deadlock.
 
 use giftbiz_core::coupon::{
-    BizmoneyError, CancelError, CancelRefusal, Coupon, DeliveryStatus, IssueError, LedgerEntry, LedgerReason,
+    BizmoneyError, CancelError, CancelRefusal, Coupon, CouponCharge, DeliveryStatus, IssueError, LedgerEntry, LedgerReason,
     NewCoupon, PinStatus, SendFailOutcome,
 };
 use giftbiz_core::send::{Pin, TrId};
@@ -99,13 +99,20 @@ sql_impl! { impl IssuanceStore {
         row.map(|r| r.into_coupon(&self.vault)).transpose()
     }
 
-    async fn coupon_count(&self, account_id: AccountId) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM coupons WHERE account_id = $1")
-            .bind(account_id.get())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(n.max(0) as u64)
+    async fn coupon_charges(&self, account_id: AccountId) -> Result<Vec<CouponCharge>, StoreError> {
+        let rows: Vec<(String, i64, String)> =
+            sqlx::query_as("SELECT tr_id, price, status FROM coupons WHERE account_id = $1 ORDER BY id")
+                .bind(account_id.get())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        rows.into_iter()
+            .map(|(tr_id, price, status)| {
+                let status = PinStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("coupon {tr_id}: pin status {status:?}")))?;
+                Ok(CouponCharge { tr_id, price: Won::new(price), status })
+            })
+            .collect()
     }
 
     async fn coupon_by_image_token(&self, image_token: &str) -> Result<Option<Coupon>, StoreError> {
