@@ -58,6 +58,11 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Suspend an account: its API calls are refused (E0006) until it is reactivated; nothing
+    /// of it is changed or lost.
+    Suspend(AccountArgs),
+    /// Let a suspended account's API calls through again.
+    Reactivate(AccountArgs),
 }
 
 #[derive(Subcommand)]
@@ -178,10 +183,11 @@ pub async fn account(cmd: AccountCommand) -> anyhow::Result<()> {
             if json {
                 print_json(&accounts)?;
             } else {
-                println!("{:<24} {:<9} {:<36} created (UTC)", "user_id", "grade", "custom_auth_code");
+                println!("{:<24} {:<9} {:<10} {:<36} created (UTC)", "user_id", "grade", "status", "custom_auth_code");
                 for a in accounts {
                     let created = giftbiz_core::time::from_millis(a.created_at_ms).format("%Y-%m-%d %H:%M:%S");
-                    println!("{:<24} {:<9} {:<36} {created}", a.user_id, a.grade, a.auth_code);
+                    let status = if a.is_suspended() { "suspended" } else { "active" };
+                    println!("{:<24} {:<9} {status:<10} {:<36} {created}", a.user_id, a.grade, a.auth_code);
                 }
             }
         }
@@ -194,6 +200,16 @@ pub async fn account(cmd: AccountCommand) -> anyhow::Result<()> {
             let store = open(&common).await?;
             let issued = operator::rotate_token(store.as_ref(), &user_id).await?;
             print_credentials(&issued, json);
+        }
+        AccountCommand::Suspend(AccountArgs { common, user_id }) => {
+            let store = open(&common).await?;
+            operator::set_suspended(store.as_ref(), &user_id, true).await?;
+            println!("{user_id}: suspended (its API calls are refused with E0006)");
+        }
+        AccountCommand::Reactivate(AccountArgs { common, user_id }) => {
+            let store = open(&common).await?;
+            operator::set_suspended(store.as_ref(), &user_id, false).await?;
+            println!("{user_id}: active");
         }
     }
     Ok(())

@@ -55,6 +55,18 @@ fn account_commands_create_list_grade_and_rotate() {
 
     let unknown = giftbiz(&db, &["account", "set-grade", "--user-id", "nobody", "--grade", "vip"]);
     assert!(!unknown.status.success());
+
+    // Suspension shows in the list and is lifted whole; an unknown user id is an error.
+    ok(&giftbiz(&db, &["account", "suspend", "--user-id", "acme"]));
+    let list = ok(&giftbiz(&db, &["account", "list"]));
+    assert!(list.lines().any(|l| l.starts_with("acme") && l.contains("suspended")), "{list}");
+    let listed: Value = serde_json::from_str(&ok(&giftbiz(&db, &["account", "list", "--json"]))).unwrap();
+    assert!(listed[0]["suspended_at_ms"].is_i64(), "{listed}");
+    ok(&giftbiz(&db, &["account", "reactivate", "--user-id", "acme"]));
+    let listed: Value = serde_json::from_str(&ok(&giftbiz(&db, &["account", "list", "--json"]))).unwrap();
+    assert!(listed[0]["suspended_at_ms"].is_null(), "{listed}");
+    let unknown = giftbiz(&db, &["account", "suspend", "--user-id", "nobody"]);
+    assert!(!unknown.status.success() && String::from_utf8_lossy(&unknown.stderr).contains("no account"));
 }
 
 #[test]

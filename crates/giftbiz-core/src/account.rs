@@ -24,9 +24,15 @@ pub struct Account {
     pub token_hash: TokenHash,
     pub grade: Grade,
     pub created_at_ms: i64,
+    /// When an operator suspended it; its API calls are refused (`E0006`) until reactivated.
+    pub suspended_at_ms: Option<i64>,
 }
 
 impl Account {
+    pub fn is_suspended(&self) -> bool {
+        self.suspended_at_ms.is_some()
+    }
+
     /// Constant-time check of a presented token against the stored hash.
     pub fn token_matches(&self, presented: &str) -> bool {
         self.token_hash.matches(presented)

@@ -43,6 +43,10 @@ pub trait AccountStore: Send + Sync {
     async fn set_grade(&self, user_id: &UserId, grade: Grade) -> Result<bool, StoreError>;
     /// Returns false when no such account exists.
     async fn set_token_hash(&self, user_id: &UserId, hash: &TokenHash) -> Result<bool, StoreError>;
+    /// Suspends the account at `at_ms`, or with `None` reactivates it; an account already so is
+    /// left as it is (a suspension keeps its first moment). Returns false when no such account
+    /// exists.
+    async fn set_suspended(&self, user_id: &UserId, at_ms: Option<i64>) -> Result<bool, StoreError>;
 }
 
 /// Goods and brands.

@@ -49,6 +49,14 @@ pub async fn rotate_token(store: &dyn Store, user_id: &UserId) -> anyhow::Result
     Ok(IssuedAccount { account, token })
 }
 
+/// Suspends (`true`) or reactivates an account; its credentials, balance and coupons stay as
+/// they are.
+pub async fn set_suspended(store: &dyn Store, user_id: &UserId, suspended: bool) -> anyhow::Result<()> {
+    let at = suspended.then(|| chrono::Utc::now().timestamp_millis());
+    anyhow::ensure!(store.set_suspended(user_id, at).await?, "no account with user id \"{user_id}\"");
+    Ok(())
+}
+
 /// The operator's bizmoney change (`giftbiz bizmoney charge|adjust`); returns the new balance.
 pub async fn change_bizmoney(
     store: &dyn Store,

@@ -12,7 +12,43 @@ both_engines!(
     rotated_tokens_and_grades_apply_at_once,
     transport_errors_leave_as_the_envelope,
     a_token_pasted_unencoded_into_a_query_string_still_works,
+    a_suspended_account_is_refused_e0006_until_reactivated,
 );
+
+/// Suspension refuses every call of the account with the live service's `E0006` and its
+/// message, after the token check (a wrong token is still `E0009`); sends write nothing;
+/// reactivation lets it through with its balance as it was.
+async fn a_suspended_account_is_refused_e0006_until_reactivated(app: &TestApp) {
+    let charge = giftbiz_core::Won::new(100_000);
+    operator::change_bizmoney(app.store.as_ref(), &common::user("acme"), charge, giftbiz_core::coupon::LedgerReason::Charge, "t").await.unwrap();
+    let before = app.call("/bizApi/bizmoney", "0301", &[("user_id", "acme")]).await;
+    assert_code(&before, "0000");
+    let v = app.call("/bizApi/goods", "0101", &[("size", "50")]).await;
+    let goods = v["result"]["goodsList"].as_array().unwrap().iter().find(|g| g["goodsStateCd"] == "SALE").unwrap()["goodsCode"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    operator::set_suspended(app.store.as_ref(), &common::user("acme"), true).await.unwrap();
+    let send = common::send_params(&goods, "susp_1", "Y", &[]);
+    for (path, api_code, extra) in [
+        ("/bizApi/bizmoney", "0301", vec![("user_id", "acme")]),
+        ("/bizApi/goods", "0101", vec![]),
+        ("/bizApi/send", "0204", send.clone()),
+        ("/bizApi/cancel", "0202", vec![("tr_id", "susp_1"), ("user_id", "acme")]),
+    ] {
+        let v = app.call(path, api_code, &extra).await;
+        assert_code(&v, "E0006");
+        assert_eq!(v["message"], "invalid authorization", "{path}: {v}");
+    }
+    let mut wrong = app.auth("0101");
+    wrong[2].1 = "AAAAAAAAAAAAAAAAAAAAAA==".into();
+    assert_code(&app.post_form("/bizApi/goods", &wrong).await, "E0009");
+    assert_eq!(app.rows_in("tr_ids").await, 0, "a refused call claims no tr_id");
+
+    operator::set_suspended(app.store.as_ref(), &common::user("acme"), false).await.unwrap();
+    assert_eq!(app.call("/bizApi/bizmoney", "0301", &[("user_id", "acme")]).await, before);
+    assert_code(&app.call("/bizApi/send", "0204", &send).await, "0000");
+}
 
 /// New tokens need no encoding; an older one with `+`, pasted raw into a query string (where
 /// `+` means a space), still authenticates, and a wrong token still does not.

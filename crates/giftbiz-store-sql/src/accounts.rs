@@ -28,6 +28,7 @@ sql_impl! { impl AccountStore {
             token_hash: new.token_hash.clone(),
             grade: new.grade,
             created_at_ms: new.created_at_ms,
+            suspended_at_ms: None,
         })
     }
 
@@ -63,6 +64,19 @@ sql_impl! { impl AccountStore {
 
     async fn set_token_hash(&self, user_id: &UserId, hash: &TokenHash) -> Result<bool, StoreError> {
         self.set_account_column("token_hash", user_id, hash.as_str()).await
+    }
+
+    async fn set_suspended(&self, user_id: &UserId, at_ms: Option<i64>) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE accounts SET suspended_at_ms = CASE WHEN $1 IS NULL THEN NULL ELSE COALESCE(suspended_at_ms, $1) END
+             WHERE user_id = $2",
+        )
+        .bind(at_ms)
+        .bind(user_id.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(D::rows_affected(&done) > 0)
     }
 } }
 

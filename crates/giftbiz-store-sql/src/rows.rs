@@ -20,6 +20,7 @@ pub struct AccountRow {
     pub token_hash: String,
     pub grade: String,
     pub created_at_ms: i64,
+    pub suspended_at_ms: Option<i64>,
 }
 
 impl AccountRow {
@@ -36,6 +37,7 @@ impl AccountRow {
             token_hash: TokenHash::from_stored(self.token_hash),
             grade,
             created_at_ms: self.created_at_ms,
+            suspended_at_ms: self.suspended_at_ms,
         })
     }
 }
@@ -48,7 +50,7 @@ pub struct AuthRow {
     pub revision: i64,
 }
 
-pub const ACCOUNT_COLUMNS: &str = "id, user_id, auth_code, token_hash, grade, created_at_ms";
+pub const ACCOUNT_COLUMNS: &str = "id, user_id, auth_code, token_hash, grade, created_at_ms, suspended_at_ms";
 
 /// The auth lookup on every call's path: the account whose auth code is `$1`, then the catalog
 /// revision. Built once; SQLite's hot reader runs the same text.

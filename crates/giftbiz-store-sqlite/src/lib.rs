@@ -185,8 +185,9 @@ impl Dialect for SqliteDialect {
                 token_hash: r.get(3)?,
                 grade: r.get(4)?,
                 created_at_ms: r.get(5)?,
+                suspended_at_ms: r.get(6)?,
             };
-            Ok(Some(AuthRow { account, revision: r.get(6)? }))
+            Ok(Some(AuthRow { account, revision: r.get(7)? }))
         }))
     }
 

@@ -30,6 +30,8 @@ result_codes! {
     Ok = "0000", "정상처리";
     // COMMON
     ApiCodeMissing = "E0002", "API 코드가 존재하지 않습니다";
+    // The live service's own words (NOTES §4): clients branch on the code.
+    AccountSuspended = "E0006", "invalid authorization";
     ApiCodeMismatch = "E0007", "API 코드가 일치하지 않습니다";
     InvalidAuthCode = "E0008", "유효한 인증 키가 아닙니다";
     InvalidAuthToken = "E0009", "유효한 인증 토큰이 아닙니다";

@@ -14,6 +14,7 @@ impl From<Refusal> for ApiError {
         let (code, param) = match refusal {
             Refusal::UnknownAuthCode => (C::InvalidAuthCode, None),
             Refusal::WrongToken => (C::InvalidAuthToken, None),
+            Refusal::AccountSuspended => (C::AccountSuspended, None),
             Refusal::DevYnMissing => (C::DevYnMissing, None),
             Refusal::DevYnInvalid => (C::DevYnMissing, Some("dev_yn")),
             Refusal::DevUnavailable => (C::DevUnavailable, None),

@@ -1,5 +1,6 @@
 //! Authentication of an API call (NOTES §3): the auth code names the account, the token must
-//! be its own, and dev_yn must be one the platform serves, checked in that order.
+//! be its own, the account must not be suspended, and dev_yn must be one the platform serves,
+//! checked in that order.
 
 use giftbiz_core::account::AuthCode;
 use giftbiz_core::AccountStore;
@@ -24,6 +25,10 @@ pub async fn authenticate(store: &dyn AccountStore, creds: Credentials<'_>, acce
     };
     if !account.token_matches(creds.token) {
         return Err(Refusal::WrongToken.into());
+    }
+    // After the token: only the account's own credentials learn that it is suspended.
+    if account.is_suspended() {
+        return Err(Refusal::AccountSuspended.into());
     }
     match creds.dev_yn.map(str::to_ascii_uppercase).as_deref() {
         None => Err(Refusal::DevYnMissing.into()),

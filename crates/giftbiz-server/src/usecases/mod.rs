@@ -34,6 +34,8 @@ pub enum Refusal {
     UnknownAuthCode,
     #[error("the token is not the account's")]
     WrongToken,
+    #[error("the account is suspended")]
+    AccountSuspended,
     #[error("dev_yn is missing")]
     DevYnMissing,
     #[error("dev_yn is neither Y nor N")]

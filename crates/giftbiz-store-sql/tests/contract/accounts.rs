@@ -75,6 +75,18 @@ pub async fn accounts_are_created_found_and_changed(db: &TestDb) {
     assert_eq!(alice.grade, Grade::Vip);
     assert!(bob.token_matches("new token") && !bob.token_matches("token of bob"));
     assert_eq!(bob.grade, Grade::Basic);
+
+    // Suspension: kept from its first moment, seen by the auth lookup (SQLite's hot path
+    // too), and lifted whole; nothing else of the account changes.
+    assert!(!alice.is_suspended());
+    assert!(store.set_suspended(&user("alice"), Some(1_000)).await.unwrap());
+    assert!(store.set_suspended(&user("alice"), Some(2_000)).await.unwrap());
+    assert!(!store.set_suspended(&user("nobody"), Some(1_000)).await.unwrap());
+    let (suspended, _) = store.auth_lookup(&AuthCode::parse(&alice.auth_code).unwrap()).await.unwrap().unwrap();
+    assert_eq!(suspended.suspended_at_ms, Some(1_000));
+    assert_eq!(suspended, giftbiz_core::Account { suspended_at_ms: Some(1_000), ..alice.clone() });
+    assert!(store.set_suspended(&user("alice"), None).await.unwrap());
+    assert_eq!(store.account_by_user_id(&user("alice")).await.unwrap().unwrap(), alice);
 }
 
 /// The two reads on the API's hot path: auth with the catalog revision, and walking the
