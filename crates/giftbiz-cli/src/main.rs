@@ -10,6 +10,7 @@ mod api;
 mod bench;
 mod chaos;
 mod client_args;
+mod console;
 mod local_catalog;
 mod operator;
 mod output;
@@ -98,6 +99,9 @@ enum Command {
     /// Manage accounts (구매사) and their API credentials.
     #[command(subcommand)]
     Account(operator::AccountCommand),
+    /// Manage the console's operators (the platform's staff) and their passwords.
+    #[command(subcommand)]
+    Operator(console::OperatorCommand),
     /// Manage partners (교환처) that look up and redeem coupons through the partner API.
     #[command(subcommand)]
     Partner(operator::PartnerCommand),
@@ -186,6 +190,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Account(cmd) => operator::account(cmd).await,
         Command::Partner(cmd) => operator::partner(cmd).await,
+        Command::Operator(cmd) => console::run(cmd).await,
         Command::Catalog(cmd) => operator::catalog(cmd).await,
         Command::Bizmoney(cmd) => operator::bizmoney(cmd).await,
         Command::PinKey(cmd) => operator::pin_key(cmd).await,

@@ -376,3 +376,62 @@ fn accepted(addr: &str) -> std::net::TcpStream {
     assert!(got.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&got));
     conn
 }
+
+/// `giftbiz` with `stdin` on its standard input (a pipe, as a script gives it).
+fn giftbiz_with_input(db: &str, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_giftbiz"))
+        .args(args)
+        .args(["--database", db])
+        .env_remove("GIFTBIZ_DATABASE_URL")
+        .env_remove("GIFTBIZ_CONFIG")
+        .env_remove("GIFTBIZ_PIN_KEY")
+        .env_remove("GIFTBIZ_PIN_KEY_FILE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run giftbiz");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn console_operators_are_created_with_a_hashed_password_listed_disabled_and_reset() {
+    let (dir, db) = temp_db();
+    let created = ok(&giftbiz_with_input(&db, &["operator", "create", "--username", "Kim", "--role", "finance"], "correct horse battery\n"));
+    assert!(created.contains("operator kim created with role finance"), "{created}");
+    let dup = giftbiz_with_input(&db, &["operator", "create", "--username", "kim", "--role", "admin"], "another long password\n");
+    assert!(!dup.status.success() && String::from_utf8_lossy(&dup.stderr).contains("already taken"));
+    let short = giftbiz_with_input(&db, &["operator", "create", "--username", "lee", "--role", "admin"], "short\n");
+    assert!(!short.status.success() && String::from_utf8_lossy(&short.stderr).contains("at least 12"));
+    let role = giftbiz_with_input(&db, &["operator", "create", "--username", "lee", "--role", "root"], "long enough password\n");
+    assert!(!role.status.success());
+
+    let listed: Value = serde_json::from_str(&ok(&giftbiz(&db, &["operator", "list", "--json"]))).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!((listed[0]["username"].as_str(), listed[0]["role"].as_str()), (Some("kim"), Some("finance")));
+    assert!(listed[0].get("password_hash").is_none(), "{listed}");
+    let stored_hash = || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+            let hash: String = sqlx::query_scalar("SELECT password_hash FROM operators WHERE username = 'kim'").fetch_one(&mut conn).await.unwrap();
+            giftbiz_core::console::PasswordHash::from_stored(hash)
+        })
+    };
+    let presented = giftbiz_core::console::Password::presented;
+    assert!(stored_hash().verify(&presented("correct horse battery")));
+    let file = std::fs::read(dir.path().join("ops.db")).unwrap();
+    assert!(!file.windows(13).any(|w| w == b"correct horse"), "no clear password in the file");
+
+    ok(&giftbiz(&db, &["operator", "disable", "--username", "kim"]));
+    assert!(ok(&giftbiz(&db, &["operator", "list"])).lines().any(|l| l.starts_with("kim") && l.contains("disabled")));
+    ok(&giftbiz(&db, &["operator", "enable", "--username", "kim"]));
+    ok(&giftbiz_with_input(&db, &["operator", "reset-password", "--username", "kim"], "a brand new password\n"));
+    assert!(stored_hash().verify(&presented("a brand new password")));
+    assert!(!stored_hash().verify(&presented("correct horse battery")));
+    let unknown = giftbiz(&db, &["operator", "disable", "--username", "nobody"]);
+    assert!(!unknown.status.success() && String::from_utf8_lossy(&unknown.stderr).contains("no operator"));
+}

@@ -37,3 +37,7 @@ stored_id!(
     /// A partner's (교환처) id.
     PartnerId
 );
+stored_id!(
+    /// A console operator's id (the platform's staff, not an account).
+    OperatorId
+);

@@ -8,6 +8,7 @@
 pub mod account;
 pub mod catalog;
 pub mod catalog_import;
+pub mod console;
 pub mod coupon;
 pub mod delivery;
 pub mod grade;
@@ -20,10 +21,10 @@ pub mod store;
 pub mod time;
 
 pub use account::{Account, AuthToken, NewAccount, UserId};
-pub use ids::{AccountId, PartnerId};
+pub use ids::{AccountId, OperatorId, PartnerId};
 pub use money::Won;
 pub use catalog::{Brand, BrandCode, Goods, GoodsCode, GoodsState};
 pub use grade::{Grade, GradePrice, GradePrices};
 pub use store::{
-    AccountStore, CatalogCounts, CatalogStore, IssuanceStore, OutboxStore, PartnerStore, Store, StoreError,
+    AccountStore, CatalogCounts, CatalogStore, IssuanceStore, OperatorStore, OutboxStore, PartnerStore, Store, StoreError,
 };

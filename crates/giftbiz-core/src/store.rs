@@ -6,16 +6,19 @@
 use async_trait::async_trait;
 
 use crate::account::{AuthCode, TokenHash};
+use crate::console::{ConsoleSession, NewOperator, Operator, PasswordHash, Username};
 use crate::coupon::{BizmoneyError, CancelError, Coupon, CouponCharge, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
 use crate::partner::{AuditEntry, AuditRecord, AuthFailureCount, NewPartner, Partner, PinHash, RedeemError};
-use crate::{Account, AccountId, Brand, BrandCode, Goods, GoodsCode, Grade, NewAccount, PartnerId, UserId, Won};
+use crate::{Account, AccountId, Brand, BrandCode, Goods, GoodsCode, Grade, NewAccount, OperatorId, PartnerId, UserId, Won};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("user id \"{0}\" is already taken")]
     UserIdTaken(UserId),
+    #[error("username \"{0}\" is already taken")]
+    UsernameTaken(Username),
     #[error("database error: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("stored data is corrupt: {0}")]
@@ -181,9 +184,34 @@ pub trait PartnerStore: Send + Sync {
     async fn auth_failure_counts(&self) -> Result<Vec<AuthFailureCount>, StoreError>;
 }
 
+/// The console's operators, their sessions and failed logins. Sessions live in the database, so
+/// every instance on it shares them; only the SHA-256 of a session's token is stored.
+#[async_trait]
+pub trait OperatorStore: Send + Sync {
+    async fn create_operator(&self, new: &NewOperator) -> Result<Operator, StoreError>;
+    async fn operator_by_username(&self, username: &Username) -> Result<Option<Operator>, StoreError>;
+    /// Every operator, oldest first.
+    async fn list_operators(&self) -> Result<Vec<Operator>, StoreError>;
+    /// Disables the operator at `at_ms` (ending their sessions), or with `None` enables them;
+    /// false when there is no such operator.
+    async fn set_operator_disabled(&self, username: &Username, at_ms: Option<i64>) -> Result<bool, StoreError>;
+    /// Replaces the password and ends the operator's sessions; false when there is none.
+    async fn set_operator_password(&self, username: &Username, hash: &PasswordHash) -> Result<bool, StoreError>;
+    /// A failed login of `username` (whether or not it names an operator) from `source`.
+    async fn record_login_failure(&self, username: &Username, source: &str, at_ms: i64) -> Result<(), StoreError>;
+    /// The times of `username`'s failed logins since `since_ms`, oldest first.
+    async fn login_failures_since(&self, username: &Username, since_ms: i64) -> Result<Vec<i64>, StoreError>;
+    async fn create_session(&self, token_hash: &TokenHash, operator: OperatorId, source: &str, at_ms: i64) -> Result<(), StoreError>;
+    /// The session with this token hash and its operator, if it exists.
+    async fn session(&self, token_hash: &TokenHash) -> Result<Option<ConsoleSession>, StoreError>;
+    /// Marks the session used at `at_ms` (its idle expiry counts from there).
+    async fn touch_session(&self, token_hash: &TokenHash, at_ms: i64) -> Result<(), StoreError>;
+    async fn end_session(&self, token_hash: &TokenHash) -> Result<(), StoreError>;
+}
+
 /// Every capability of one database.
 #[async_trait]
-pub trait Store: AccountStore + CatalogStore + IssuanceStore + OutboxStore + PartnerStore + 'static {
+pub trait Store: AccountStore + CatalogStore + IssuanceStore + OutboxStore + PartnerStore + OperatorStore + 'static {
     /// `sqlite` or `postgres`, for logs.
     fn engine(&self) -> &'static str;
     /// Closes every connection, waiting for those in use to come back.

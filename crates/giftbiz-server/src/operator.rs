@@ -4,6 +4,7 @@
 use anyhow::Context;
 use giftbiz_core::account::{generate_auth_code, UserId};
 use giftbiz_core::catalog_import::{parse_catalog, ParsedCatalog};
+use giftbiz_core::console::{NewOperator, Operator, OperatorRole, Password, PasswordHash, Username};
 use giftbiz_core::coupon::LedgerReason;
 use giftbiz_core::{Account, AuthToken, BrandCode, CatalogCounts, Grade, NewAccount, Store, StoreError, Won};
 use giftbiz_wire::catalog::{BrandListResult, GoodsListResult};
@@ -54,6 +55,36 @@ pub async fn rotate_token(store: &dyn Store, user_id: &UserId) -> anyhow::Result
 pub async fn set_suspended(store: &dyn Store, user_id: &UserId, suspended: bool) -> anyhow::Result<()> {
     let at = suspended.then(|| chrono::Utc::now().timestamp_millis());
     anyhow::ensure!(store.set_suspended(user_id, at).await?, "no account with user id \"{user_id}\"");
+    Ok(())
+}
+
+/// A console operator (`giftbiz operator create`); the password is hashed with argon2id here
+/// and never stored or shown.
+pub async fn create_console_operator(
+    store: &dyn Store,
+    username: &Username,
+    role: OperatorRole,
+    password: &Password,
+) -> anyhow::Result<Operator> {
+    let new = NewOperator {
+        username: username.clone(),
+        role,
+        password_hash: PasswordHash::of(password),
+        created_at_ms: chrono::Utc::now().timestamp_millis(),
+    };
+    Ok(store.create_operator(&new).await?)
+}
+
+/// Disables (`true`: no login, sessions ended) or enables a console operator.
+pub async fn set_console_operator_disabled(store: &dyn Store, username: &Username, disabled: bool) -> anyhow::Result<()> {
+    let at = disabled.then(|| chrono::Utc::now().timestamp_millis());
+    anyhow::ensure!(store.set_operator_disabled(username, at).await?, "no operator \"{username}\"");
+    Ok(())
+}
+
+/// A new password for a console operator; their sessions end.
+pub async fn reset_console_operator_password(store: &dyn Store, username: &Username, password: &Password) -> anyhow::Result<()> {
+    anyhow::ensure!(store.set_operator_password(username, &PasswordHash::of(password)).await?, "no operator \"{username}\"");
     Ok(())
 }
 

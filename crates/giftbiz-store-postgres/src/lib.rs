@@ -22,9 +22,6 @@ mod coupons;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
-/// The constraint whose violation means "user id taken" (named in the migration).
-const USER_ID_UNIQUE: &str = "accounts_user_id_key";
-
 /// A store on one PostgreSQL database (and schema).
 pub type PgStore = SqlStore<PgDialect>;
 
@@ -135,8 +132,9 @@ impl Dialect for PgDialect {
         done.rows_affected()
     }
 
-    fn is_user_id_taken(e: &sqlx::Error) -> bool {
-        matches!(e, sqlx::Error::Database(db) if db.constraint() == Some(USER_ID_UNIQUE))
+    fn violates_unique(e: &sqlx::Error, column: &str) -> bool {
+        let constraint = format!("{}_key", column.replace('.', "_"));
+        matches!(e, sqlx::Error::Database(db) if db.constraint() == Some(constraint.as_str()))
     }
 
     async fn issue_coupon(&self, pool: &PgPool, new: &NewCoupon, pin: &ProtectedPin) -> Result<Coupon, IssueError> {

@@ -20,7 +20,7 @@ sql_impl! { impl AccountStore {
         .bind(new.created_at_ms)
         .fetch_one(&self.pool)
         .await
-        .map_err(|e| if D::is_user_id_taken(&e) { StoreError::UserIdTaken(new.user_id.clone()) } else { backend(e) })?;
+        .map_err(|e| if D::violates_unique(&e, "accounts.user_id") { StoreError::UserIdTaken(new.user_id.clone()) } else { backend(e) })?;
         Ok(Account {
             id: AccountId::from_stored(id),
             user_id: new.user_id.clone(),

@@ -21,6 +21,7 @@ use sqlx::{Database, Pool, Transaction};
 mod accounts;
 mod catalog;
 mod issuance;
+mod operators;
 mod outbox;
 mod partners;
 mod pins;
@@ -55,8 +56,10 @@ pub trait Dialect: Send + Sync + 'static {
     /// Rows a statement changed (sqlx has no trait for it).
     fn rows_affected(done: &<Self::DB as Database>::QueryResult) -> u64;
 
-    /// Whether `e` is the violation of `accounts.user_id`'s uniqueness.
-    fn is_user_id_taken(e: &sqlx::Error) -> bool;
+    /// Whether `e` is the violation of the uniqueness of `column`, named `table.column`
+    /// (`accounts.user_id`): SQLite's message names it so; PostgreSQL's constraint is
+    /// `table_column_key`, the name it gives a column's `UNIQUE`.
+    fn violates_unique(e: &sqlx::Error, column: &str) -> bool;
 
     /// The send: claim the tr_id, charge, create the coupon and its message, in one
     /// transaction (PostgreSQL: one function call; SQLite: group commit).
@@ -170,7 +173,8 @@ where
         + giftbiz_core::CatalogStore
         + giftbiz_core::IssuanceStore
         + giftbiz_core::OutboxStore
-        + giftbiz_core::PartnerStore,
+        + giftbiz_core::PartnerStore
+        + giftbiz_core::OperatorStore,
 {
     fn engine(&self) -> &'static str {
         D::ENGINE

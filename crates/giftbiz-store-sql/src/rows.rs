@@ -2,6 +2,7 @@
 //! domain cannot parse is [`StoreError::Corrupt`], never a panic.
 
 use giftbiz_core::account::TokenHash;
+use giftbiz_core::console::{Operator, PasswordHash, UnknownRole, Username};
 use giftbiz_core::coupon::{Coupon, DeliveryStatus, LedgerEntry, LedgerReason, NewCoupon, OrderNo, PinStatus};
 use giftbiz_core::delivery::{MessageKind, OutboxMessage};
 use giftbiz_core::grade::UnknownGrade;
@@ -10,7 +11,7 @@ use giftbiz_core::partner::{
 };
 use giftbiz_core::pin_vault::{PinVault, SealedPin};
 use giftbiz_core::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
-use giftbiz_core::{Account, AccountId, BrandCode, GoodsCode, PartnerId, StoreError, UserId, Won};
+use giftbiz_core::{Account, AccountId, BrandCode, GoodsCode, OperatorId, PartnerId, StoreError, UserId, Won};
 
 #[derive(sqlx::FromRow)]
 pub struct AccountRow {
@@ -48,6 +49,32 @@ pub struct AuthRow {
     #[sqlx(flatten)]
     pub account: AccountRow,
     pub revision: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct OperatorRow {
+    pub id: i64,
+    pub username: String,
+    pub role: String,
+    pub password_hash: String,
+    pub disabled_at_ms: Option<i64>,
+    pub created_at_ms: i64,
+}
+
+pub const OPERATOR_COLUMNS: &str = "id, username, role, password_hash, disabled_at_ms, created_at_ms";
+
+impl OperatorRow {
+    pub fn into_operator(self) -> Result<Operator, StoreError> {
+        let corrupt = |what: String| StoreError::Corrupt(format!("operator {}: {what}", self.id));
+        Ok(Operator {
+            id: OperatorId::from_stored(self.id),
+            username: Username::parse(&self.username).map_err(|e| corrupt(format!("{e}: {:?}", self.username)))?,
+            role: self.role.parse().map_err(|e: UnknownRole| corrupt(e.to_string()))?,
+            password_hash: PasswordHash::from_stored(self.password_hash),
+            disabled_at_ms: self.disabled_at_ms,
+            created_at_ms: self.created_at_ms,
+        })
+    }
 }
 
 pub const ACCOUNT_COLUMNS: &str = "id, user_id, auth_code, token_hash, grade, created_at_ms, suspended_at_ms";

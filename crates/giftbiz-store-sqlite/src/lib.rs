@@ -152,10 +152,10 @@ impl Dialect for SqliteDialect {
         done.rows_affected()
     }
 
-    fn is_user_id_taken(e: &sqlx::Error) -> bool {
+    fn violates_unique(e: &sqlx::Error, column: &str) -> bool {
         // SQLite names no constraint; its message does: "UNIQUE constraint failed: accounts.user_id".
         matches!(e, sqlx::Error::Database(db)
-            if db.is_unique_violation() && db.message().contains("accounts.user_id"))
+            if db.is_unique_violation() && db.message().strip_prefix("UNIQUE constraint failed: ") == Some(column))
     }
 
     async fn issue_coupon(&self, _pool: &SqlitePool, new: &NewCoupon, pin: &ProtectedPin) -> Result<Coupon, IssueError> {

@@ -8,6 +8,7 @@ mod connect;
 mod harness;
 mod issuance;
 mod kit;
+mod operators;
 mod outbox;
 mod pins;
 mod schema;
@@ -27,6 +28,7 @@ harness::contract!(
     issuance::send_fail_cancels,
     issuance::coupon_concurrency,
     issuance::outbox_rows_and_schema_guards,
+    operators::operators_sessions_and_failed_logins,
     outbox::outbox_delivery,
     outbox::concurrent_claims,
     pins::issued_pins_are_sealed_at_rest,

@@ -1,0 +1,164 @@
+//! The console's operators, their sessions and failed logins.
+
+use giftbiz_core::account::TokenHash;
+use giftbiz_core::console::{ConsoleSession, NewOperator, Operator, PasswordHash, Username};
+use giftbiz_core::{OperatorId, StoreError};
+
+use crate::rows::{OperatorRow, OPERATOR_COLUMNS};
+use crate::{backend, sql_impl};
+
+sql_impl! { impl OperatorStore {
+    async fn create_operator(&self, new: &NewOperator) -> Result<Operator, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO operators (username, role, password_hash, created_at_ms) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(new.username.as_str())
+        .bind(new.role.as_str())
+        .bind(new.password_hash.as_str())
+        .bind(new.created_at_ms)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| if D::violates_unique(&e, "operators.username") { StoreError::UsernameTaken(new.username.clone()) } else { backend(e) })?;
+        Ok(Operator {
+            id: OperatorId::from_stored(id),
+            username: new.username.clone(),
+            role: new.role,
+            password_hash: new.password_hash.clone(),
+            disabled_at_ms: None,
+            created_at_ms: new.created_at_ms,
+        })
+    }
+
+    async fn operator_by_username(&self, username: &Username) -> Result<Option<Operator>, StoreError> {
+        let sql = format!("SELECT {OPERATOR_COLUMNS} FROM operators WHERE username = $1");
+        let row: Option<OperatorRow> =
+            sqlx::query_as(&sql).bind(username.as_str()).fetch_optional(&self.pool).await.map_err(backend)?;
+        row.map(OperatorRow::into_operator).transpose()
+    }
+
+    async fn list_operators(&self) -> Result<Vec<Operator>, StoreError> {
+        let sql = format!("SELECT {OPERATOR_COLUMNS} FROM operators ORDER BY id");
+        let rows: Vec<OperatorRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await.map_err(backend)?;
+        rows.into_iter().map(OperatorRow::into_operator).collect()
+    }
+
+    async fn set_operator_disabled(&self, username: &Username, at_ms: Option<i64>) -> Result<bool, StoreError> {
+        let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
+        let done = sqlx::query(
+            "UPDATE operators SET disabled_at_ms = CASE WHEN $1 IS NULL THEN NULL ELSE COALESCE(disabled_at_ms, $1) END
+             WHERE username = $2",
+        )
+        .bind(at_ms)
+        .bind(username.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if at_ms.is_some() {
+            Self::end_sessions_of(&mut tx, username).await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(D::rows_affected(&done) > 0)
+    }
+
+    async fn set_operator_password(&self, username: &Username, hash: &PasswordHash) -> Result<bool, StoreError> {
+        let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
+        let done = sqlx::query("UPDATE operators SET password_hash = $1 WHERE username = $2")
+            .bind(hash.as_str())
+            .bind(username.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        Self::end_sessions_of(&mut tx, username).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(D::rows_affected(&done) > 0)
+    }
+
+    async fn record_login_failure(&self, username: &Username, source: &str, at_ms: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO console_login_failures (username, source, at_ms) VALUES ($1, $2, $3)")
+            .bind(username.as_str())
+            .bind(source)
+            .bind(at_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn login_failures_since(&self, username: &Username, since_ms: i64) -> Result<Vec<i64>, StoreError> {
+        sqlx::query_scalar("SELECT at_ms FROM console_login_failures WHERE username = $1 AND at_ms >= $2 ORDER BY at_ms")
+            .bind(username.as_str())
+            .bind(since_ms)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)
+    }
+
+    async fn create_session(&self, token_hash: &TokenHash, operator: OperatorId, source: &str, at_ms: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO console_sessions (token_hash, operator_id, source, created_at_ms, last_seen_ms) VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(token_hash.as_str())
+        .bind(operator.get())
+        .bind(source)
+        .bind(at_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &TokenHash) -> Result<Option<ConsoleSession>, StoreError> {
+        let sql = format!(
+            "SELECT {}, s.created_at_ms AS session_created_at_ms, s.last_seen_ms
+             FROM console_sessions AS s JOIN operators AS o ON o.id = s.operator_id WHERE s.token_hash = $1",
+            OPERATOR_COLUMNS.split(", ").map(|c| format!("o.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        let row: Option<SessionRow> =
+            sqlx::query_as(&sql).bind(token_hash.as_str()).fetch_optional(&self.pool).await.map_err(backend)?;
+        row.map(|r| {
+            Ok(ConsoleSession { operator: r.operator.into_operator()?, created_at_ms: r.session_created_at_ms, last_seen_ms: r.last_seen_ms })
+        })
+        .transpose()
+    }
+
+    async fn touch_session(&self, token_hash: &TokenHash, at_ms: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE console_sessions SET last_seen_ms = $1 WHERE token_hash = $2 AND last_seen_ms < $1")
+            .bind(at_ms)
+            .bind(token_hash.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn end_session(&self, token_hash: &TokenHash) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM console_sessions WHERE token_hash = $1")
+            .bind(token_hash.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+} }
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    #[sqlx(flatten)]
+    operator: OperatorRow,
+    session_created_at_ms: i64,
+    last_seen_ms: i64,
+}
+
+sql_impl! { impl {
+    async fn end_sessions_of(
+        tx: &mut sqlx::Transaction<'static, D::DB>,
+        username: &Username,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM console_sessions WHERE operator_id IN (SELECT id FROM operators WHERE username = $1)")
+            .bind(username.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+} }
