@@ -99,6 +99,18 @@ pub struct Settings {
     /// Image renders (cache misses of catalog and coupon images) per minute for one client
     /// address; past it, 429. 0 sets no limit.
     pub image_renders_per_minute: u32,
+    /// A console session unused this long ends.
+    pub console_session_idle_ms: u64,
+    /// A console session ends this long after its login, however much it is used.
+    pub console_session_max_ms: u64,
+    /// Failed logins of one username within `console_login_window_ms` that lock it for
+    /// `console_lockout_ms` (the right password included).
+    pub console_login_max_failures: u32,
+    pub console_login_window_ms: u64,
+    pub console_lockout_ms: u64,
+    /// Failed console logins allowed per minute from one address; past it, 429 before any
+    /// password is checked. 0 sets no limit.
+    pub console_login_failures_per_minute: u32,
     /// Sandbox faults for integrators (README "Sandbox"): failures chosen per request by a
     /// tr_id prefix or the `X-Giftbiz-Fault` header, a gateway that fails `FG_` messages, and
     /// a clock the operator advances. Never on in production.
@@ -106,6 +118,22 @@ pub struct Settings {
     /// The `X-Giftbiz-Admin-Token` of the sandbox admin calls (`/sandbox/...`); required when
     /// `sandbox` is on.
     pub admin_token: Option<Secret>,
+}
+
+impl Settings {
+    /// The console's session and lockout rules.
+    pub fn console_policy(&self) -> crate::usecases::console_auth::ConsolePolicy {
+        let ms = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        crate::usecases::console_auth::ConsolePolicy {
+            lockout: giftbiz_core::console::LockoutPolicy {
+                max_failures: self.console_login_max_failures.max(1) as usize,
+                window_ms: ms(self.console_login_window_ms),
+                lockout_ms: ms(self.console_lockout_ms),
+            },
+            idle_ms: ms(self.console_session_idle_ms),
+            absolute_ms: ms(self.console_session_max_ms),
+        }
+    }
 }
 
 /// A setting kept out of `Debug`, `Display` and serialized output, so printing the settings never
@@ -145,6 +173,12 @@ impl Default for Settings {
             partner_rate_per_minute: 600,
             partner_auth_failures_per_minute: 10,
             image_renders_per_minute: 120,
+            console_session_idle_ms: 30 * 60_000,
+            console_session_max_ms: 12 * 3_600_000,
+            console_login_max_failures: 5,
+            console_login_window_ms: 15 * 60_000,
+            console_lockout_ms: 15 * 60_000,
+            console_login_failures_per_minute: 20,
             sandbox: false,
             admin_token: None,
         }

@@ -5,6 +5,7 @@ pub mod app;
 pub mod catalog_cache;
 pub mod catalog_view;
 pub mod config;
+pub mod console;
 pub mod coupon_image;
 pub mod db;
 pub mod delivery;

@@ -102,6 +102,8 @@ pub fn router(state: AppState) -> Router {
         // its envelope, made inside). Protocol errors hyper writes itself stay bare.
         .method_not_allowed_fallback(|| async { HttpError::of_status(StatusCode::METHOD_NOT_ALLOWED) })
         .layer(map_response(ensure_json_errors))
+        // The console answers HTML, its errors included: outside the JSON rewriting.
+        .merge(crate::console::router(&state))
         // One span per request at debug level (RUST_LOG=debug): the path only, never the query
         // string, which may carry phone numbers and credentials, and a coupon image's path
         // without its token, which is as good as the PIN it shows.

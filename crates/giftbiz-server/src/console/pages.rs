@@ -1,0 +1,91 @@
+//! The console's pages, each a template of `templates/console/` (askama: compiled and
+//! type-checked with the code, escaped by default).
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::session::SignedIn;
+use super::texts::Texts;
+
+/// What the header shows of the signed-in operator, with the logout form's CSRF token.
+pub struct Me {
+    pub username: String,
+    pub role: &'static str,
+    pub csrf_token: String,
+}
+
+impl Me {
+    pub fn of(signed_in: &SignedIn) -> Me {
+        Me {
+            username: signed_in.operator.username.to_string(),
+            role: signed_in.operator.role.as_str(),
+            csrf_token: signed_in.token.csrf_token(),
+        }
+    }
+}
+
+/// A rendered page with its status; a template that fails to render is logged, never shown.
+pub fn page(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => (status, [("cache-control", "no-store")], Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a console page failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/login.html")]
+pub struct LoginPage {
+    pub t: &'static Texts,
+    pub me: Option<Me>,
+    pub error: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "console/dashboard.html")]
+pub struct DashboardPage {
+    pub t: &'static Texts,
+    pub me: Option<Me>,
+}
+
+#[derive(Template)]
+#[template(path = "console/error.html")]
+pub struct ErrorPage {
+    pub t: &'static Texts,
+    pub me: Option<Me>,
+    pub status: u16,
+    pub message: &'static str,
+}
+
+impl ErrorPage {
+    pub fn status(t: &'static Texts, status: StatusCode, message: &'static str) -> ErrorResponse {
+        ErrorResponse { status, page: ErrorPage { t, me: None, status: status.as_u16(), message } }
+    }
+
+    /// `403` for a signed-in operator (their header and logout form stay).
+    pub fn forbidden(signed_in: &SignedIn) -> ErrorResponse {
+        let t = signed_in.texts;
+        let status = StatusCode::FORBIDDEN;
+        ErrorResponse { status, page: ErrorPage { t, me: Some(Me::of(signed_in)), status: 403, message: t.forbidden } }
+    }
+
+    /// `500` for a failure of the platform: logged, shown only as "something went wrong".
+    pub fn failed(t: &'static Texts, e: impl std::fmt::Display) -> ErrorResponse {
+        tracing::error!(error = %e, "a console request failed");
+        ErrorPage::status(t, StatusCode::INTERNAL_SERVER_ERROR, t.failed)
+    }
+}
+
+pub struct ErrorResponse {
+    status: StatusCode,
+    page: ErrorPage,
+}
+
+impl IntoResponse for ErrorResponse {
+    fn into_response(self) -> Response {
+        page(self.status, &self.page)
+    }
+}

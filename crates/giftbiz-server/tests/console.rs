@@ -1,0 +1,179 @@
+//! The console over real HTTP, on both engines: login and its cookie, pages that need a
+//! session, logout that needs the CSRF token, cross-site logins refused, the lockout and the
+//! per-address limit, the language switch.
+
+mod common;
+
+use common::{Engine, TestApp};
+use giftbiz_core::console::{OperatorRole, Password, Username};
+use giftbiz_server::{operator, Settings};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::StatusCode;
+
+both_engines!(
+    login_sets_a_strict_http_only_cookie_that_the_dashboard_needs,
+    logout_needs_the_session_csrf_token,
+    a_cross_site_login_is_refused,
+    five_failed_logins_lock_even_the_right_password,
+);
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A client that shows redirects instead of following them.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn operator_kim(app: &TestApp, role: OperatorRole) {
+    let name = Username::parse("kim").unwrap();
+    operator::create_console_operator(app.store.as_ref(), &name, role, &Password::parse(PASSWORD).unwrap()).await.unwrap();
+}
+
+async fn post_login(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    browser().post(app.url("/console/login")).form(&[("username", username), ("password", password)]).send().await.unwrap()
+}
+
+/// Logs kim in; the session cookie (`name=value`).
+async fn signed_in(app: &TestApp) -> String {
+    let resp = post_login(app, "kim", PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let set = resp.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn get(app: &TestApp, path: &str, cookie: Option<&str>) -> reqwest::Response {
+    let mut req = browser().get(app.url(path));
+    if let Some(c) = cookie {
+        req = req.header(COOKIE, c);
+    }
+    req.send().await.unwrap()
+}
+
+/// The CSRF token the page's logout form carries.
+fn csrf_of(html: &str) -> String {
+    let at = html.find(r#"name="csrf_token" value=""#).expect("a csrf_token field") + r#"name="csrf_token" value=""#.len();
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+async fn login_sets_a_strict_http_only_cookie_that_the_dashboard_needs(app: &TestApp) {
+    operator_kim(app, OperatorRole::Viewer).await;
+    let resp = get(app, "/console", None).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[LOCATION], "/console/login");
+    let login = get(app, "/console/login", None).await;
+    assert_eq!(login.status(), StatusCode::OK);
+    assert!(login.text().await.unwrap().contains(r#"<form method="post" action="/console/login""#));
+
+    let resp = post_login(app, "kim", PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[LOCATION], "/console");
+    let set = resp.headers()[SET_COOKIE].to_str().unwrap();
+    for part in ["giftbiz_session=", "HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(set.contains(part), "{part} in {set}");
+    }
+    assert!(!set.contains("Secure"), "plain HTTP here: {set}");
+    let cookie = set.split(';').next().unwrap();
+    let page = get(app, "/console", Some(cookie)).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<strong>kim</strong>") && html.contains(r#"action="/console/logout""#), "{html}");
+    assert_eq!(csrf_of(&html).len(), 64);
+    // The database keys the session by the token's hash: the token itself names none.
+    let token = cookie.split_once('=').unwrap().1;
+    use giftbiz_core::account::TokenHash;
+    assert!(app.store.session(&TokenHash::of(token)).await.unwrap().is_some());
+    assert!(app.store.session(&TokenHash::from_stored(token.to_owned())).await.unwrap().is_none());
+
+    let wrong = post_login(app, "kim", "correct horse batterz").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong.headers().get(SET_COOKIE).is_none());
+    assert!(wrong.text().await.unwrap().contains("아이디 또는 비밀번호가 올바르지 않습니다."));
+    // A made-up cookie is no session.
+    assert_eq!(get(app, "/console", Some("giftbiz_session=made-up")).await.status(), StatusCode::SEE_OTHER);
+}
+
+async fn logout_needs_the_session_csrf_token(app: &TestApp) {
+    operator_kim(app, OperatorRole::Support).await;
+    let cookie = signed_in(app).await;
+    let html = get(app, "/console", Some(&cookie)).await.text().await.unwrap();
+    let csrf = csrf_of(&html);
+    let logout = |token: Option<String>| {
+        let cookie = cookie.clone();
+        async move {
+            let form: Vec<(&str, String)> = token.into_iter().map(|t| ("csrf_token", t)).collect();
+            browser().post(app.url("/console/logout")).header(COOKIE, cookie).form(&form).send().await.unwrap()
+        }
+    };
+    assert_eq!(logout(None).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(logout(Some("0".repeat(64))).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(get(app, "/console", Some(&cookie)).await.status(), StatusCode::OK, "a refused logout ends nothing");
+    // Another session's token is not this one's.
+    let other = signed_in(app).await;
+    let other_csrf = csrf_of(&get(app, "/console", Some(&other)).await.text().await.unwrap());
+    assert_eq!(logout(Some(other_csrf)).await.status(), StatusCode::FORBIDDEN);
+    // The header works as the field does.
+    let resp = browser().post(app.url("/console/logout")).header(COOKIE, &cookie).header("x-csrf-token", &csrf).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[LOCATION], "/console/login");
+    assert!(resp.headers()[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(get(app, "/console", Some(&cookie)).await.status(), StatusCode::SEE_OTHER, "the session ended");
+    assert_eq!(get(app, "/console", Some(&other)).await.status(), StatusCode::OK, "the other session lives on");
+    // Without a session a POST is refused, not redirected.
+    let anonymous = browser().post(app.url("/console/logout")).form(&[("csrf_token", csrf)]).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::FORBIDDEN);
+}
+
+async fn a_cross_site_login_is_refused(app: &TestApp) {
+    operator_kim(app, OperatorRole::Admin).await;
+    let form = [("username", "kim"), ("password", PASSWORD)];
+    let evil = browser().post(app.url("/console/login")).header("origin", "http://evil.example").form(&form).send().await.unwrap();
+    assert_eq!(evil.status(), StatusCode::FORBIDDEN);
+    assert!(evil.headers().get(SET_COOKIE).is_none());
+    assert_eq!(app.rows_in("console_sessions").await, 0);
+    let host = app.url("").trim_end_matches('/').to_owned();
+    let same = browser().post(app.url("/console/login")).header("origin", host).form(&form).send().await.unwrap();
+    assert_eq!(same.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.rows_in("console_sessions").await, 1);
+}
+
+async fn five_failed_logins_lock_even_the_right_password(app: &TestApp) {
+    operator_kim(app, OperatorRole::Finance).await;
+    for _ in 0..5 {
+        assert_eq!(post_login(app, "kim", "wrong password!").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let locked = post_login(app, "kim", PASSWORD).await;
+    assert_eq!(locked.status(), StatusCode::UNAUTHORIZED);
+    assert!(locked.headers().get(SET_COOKIE).is_none());
+    assert!(locked.text().await.unwrap().contains("잠시 잠겼습니다"));
+    // The lock is the username's: it ends with the lockout (the test's clock moves on).
+    app.clock.advance(chrono::Duration::minutes(16));
+    assert_eq!(post_login(app, "kim", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn failed_logins_from_one_address_are_limited() {
+    let settings = Settings { console_login_failures_per_minute: 3, ..Settings::default() };
+    let app = TestApp::spawn_with(Engine::Sqlite, settings).await.unwrap();
+    // Different usernames, so no lockout: the address's own limit.
+    for n in 0..3 {
+        assert_eq!(post_login(&app, &format!("user{n}"), "wrong password!").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(post_login(&app, "user9", "wrong password!").await.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn the_language_switch_is_remembered() {
+    let app = TestApp::spawn(Engine::Sqlite).await.unwrap();
+    let ko = get(&app, "/console/login", None).await.text().await.unwrap();
+    assert!(ko.contains(r#"<html lang="ko">"#) && ko.contains("로그인"));
+    let en = get(&app, "/console/login?lang=en", None).await;
+    let set = en.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(en.text().await.unwrap().contains("Sign in"));
+    let cookie = set.split(';').next().unwrap();
+    let again = get(&app, "/console/login", Some(cookie)).await.text().await.unwrap();
+    assert!(again.contains(r#"<html lang="en">"#), "{again}");
+    let css = get(&app, "/console/assets/console.css", None).await;
+    assert_eq!(css.headers()["cache-control"], "public, max-age=86400");
+    assert_eq!(get(&app, "/console/nothing-here", None).await.status(), StatusCode::NOT_FOUND);
+}
