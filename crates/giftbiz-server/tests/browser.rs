@@ -1,0 +1,163 @@
+//! The console in a real headless Chromium (Debian's `chromium` and `chromium-driver`, driven
+//! through WebDriver), at a phone's window size. A failing step leaves a screenshot in
+//! `target/browser-artifacts/`. Skipped with a message when chromedriver is not installed,
+//! except with `GIFTBIZ_REQUIRE_BROWSER` set (`.ci/run` installs it and sets that).
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use common::{Engine, TestApp};
+use fantoccini::{ClientBuilder, Locator};
+use giftbiz_core::console::{OperatorRole, Password, Username};
+use giftbiz_server::operator;
+
+const PASSWORD: &str = "correct horse battery";
+
+fn url_of(raw: &str) -> reqwest::Url {
+    reqwest::Url::parse(raw).expect("a URL")
+}
+
+struct Browser {
+    driver: std::process::Child,
+    client: fantoccini::Client,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+async fn browser() -> Option<Browser> {
+    let driver = std::env::var("GIFTBIZ_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    if !std::path::Path::new(&driver).exists() {
+        assert!(std::env::var_os("GIFTBIZ_REQUIRE_BROWSER").is_none(), "the browser tests must run: {driver} is missing");
+        eprintln!("skipped: no chromedriver at {driver} (apt-get install chromium chromium-driver)");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = std::process::Command::new(&driver)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    // Ready when its status endpoint answers.
+    let status = format!("http://127.0.0.1:{port}/status");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reqwest::get(&status).await.is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut caps = serde_json::Map::new();
+    let binary = std::env::var("GIFTBIZ_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": binary,
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=390,844"],
+        }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a WebDriver session");
+    Some(Browser { driver: child, client })
+}
+
+impl Browser {
+    /// A step's result, or a screenshot of the page and the test's failure.
+    async fn step<T, E: std::fmt::Debug>(&self, name: &str, result: Result<T, E>) -> T {
+        match result {
+            Ok(v) => v,
+            Err(e) => {
+                let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
+                let _ = std::fs::create_dir_all(&dir);
+                let file = dir.join(format!("{}.png", name.replace(' ', "_")));
+                if let Ok(png) = self.client.screenshot().await {
+                    let _ = std::fs::write(&file, png);
+                }
+                panic!("browser step {name:?} failed: {e:?} (screenshot: {})", file.display());
+            }
+        }
+    }
+
+    async fn check(&self, name: &str, ok: bool, what: impl std::fmt::Display) {
+        let result: Result<(), String> = if ok { Ok(()) } else { Err(what.to_string()) };
+        self.step(name, result).await
+    }
+
+    async fn log_in(&self, app: &TestApp, username: &str, password: &str) {
+        self.step("open the login page", self.client.goto(&app.url("/console/login")).await).await;
+        let form = self.step("find the login form", self.client.form(Locator::Css("form[action='/console/login']")).await).await;
+        self.step("type the username", form.set_by_name("username", username).await).await;
+        self.step("type the password", form.set_by_name("password", password).await).await;
+        self.step("submit the login", form.submit().await).await;
+    }
+
+    /// After a refused login: the fresh login page (a GET has none) shows its error.
+    async fn login_error(&self) -> String {
+        let error = self.step("wait for the login's error", self.client.wait().for_element(Locator::Css("p.error")).await).await;
+        self.step("read the error", error.text().await).await
+    }
+
+    /// After a navigation the test started: until the browser is at `path`.
+    async fn arrive(&self, app: &TestApp, path: &str) {
+        let url = url_of(&app.url(path));
+        self.step(&format!("arrive at {path}"), self.client.wait().for_url(&url).await).await;
+    }
+
+    async fn path(&self) -> String {
+        self.step("read the URL", self.client.current_url().await).await.path().to_owned()
+    }
+
+    async fn text(&self) -> String {
+        let body = self.step("find the body", self.client.find(Locator::Css("body")).await).await;
+        self.step("read the page", body.text().await).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_logs_in_is_locked_out_by_wrong_passwords_and_logs_out() {
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn(Engine::Sqlite).await.unwrap();
+    for (name, role) in [("kim", OperatorRole::Admin), ("lee", OperatorRole::Viewer)] {
+        let username = Username::parse(name).unwrap();
+        operator::create_console_operator(app.store.as_ref(), &username, role, &Password::parse(PASSWORD).unwrap()).await.unwrap();
+    }
+
+    // A page without a session leads to the login; the right password to the dashboard.
+    b.step("open the console", b.client.goto(&app.url("/console")).await).await;
+    b.check("redirected to the login", b.path().await == "/console/login", b.path().await).await;
+    b.log_in(&app, "kim", PASSWORD).await;
+    b.arrive(&app, "/console").await;
+    let text = b.text().await;
+    b.check("the dashboard names the operator", text.contains("kim") && text.contains("대시보드"), &text).await;
+
+    // Logging out ends the session: the console leads to the login again.
+    let logout = b.step("find the logout button", b.client.find(Locator::Css("form[action='/console/logout'] button")).await).await;
+    b.step("log out", logout.click().await).await;
+    b.arrive(&app, "/console/login").await;
+    b.step("open the console again", b.client.goto(&app.url("/console")).await).await;
+    b.check("the session is gone", b.path().await == "/console/login", b.path().await).await;
+
+    // Five wrong passwords lock lee; then even the right one is refused.
+    for _ in 0..5 {
+        b.log_in(&app, "lee", "wrong password!").await;
+        let error = b.login_error().await;
+        b.check("a wrong password is refused", error.contains("올바르지 않습니다"), &error).await;
+    }
+    b.log_in(&app, "lee", PASSWORD).await;
+    let error = b.login_error().await;
+    b.check("locked even with the right password", error.contains("잠시 잠겼습니다"), &error).await;
+
+    // The English switch.
+    b.step("switch to English", b.client.goto(&app.url("/console/login?lang=en")).await).await;
+    let text = b.text().await;
+    b.check("the page is in English", text.contains("Sign in"), &text).await;
+    b.step("end the WebDriver session", b.client.clone().close().await).await;
+}
