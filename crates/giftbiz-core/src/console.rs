@@ -239,6 +239,38 @@ pub struct ConsoleSession {
     pub last_seen_ms: i64,
 }
 
+/// An operator's action for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub at_ms: i64,
+    pub operator_id: OperatorId,
+    pub operator_name: Username,
+    /// What was done, e.g. `account.suspend`, `bizmoney.charge`.
+    pub action: &'static str,
+    /// What it was done to, e.g. `account:acme`.
+    pub target: String,
+    /// The state before and after, as JSON text.
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub reason: String,
+    /// The operator's address.
+    pub source: String,
+}
+
+/// An audit log entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditLogEntry {
+    pub id: i64,
+    pub at_ms: i64,
+    pub operator_name: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub reason: String,
+    pub source: String,
+}
+
 /// How failed logins lock a username: `max_failures` within `window_ms` lock it for
 /// `lockout_ms` from the last of them (the right password included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

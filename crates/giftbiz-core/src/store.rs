@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 
 use crate::account::{AuthCode, TokenHash};
-use crate::console::{ConsoleSession, NewOperator, Operator, PasswordHash, Username};
+use crate::console::{AuditEvent, AuditLogEntry, ConsoleSession, NewOperator, Operator, PasswordHash, Username};
 use crate::coupon::{BizmoneyError, CancelError, Coupon, CouponCharge, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
@@ -207,6 +207,11 @@ pub trait OperatorStore: Send + Sync {
     /// Marks the session used at `at_ms` (its idle expiry counts from there).
     async fn touch_session(&self, token_hash: &TokenHash, at_ms: i64) -> Result<(), StoreError>;
     async fn end_session(&self, token_hash: &TokenHash) -> Result<(), StoreError>;
+    /// Appends to the audit log (which nothing changes or deletes).
+    async fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
+    /// Up to `limit` audit entries older than `before_id` (all when `None`), newest first; with
+    /// `target`, only that target's.
+    async fn audit_log(&self, target: Option<&str>, before_id: Option<i64>, limit: u32) -> Result<Vec<AuditLogEntry>, StoreError>;
 }
 
 /// Every capability of one database.

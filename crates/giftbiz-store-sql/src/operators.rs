@@ -1,7 +1,7 @@
 //! The console's operators, their sessions and failed logins.
 
 use giftbiz_core::account::TokenHash;
-use giftbiz_core::console::{ConsoleSession, NewOperator, Operator, PasswordHash, Username};
+use giftbiz_core::console::{AuditEvent, AuditLogEntry, ConsoleSession, NewOperator, Operator, PasswordHash, Username};
 use giftbiz_core::{OperatorId, StoreError};
 
 use crate::rows::{OperatorRow, OPERATOR_COLUMNS};
@@ -131,6 +131,54 @@ sql_impl! { impl OperatorStore {
         Ok(())
     }
 
+    async fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO console_audit (at_ms, operator_id, operator_name, action, target, before_json, after_json, reason, source)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(event.at_ms)
+        .bind(event.operator_id.get())
+        .bind(event.operator_name.as_str())
+        .bind(event.action)
+        .bind(event.target.as_str())
+        .bind(event.before.as_deref())
+        .bind(event.after.as_deref())
+        .bind(event.reason.as_str())
+        .bind(event.source.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, target: Option<&str>, before_id: Option<i64>, limit: u32) -> Result<Vec<AuditLogEntry>, StoreError> {
+        // Keyset pages: newest first, each page below the last one's id.
+        let rows: Vec<AuditRow> = sqlx::query_as(
+            "SELECT id, at_ms, operator_name, action, target, before_json, after_json, reason, source FROM console_audit
+             WHERE ($1 IS NULL OR target = $1) AND id < $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(target)
+        .bind(before_id.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditLogEntry {
+                id: r.id,
+                at_ms: r.at_ms,
+                operator_name: r.operator_name,
+                action: r.action,
+                target: r.target,
+                before: r.before_json,
+                after: r.after_json,
+                reason: r.reason,
+                source: r.source,
+            })
+            .collect())
+    }
+
     async fn end_session(&self, token_hash: &TokenHash) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM console_sessions WHERE token_hash = $1")
             .bind(token_hash.as_str())
@@ -140,6 +188,19 @@ sql_impl! { impl OperatorStore {
         Ok(())
     }
 } }
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    at_ms: i64,
+    operator_name: String,
+    action: String,
+    target: String,
+    before_json: Option<String>,
+    after_json: Option<String>,
+    reason: String,
+    source: String,
+}
 
 #[derive(sqlx::FromRow)]
 struct SessionRow {

@@ -29,6 +29,7 @@ harness::contract!(
     issuance::coupon_concurrency,
     issuance::outbox_rows_and_schema_guards,
     operators::operators_sessions_and_failed_logins,
+    operators::the_audit_log_is_append_only,
     outbox::outbox_delivery,
     outbox::concurrent_claims,
     pins::issued_pins_are_sealed_at_rest,

@@ -1,7 +1,7 @@
 //! The console's operators, their sessions and failed logins.
 
 use giftbiz_core::account::TokenHash;
-use giftbiz_core::console::{NewOperator, OperatorRole, Password, PasswordHash, Username};
+use giftbiz_core::console::{AuditEvent, NewOperator, OperatorRole, Password, PasswordHash, Username};
 use giftbiz_core::StoreError;
 
 use crate::harness::TestDb;
@@ -65,4 +65,37 @@ pub async fn operators_sessions_and_failed_logins(db: &TestDb) {
     store.record_login_failure(&name("ghost"), "10.0.0.1", 150).await.unwrap();
     assert_eq!(store.login_failures_since(&name("lee"), 150).await.unwrap(), vec![200, 300]);
     assert_eq!(store.login_failures_since(&name("ghost"), 0).await.unwrap(), vec![150]);
+}
+
+/// The audit log: appended, paged newest first by id, filtered by target, and never changed.
+pub async fn the_audit_log_is_append_only(db: &TestDb) {
+    let store = &*db.store;
+    let kim = store.create_operator(&new_operator("kim", OperatorRole::Admin)).await.unwrap();
+    for (n, target) in ["account:a", "account:b", "account:a", "account:a"].into_iter().enumerate() {
+        let event = AuditEvent {
+            at_ms: n as i64,
+            operator_id: kim.id,
+            operator_name: kim.username.clone(),
+            action: "account.suspend",
+            target: target.to_owned(),
+            before: Some(r#"{"suspended":false}"#.into()),
+            after: Some(r#"{"suspended":true}"#.into()),
+            reason: format!("reason {n}"),
+            source: "10.0.0.1".into(),
+        };
+        store.append_audit(&event).await.unwrap();
+    }
+    let all = store.audit_log(None, None, 10).await.unwrap();
+    assert_eq!(all.iter().map(|e| e.at_ms).collect::<Vec<_>>(), vec![3, 2, 1, 0]);
+    assert_eq!((all[0].operator_name.as_str(), all[0].action.as_str(), all[0].reason.as_str()), ("kim", "account.suspend", "reason 3"));
+    let page = store.audit_log(None, None, 2).await.unwrap();
+    let next = store.audit_log(None, Some(page[1].id), 2).await.unwrap();
+    assert_eq!(next.iter().map(|e| e.at_ms).collect::<Vec<_>>(), vec![1, 0]);
+    let of_a = store.audit_log(Some("account:a"), None, 10).await.unwrap();
+    assert_eq!(of_a.iter().map(|e| e.at_ms).collect::<Vec<_>>(), vec![3, 2, 0]);
+    let raw = db.raw().await;
+    for sql in ["UPDATE console_audit SET reason = 'x'", "DELETE FROM console_audit"] {
+        assert!(raw.execute(sql).await.is_err(), "{sql}");
+    }
+    assert_eq!(store.audit_log(None, None, 10).await.unwrap(), all);
 }
