@@ -138,6 +138,22 @@ async fn an_operator_logs_in_is_locked_out_by_wrong_passwords_and_logs_out() {
     let text = b.text().await;
     b.check("the dashboard names the operator", text.contains("kim") && text.contains("대시보드"), &text).await;
 
+    // A charge through the account's page: the API's 0301 shows it at once.
+    b.step("open the accounts", b.client.goto(&app.url("/console/accounts")).await).await;
+    let link = b.step("find acme", b.client.find(Locator::Css("a[href='/console/accounts/acme']")).await).await;
+    b.step("open acme", link.click().await).await;
+    b.arrive(&app, "/console/accounts/acme").await;
+    let form = b.step("find the charge form", b.client.form(Locator::Css("form[action='/console/accounts/acme/bizmoney']")).await).await;
+    b.step("type the amount", form.set_by_name("amount", "12,000").await).await;
+    b.step("type the reason", form.set_by_name("reason", "browser top-up").await).await;
+    b.step("submit the charge", form.submit().await).await;
+    b.step("wait for the notice", b.client.wait().for_element(Locator::Css("p.notice")).await).await;
+    let balance = app.call("/bizApi/bizmoney", "0301", &[("user_id", "acme")]).await;
+    b.check("0301 shows the charge", balance["balance"] == "12000", &balance).await;
+    let shown = b.step("find the balance", b.client.find(Locator::Id("balance")).await).await;
+    let shown = b.step("read the balance", shown.text().await).await;
+    b.check("the page shows it", shown == "12,000", &shown).await;
+
     // Logging out ends the session: the console leads to the login again.
     let logout = b.step("find the logout button", b.client.find(Locator::Css("form[action='/console/logout'] button")).await).await;
     b.step("log out", logout.click().await).await;

@@ -15,6 +15,7 @@ both_engines!(
     logout_needs_the_session_csrf_token,
     a_cross_site_login_is_refused,
     five_failed_logins_lock_even_the_right_password,
+    roles_decide_who_charges_and_suspends_and_each_action_is_audited,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -176,4 +177,81 @@ async fn the_language_switch_is_remembered() {
     let css = get(&app, "/console/assets/console.css", None).await;
     assert_eq!(css.headers()["cache-control"], "public, max-age=86400");
     assert_eq!(get(&app, "/console/nothing-here", None).await.status(), StatusCode::NOT_FOUND);
+}
+
+/// Logs `name` in (an operator of `role` made for it) and returns its cookie and CSRF token.
+async fn operator_session(app: &TestApp, name: &str, role: OperatorRole) -> (String, String) {
+    let username = Username::parse(name).unwrap();
+    operator::create_console_operator(app.store.as_ref(), &username, role, &Password::parse(PASSWORD).unwrap()).await.unwrap();
+    let resp = post_login(app, name, PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{name} logs in");
+    let cookie = resp.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let csrf = csrf_of(&get(app, "/console", Some(&cookie)).await.text().await.unwrap());
+    (cookie, csrf)
+}
+
+async fn post_as(app: &TestApp, (cookie, csrf): &(String, String), path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let mut form: Vec<(&str, &str)> = vec![("csrf_token", csrf)];
+    form.extend_from_slice(fields);
+    browser().post(app.url(path)).header(COOKIE, cookie).form(&form).send().await.unwrap()
+}
+
+async fn balance(app: &TestApp) -> serde_json::Value {
+    app.call("/bizApi/bizmoney", "0301", &[("user_id", "acme")]).await
+}
+
+async fn roles_decide_who_charges_and_suspends_and_each_action_is_audited(app: &TestApp) {
+    let viewer = operator_session(app, "vic", OperatorRole::Viewer).await;
+    let support = operator_session(app, "sup", OperatorRole::Support).await;
+    let finance = operator_session(app, "fin", OperatorRole::Finance).await;
+    let admin = operator_session(app, "adm", OperatorRole::Admin).await;
+    let charge = [("amount", "5000"), ("reason", "top-up"), ("kind", "charge")];
+
+    // Everyone reads; only the roles that may act see the forms.
+    let list = get(app, "/console/accounts?q=ACM", Some(&viewer.0)).await;
+    assert_eq!(list.status(), StatusCode::OK);
+    assert!(list.text().await.unwrap().contains(r#"href="/console/accounts/acme""#));
+    let page = get(app, "/console/accounts/acme", Some(&viewer.0)).await.text().await.unwrap();
+    assert!(!page.contains("/console/accounts/acme/bizmoney") && !page.contains("/console/accounts/acme/suspend"), "{page}");
+    let page = get(app, "/console/accounts/acme", Some(&finance.0)).await.text().await.unwrap();
+    assert!(page.contains("/console/accounts/acme/bizmoney") && !page.contains("/console/accounts/acme/suspend"), "{page}");
+    assert_eq!(get(app, "/console/accounts/nobody", Some(&viewer.0)).await.status(), StatusCode::NOT_FOUND);
+
+    // A forbidden action is 403 however it is sent: the viewer's and support's own valid
+    // cookie and CSRF token, replayed by hand, charge nothing.
+    let before = balance(app).await;
+    for who in [&viewer, &support] {
+        assert_eq!(post_as(app, who, "/console/accounts/acme/bizmoney", &charge).await.status(), StatusCode::FORBIDDEN);
+    }
+    assert_eq!(post_as(app, &finance, "/console/accounts/acme/suspend", &[("reason", "x")]).await.status(), StatusCode::FORBIDDEN);
+    // Without the CSRF token, or with bad input, nothing happens either.
+    let no_csrf = browser().post(app.url("/console/accounts/acme/bizmoney")).header(COOKIE, &finance.0).form(&charge).send().await.unwrap();
+    assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
+    for bad in [[("amount", "5000"), ("reason", " "), ("kind", "charge")], [("amount", "-5"), ("reason", "r"), ("kind", "charge")], [("amount", "5.5"), ("reason", "r"), ("kind", "charge")]] {
+        assert_eq!(post_as(app, &finance, "/console/accounts/acme/bizmoney", &bad).await.status(), StatusCode::BAD_REQUEST, "{bad:?}");
+    }
+    assert_eq!(balance(app).await, before, "nothing refused moved money");
+
+    // Finance charges; the API's 0301 shows it at once.
+    let resp = post_as(app, &finance, "/console/accounts/acme/bizmoney", &charge).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[LOCATION], "/console/accounts/acme?done=charged");
+    let after = balance(app).await;
+    let as_won = |v: &serde_json::Value| v["balance"].as_str().unwrap().parse::<i64>().unwrap();
+    assert_eq!(as_won(&after), as_won(&before) + 5000);
+
+    // The admin suspends: the account's API calls answer E0006 until reactivated.
+    assert_eq!(post_as(app, &admin, "/console/accounts/acme/suspend", &[("reason", "fraud check")]).await.status(), StatusCode::SEE_OTHER);
+    common::assert_code(&balance(app).await, "E0006");
+    let page = get(app, "/console/accounts/acme", Some(&admin.0)).await.text().await.unwrap();
+    assert!(page.contains("/console/accounts/acme/reactivate"), "{page}");
+    assert_eq!(post_as(app, &admin, "/console/accounts/acme/reactivate", &[("reason", "cleared")]).await.status(), StatusCode::SEE_OTHER);
+    common::assert_code(&balance(app).await, "0000");
+
+    // The audit log has each action, newest first, with who, why and the states.
+    let audit = app.store.audit_log(Some("account:acme"), None, 10).await.unwrap();
+    let seen: Vec<(&str, &str, &str)> = audit.iter().map(|e| (e.operator_name.as_str(), e.action.as_str(), e.reason.as_str())).collect();
+    assert_eq!(seen, vec![("adm", "account.reactivate", "cleared"), ("adm", "account.suspend", "fraud check"), ("fin", "bizmoney.charge", "top-up")]);
+    assert!(audit[2].after.as_deref().unwrap().contains(&format!("\"balance\":{}", as_won(&after))), "{:?}", audit[2]);
+    assert_eq!(audit[2].source, "127.0.0.1");
 }

@@ -67,9 +67,13 @@ impl ErrorPage {
 
     /// `403` for a signed-in operator (their header and logout form stay).
     pub fn forbidden(signed_in: &SignedIn) -> ErrorResponse {
-        let t = signed_in.texts;
-        let status = StatusCode::FORBIDDEN;
-        ErrorResponse { status, page: ErrorPage { t, me: Some(Me::of(signed_in)), status: 403, message: t.forbidden } }
+        ErrorPage::for_operator(signed_in, StatusCode::FORBIDDEN, signed_in.texts.forbidden)
+    }
+
+    /// An error page for a signed-in operator.
+    pub fn for_operator(signed_in: &SignedIn, status: StatusCode, message: &'static str) -> ErrorResponse {
+        let page = ErrorPage { t: signed_in.texts, me: Some(Me::of(signed_in)), status: status.as_u16(), message };
+        ErrorResponse { status, page }
     }
 
     /// `500` for a failure of the platform: logged, shown only as "something went wrong".
@@ -87,5 +91,40 @@ pub struct ErrorResponse {
 impl IntoResponse for ErrorResponse {
     fn into_response(self) -> Response {
         page(self.status, &self.page)
+    }
+}
+
+/// Whole won with thousands separators: `1,234,500`.
+pub fn won(amount: i64) -> String {
+    let digits = amount.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (n, c) in digits.chars().enumerate() {
+        if n > 0 && (digits.len() - n).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if amount < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// A time as the console shows it: KST, to the second.
+pub fn kst(at_ms: i64) -> String {
+    giftbiz_core::time::from_millis(at_ms)
+        .with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).expect("KST"))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn won_has_thousands_separators() {
+        assert_eq!(super::won(0), "0");
+        assert_eq!(super::won(999), "999");
+        assert_eq!(super::won(1_000), "1,000");
+        assert_eq!(super::won(-1_234_500), "-1,234,500");
     }
 }

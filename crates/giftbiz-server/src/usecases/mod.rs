@@ -6,6 +6,7 @@
 use giftbiz_core::{Account, StoreError};
 
 pub mod auth;
+pub mod console_accounts;
 pub mod console_auth;
 pub mod coupons;
 pub mod send;

@@ -1,0 +1,238 @@
+//! `/console/accounts`: the accounts list and search, an account's page (grade, status,
+//! balance, ledger), and its actions: charge bizmoney, suspend, reactivate.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use giftbiz_core::console::Capability;
+
+use super::pages::{kst, page, won, ErrorPage, Me};
+use super::session::SignedIn;
+use super::texts::Texts;
+use super::{csrf, field, form};
+use crate::http::AppState;
+use crate::usecases::console_accounts::{self, Actor, ConsoleError};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/accounts", get(list))
+        .route("/console/accounts/{user_id}", get(detail))
+        .route("/console/accounts/{user_id}/bizmoney", post(bizmoney))
+        .route("/console/accounts/{user_id}/suspend", post(suspend))
+        .route("/console/accounts/{user_id}/reactivate", post(reactivate))
+}
+
+pub struct Row {
+    pub user_id: String,
+    pub grade: String,
+    pub status: &'static str,
+    pub balance: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/accounts.html")]
+struct ListPage {
+    t: &'static Texts,
+    me: Option<Me>,
+    q: String,
+    accounts: Vec<Row>,
+}
+
+pub struct LedgerLine {
+    pub when: String,
+    pub reason: &'static str,
+    pub tr_id: String,
+    pub amount: String,
+    pub balance_after: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/account.html")]
+struct DetailPage {
+    t: &'static Texts,
+    me: Option<Me>,
+    notice: Option<&'static str>,
+    user_id: String,
+    grade: String,
+    status: &'static str,
+    suspended: bool,
+    balance: String,
+    may_charge: bool,
+    may_suspend: bool,
+    csrf_token: String,
+    ledger: Vec<LedgerLine>,
+}
+
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct DetailQuery {
+    done: Option<String>,
+}
+
+/// The page of a refusal or failure.
+fn refused(signed_in: &SignedIn, e: ConsoleError) -> Response {
+    let t = signed_in.texts;
+    match e {
+        ConsoleError::Forbidden => ErrorPage::forbidden(signed_in).into_response(),
+        ConsoleError::NoSuchAccount => ErrorPage::for_operator(signed_in, StatusCode::NOT_FOUND, t.no_account).into_response(),
+        ConsoleError::Invalid(why) => ErrorPage::for_operator(signed_in, StatusCode::BAD_REQUEST, why).into_response(),
+        ConsoleError::Store(e) => ErrorPage::failed(t, e).into_response(),
+        ConsoleError::Failed(e) => ErrorPage::failed(t, e).into_response(),
+    }
+}
+
+async fn list(State(state): State<AppState>, signed_in: SignedIn, Query(query): Query<ListQuery>) -> Response {
+    if let Err(r) = signed_in.require(Capability::Read) {
+        return r.into_response();
+    }
+    let t = signed_in.texts;
+    match console_accounts::list(state.store.as_ref(), query.q.as_deref()).await {
+        Ok(accounts) => {
+            let accounts = accounts
+                .into_iter()
+                .map(|a| Row {
+                    user_id: a.account.user_id.to_string(),
+                    grade: a.account.grade.to_string(),
+                    status: if a.account.is_suspended() { t.suspended } else { t.active },
+                    balance: won(a.balance.get()),
+                })
+                .collect();
+            page(StatusCode::OK, &ListPage { t, me: Some(Me::of(&signed_in)), q: query.q.unwrap_or_default(), accounts })
+        }
+        Err(e) => refused(&signed_in, e),
+    }
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(user_id): Path<String>,
+    Query(query): Query<DetailQuery>,
+) -> Response {
+    if let Err(r) = signed_in.require(Capability::Read) {
+        return r.into_response();
+    }
+    let t = signed_in.texts;
+    let detail = match console_accounts::detail(state.store.as_ref(), &user_id, 50).await {
+        Ok(d) => d,
+        Err(e) => return refused(&signed_in, e),
+    };
+    let notice = match query.done.as_deref() {
+        Some("charged") => Some(t.charged),
+        Some("status") => Some(t.status_changed),
+        _ => None,
+    };
+    let role = signed_in.operator.role;
+    let a = &detail.account;
+    let ledger = detail
+        .ledger
+        .iter()
+        .map(|e| LedgerLine {
+            when: kst(e.created_at_ms),
+            reason: e.reason.code(),
+            tr_id: e.tr_id.clone().unwrap_or_default(),
+            amount: won(e.amount.get()),
+            balance_after: won(e.balance_after.get()),
+        })
+        .collect();
+    let view = DetailPage {
+        t,
+        me: Some(Me::of(&signed_in)),
+        notice,
+        user_id: a.user_id.to_string(),
+        grade: a.grade.to_string(),
+        status: if a.is_suspended() { t.suspended } else { t.active },
+        suspended: a.is_suspended(),
+        balance: won(detail.balance.get()),
+        may_charge: role.may(Capability::Bizmoney),
+        may_suspend: role.may(Capability::Accounts),
+        csrf_token: signed_in.token.csrf_token(),
+        ledger,
+    };
+    page(StatusCode::OK, &view)
+}
+
+/// A state-changing POST: the session's CSRF token first, then the action, then back to the
+/// account's page with a notice.
+async fn act<F, Fut>(signed_in: SignedIn, headers: HeaderMap, body: Bytes, user_id: &str, done: &str, action: F) -> Response
+where
+    F: FnOnce(Vec<(String, String)>, SignedIn) -> Fut,
+    Fut: std::future::Future<Output = (SignedIn, Result<(), ConsoleError>)>,
+{
+    let form = form(&body);
+    if let Err(r) = signed_in.require_csrf(csrf(&form, &headers)) {
+        return r.into_response();
+    }
+    let (signed_in, result) = action(form, signed_in).await;
+    match result {
+        Ok(()) => Redirect::to(&format!("/console/accounts/{user_id}?done={done}")).into_response(),
+        Err(e) => refused(&signed_in, e),
+    }
+}
+
+async fn bizmoney(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    signed_in: SignedIn,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let now_ms = state.clock.now_ms();
+    act(signed_in, headers, body, &user_id.clone(), "charged", |form, signed_in| async move {
+        let source = peer.ip().to_string();
+        let actor = Actor { operator: &signed_in.operator, source: &source, now_ms };
+        let amount = field(&form, "amount").unwrap_or("");
+        let reason = field(&form, "reason").unwrap_or("");
+        let result = match field(&form, "kind").unwrap_or("charge") {
+            "charge" => console_accounts::charge(state.store.as_ref(), &actor, &user_id, amount, reason).await.map(|_| ()),
+            _ => Err(ConsoleError::Invalid("kind is charge (signed adjustments are not yet in the console: giftbiz bizmoney adjust)")),
+        };
+        (signed_in, result)
+    })
+    .await
+}
+
+async fn set_suspended(state: AppState, peer: SocketAddr, signed_in: SignedIn, user_id: String, headers: HeaderMap, body: Bytes, suspended: bool) -> Response {
+    let now_ms = state.clock.now_ms();
+    act(signed_in, headers, body, &user_id.clone(), "status", |form, signed_in| async move {
+        let source = peer.ip().to_string();
+        let actor = Actor { operator: &signed_in.operator, source: &source, now_ms };
+        let reason = field(&form, "reason").unwrap_or("");
+        let result = console_accounts::set_suspended(state.store.as_ref(), &actor, &user_id, suspended, reason).await;
+        (signed_in, result)
+    })
+    .await
+}
+
+async fn suspend(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    signed_in: SignedIn,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    set_suspended(state, peer, signed_in, user_id, headers, body, true).await
+}
+
+async fn reactivate(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    signed_in: SignedIn,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    set_suspended(state, peer, signed_in, user_id, headers, body, false).await
+}

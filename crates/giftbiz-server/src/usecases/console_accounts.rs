@@ -1,0 +1,151 @@
+//! What the console does to accounts (구매사) for an operator: list, detail with the ledger,
+//! suspend and reactivate, charge bizmoney. The same operator functions as the CLI's
+//! (`crate::operator`), each action recorded in the audit log with its reason.
+
+use giftbiz_core::console::{AuditEvent, Capability, Operator};
+use giftbiz_core::coupon::{LedgerEntry, LedgerReason};
+use giftbiz_core::{Account, Store, StoreError, UserId, Won};
+
+use crate::operator;
+
+/// Who acts, from where, when.
+pub struct Actor<'a> {
+    pub operator: &'a Operator,
+    pub source: &'a str,
+    pub now_ms: i64,
+}
+
+/// Why the console refused an action (the page says which).
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("the operator's role may not do this")]
+    Forbidden,
+    #[error("no such account")]
+    NoSuchAccount,
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<anyhow::Error> for ConsoleError {
+    fn from(e: anyhow::Error) -> ConsoleError {
+        match e.downcast::<StoreError>() {
+            Ok(e) => ConsoleError::Store(e),
+            Err(e) => ConsoleError::Failed(format!("{e:#}")),
+        }
+    }
+}
+
+fn require(actor: &Actor<'_>, what: Capability) -> Result<(), ConsoleError> {
+    if actor.operator.role.may(what) {
+        Ok(())
+    } else {
+        Err(ConsoleError::Forbidden)
+    }
+}
+
+/// An account as the list shows it.
+pub struct AccountSummary {
+    pub account: Account,
+    pub balance: Won,
+}
+
+/// Accounts whose user id contains `q` (all without one), oldest first.
+pub async fn list(store: &dyn Store, q: Option<&str>) -> Result<Vec<AccountSummary>, ConsoleError> {
+    let q = q.map(str::trim).filter(|q| !q.is_empty()).map(str::to_ascii_lowercase);
+    let mut out = Vec::new();
+    for account in store.list_accounts().await? {
+        if q.as_ref().is_some_and(|q| !account.user_id.as_str().to_ascii_lowercase().contains(q.as_str())) {
+            continue;
+        }
+        let balance = store.bizmoney_balance(account.id).await?;
+        out.push(AccountSummary { account, balance });
+    }
+    Ok(out)
+}
+
+/// An account with its balance and its newest ledger entries (at most `entries`).
+pub struct AccountDetail {
+    pub account: Account,
+    pub balance: Won,
+    pub ledger: Vec<LedgerEntry>,
+}
+
+pub async fn detail(store: &dyn Store, user_id: &str, entries: usize) -> Result<AccountDetail, ConsoleError> {
+    let account = find(store, user_id).await?;
+    let balance = store.bizmoney_balance(account.id).await?;
+    let mut ledger = store.ledger(account.id).await?;
+    ledger.reverse();
+    ledger.truncate(entries);
+    Ok(AccountDetail { account, balance, ledger })
+}
+
+async fn find(store: &dyn Store, user_id: &str) -> Result<Account, ConsoleError> {
+    let user_id = UserId::parse(user_id).map_err(|_| ConsoleError::NoSuchAccount)?;
+    store.account_by_user_id(&user_id).await?.ok_or(ConsoleError::NoSuchAccount)
+}
+
+fn reason_of(reason: &str) -> Result<String, ConsoleError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ConsoleError::Invalid("a reason is required"));
+    }
+    if reason.chars().count() > 500 || reason.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(ConsoleError::Invalid("the reason is at most 500 characters, without control characters"));
+    }
+    Ok(reason.to_owned())
+}
+
+/// Suspends (`true`) or reactivates an account, with the reason in the audit log.
+pub async fn set_suspended(store: &dyn Store, actor: &Actor<'_>, user_id: &str, suspended: bool, reason: &str) -> Result<(), ConsoleError> {
+    require(actor, Capability::Accounts)?;
+    let reason = reason_of(reason)?;
+    let account = find(store, user_id).await?;
+    operator::set_suspended(store, &account.user_id, suspended).await?;
+    let state = |s: bool| Some(serde_json::json!({ "suspended": s }).to_string());
+    audit(store, actor, if suspended { "account.suspend" } else { "account.reactivate" }, &account, state(account.is_suspended()), state(suspended), reason)
+        .await
+}
+
+/// Charges an account `amount` whole won (positive), straight to the ledger, audited.
+pub async fn charge(store: &dyn Store, actor: &Actor<'_>, user_id: &str, amount: &str, reason: &str) -> Result<Won, ConsoleError> {
+    require(actor, Capability::Bizmoney)?;
+    let reason = reason_of(reason)?;
+    let amount: i64 = amount.trim().replace(',', "").parse().map_err(|_| ConsoleError::Invalid("the amount is a whole number of won"))?;
+    if amount <= 0 {
+        return Err(ConsoleError::Invalid("a charge is a positive amount"));
+    }
+    let account = find(store, user_id).await?;
+    let before = store.bizmoney_balance(account.id).await?;
+    let memo = format!("console {}: {reason}", actor.operator.username);
+    let after = operator::change_bizmoney(store, &account.user_id, Won::new(amount), LedgerReason::Charge, &memo).await?;
+    let balance = |w: Won| Some(serde_json::json!({ "balance": w.get(), "amount": amount }).to_string());
+    audit(store, actor, "bizmoney.charge", &account, balance(before), balance(after), reason).await?;
+    Ok(after)
+}
+
+async fn audit(
+    store: &dyn Store,
+    actor: &Actor<'_>,
+    action: &'static str,
+    account: &Account,
+    before: Option<String>,
+    after: Option<String>,
+    reason: String,
+) -> Result<(), ConsoleError> {
+    let event = AuditEvent {
+        at_ms: actor.now_ms,
+        operator_id: actor.operator.id,
+        operator_name: actor.operator.username.clone(),
+        action,
+        target: format!("account:{}", account.user_id),
+        before,
+        after,
+        reason,
+        source: actor.source.to_owned(),
+    };
+    Ok(store.append_audit(&event).await?)
+}
