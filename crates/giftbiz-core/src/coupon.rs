@@ -264,6 +264,15 @@ impl LedgerReason {
     }
 }
 
+/// How the console looks coupons up (any account's), newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CouponSearch {
+    TrId(crate::send::TrId),
+    OrderNo(String),
+    /// The last four digits of the recipient's phone.
+    PhoneLast4(String),
+}
+
 /// A coupon as the money rules see it: its tr_id, what it was charged, its status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CouponCharge {

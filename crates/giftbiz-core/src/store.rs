@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use crate::account::{AuthCode, TokenHash};
 use crate::console::{AuditEvent, AuditLogEntry, ConsoleSession, NewOperator, Operator, PasswordHash, Username};
-use crate::coupon::{BizmoneyError, CancelError, Coupon, CouponCharge, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
+use crate::coupon::{BizmoneyError, CancelError, Coupon, CouponCharge, CouponSearch, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
 use crate::partner::{AuditEntry, AuditRecord, AuthFailureCount, NewPartner, Partner, PinHash, RedeemError};
@@ -101,6 +101,8 @@ pub trait IssuanceStore: Send + Sync {
     async fn coupon_charges(&self, account_id: AccountId) -> Result<Vec<CouponCharge>, StoreError>;
     /// The coupon whose image URL carries `image_token` (never the PIN).
     async fn coupon_by_image_token(&self, image_token: &str) -> Result<Option<Coupon>, StoreError>;
+    /// Up to `limit` coupons of any account matching `search`, newest first (indexed lookups).
+    async fn find_coupons(&self, search: &CouponSearch, limit: u32) -> Result<Vec<Coupon>, StoreError>;
     /// The coupon with this PIN, whatever its brand (callers check the partner's brands).
     async fn coupon_by_pin(&self, pin: &Pin) -> Result<Option<Coupon>, StoreError>;
     /// One transaction: an unknown tr_id is tombstoned and refused as unknown; a coupon that

@@ -15,7 +15,7 @@
 //! deadlock.
 
 use giftbiz_core::coupon::{
-    BizmoneyError, CancelError, CancelRefusal, Coupon, CouponCharge, DeliveryStatus, IssueError, LedgerEntry, LedgerReason,
+    BizmoneyError, CancelError, CancelRefusal, Coupon, CouponCharge, CouponSearch, DeliveryStatus, IssueError, LedgerEntry, LedgerReason,
     NewCoupon, PinStatus, SendFailOutcome,
 };
 use giftbiz_core::send::{Pin, TrId};
@@ -120,6 +120,19 @@ sql_impl! { impl IssuanceStore {
         let row: Option<CouponRow> =
             sqlx::query_as(&sql).bind(image_token).fetch_optional(&self.pool).await.map_err(backend)?;
         row.map(|r| r.into_coupon(&self.vault)).transpose()
+    }
+
+    async fn find_coupons(&self, search: &CouponSearch, limit: u32) -> Result<Vec<Coupon>, StoreError> {
+        // Each form is one of migration 0014's indexes (or order_no's unique one).
+        let (filter, value) = match search {
+            CouponSearch::TrId(tr_id) => ("tr_id = $1", tr_id.as_str()),
+            CouponSearch::OrderNo(order_no) => ("order_no = $1", order_no.as_str()),
+            CouponSearch::PhoneLast4(last4) => ("substr(phone_no, length(phone_no) - 3) = $1", last4.as_str()),
+        };
+        let sql = format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE {filter} ORDER BY id DESC LIMIT $2");
+        let rows: Vec<CouponRow> =
+            sqlx::query_as(&sql).bind(value).bind(i64::from(limit)).fetch_all(&self.pool).await.map_err(backend)?;
+        rows.into_iter().map(|r| r.into_coupon(&self.vault)).collect()
     }
 
     async fn coupon_by_pin(&self, pin: &Pin) -> Result<Option<Coupon>, StoreError> {

@@ -538,3 +538,30 @@ pub async fn outbox_rows_and_schema_guards(db: &TestDb) {
     ));
     raw.close().await;
 }
+
+/// The console's lookups: by tr_id across accounts, by order number, by the phone's last four
+/// digits, newest first and limited.
+pub async fn coupons_are_found_across_accounts(db: &TestDb) {
+    use giftbiz_core::coupon::CouponSearch;
+    use giftbiz_core::send::PhoneNo;
+    let store = &*db.store;
+    let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
+    let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
+    charge(store, "alice", 100_000).await;
+    charge(store, "bob", 100_000).await;
+    let a1 = store.issue_coupon(&new_coupon(alice.id, "SAME", 1_000, Gubun::Pin)).await.unwrap();
+    let b1 = store.issue_coupon(&new_coupon(bob.id, "SAME", 1_000, Gubun::Pin)).await.unwrap();
+    let mut other_phone = new_coupon(bob.id, "OTHER", 1_000, Gubun::Pin);
+    other_phone.phone_no = PhoneNo::parse("01099990000").unwrap();
+    let b2 = store.issue_coupon(&other_phone).await.unwrap();
+    let ids = |found: Vec<giftbiz_core::coupon::Coupon>| found.iter().map(|c| c.id).collect::<Vec<_>>();
+
+    assert_eq!(ids(store.find_coupons(&CouponSearch::TrId(tr("SAME")), 10).await.unwrap()), vec![b1.id, a1.id]);
+    assert_eq!(ids(store.find_coupons(&CouponSearch::TrId(tr("SAME")), 1).await.unwrap()), vec![b1.id]);
+    assert_eq!(ids(store.find_coupons(&CouponSearch::OrderNo(b2.order_no.to_string()), 10).await.unwrap()), vec![b2.id]);
+    assert_eq!(ids(store.find_coupons(&CouponSearch::PhoneLast4("5678".into()), 10).await.unwrap()), vec![b1.id, a1.id]);
+    assert_eq!(ids(store.find_coupons(&CouponSearch::PhoneLast4("0000".into()), 10).await.unwrap()), vec![b2.id]);
+    assert!(store.find_coupons(&CouponSearch::TrId(tr("NONE")), 10).await.unwrap().is_empty());
+    let found = store.find_coupons(&CouponSearch::OrderNo(a1.order_no.to_string()), 10).await.unwrap();
+    assert_eq!(found[0].new.pin, a1.new.pin, "found coupons open their PIN like every read");
+}

@@ -28,6 +28,7 @@ harness::contract!(
     issuance::send_fail_cancels,
     issuance::coupon_concurrency,
     issuance::outbox_rows_and_schema_guards,
+    issuance::coupons_are_found_across_accounts,
     operators::operators_sessions_and_failed_logins,
     operators::the_audit_log_is_append_only,
     outbox::outbox_delivery,
