@@ -154,6 +154,34 @@ async fn an_operator_logs_in_is_locked_out_by_wrong_passwords_and_logs_out() {
     let shown = b.step("read the balance", shown.text().await).await;
     b.check("the page shows it", shown == "12,000", &shown).await;
 
+    // A coupon sent through the API, found by its tr_id and cancelled with a confirmation:
+    // 0201 then shows 07.
+    let goods = app.call("/bizApi/goods", "0101", &[("size", "50")]).await["result"]["goodsList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["goodsStateCd"] == "SALE" && g["discountPrice"].as_i64().unwrap() <= 12_000)
+        .unwrap()["goodsCode"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sent = app.call("/bizApi/send", "0204", &common::send_params(&goods, "browser_tr", "Y", &[])).await;
+    b.check("the API sent a coupon", sent["code"] == "0000", &sent).await;
+    b.step("open the coupons", b.client.goto(&app.url("/console/coupons")).await).await;
+    let search = b.step("find the search", b.client.form(Locator::Css("form[action='/console/coupons']")).await).await;
+    b.step("type the tr_id", search.set_by_name("q", "browser_tr").await).await;
+    b.step("search", search.submit().await).await;
+    let cancel = b.step("find the cancel form", b.client.wait().for_element(Locator::Css("form[action='/console/coupons/cancel']")).await).await;
+    let reason = b.step("find the reason", cancel.find(Locator::Css("input[name='reason']")).await).await;
+    b.step("type the reason", reason.send_keys("customer asked").await).await;
+    let confirm = b.step("find the confirmation", cancel.find(Locator::Css("input[name='confirm']")).await).await;
+    b.step("confirm", confirm.click().await).await;
+    let button = b.step("find the cancel button", cancel.find(Locator::Css("button")).await).await;
+    b.step("cancel the coupon", button.click().await).await;
+    b.step("wait for the notice", b.client.wait().for_element(Locator::Css("p.notice")).await).await;
+    let detail = app.call("/bizApi/coupons", "0201", &[("tr_id", "browser_tr")]).await;
+    b.check("0201 shows 07", detail["result"][0]["couponInfoList"][0]["pinStatusCd"] == "07", &detail).await;
+
     // Logging out ends the session: the console leads to the login again.
     let logout = b.step("find the logout button", b.client.find(Locator::Css("form[action='/console/logout'] button")).await).await;
     b.step("log out", logout.click().await).await;

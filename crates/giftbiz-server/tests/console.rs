@@ -16,6 +16,7 @@ both_engines!(
     a_cross_site_login_is_refused,
     five_failed_logins_lock_even_the_right_password,
     roles_decide_who_charges_and_suspends_and_each_action_is_audited,
+    support_finds_a_coupon_every_way_and_cancels_it_like_0202,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -254,4 +255,75 @@ async fn roles_decide_who_charges_and_suspends_and_each_action_is_audited(app: &
     assert_eq!(seen, vec![("adm", "account.reactivate", "cleared"), ("adm", "account.suspend", "fraud check"), ("fin", "bizmoney.charge", "top-up")]);
     assert!(audit[2].after.as_deref().unwrap().contains(&format!("\"balance\":{}", as_won(&after))), "{:?}", audit[2]);
     assert_eq!(audit[2].source, "127.0.0.1");
+}
+
+async fn support_finds_a_coupon_every_way_and_cancels_it_like_0202(app: &TestApp) {
+    let viewer = operator_session(app, "vic", OperatorRole::Viewer).await;
+    let support = operator_session(app, "sup", OperatorRole::Support).await;
+    let admin = operator_session(app, "adm", OperatorRole::Admin).await;
+    assert_eq!(post_as(app, &admin, "/console/accounts/acme/bizmoney", &[("amount", "100000"), ("reason", "r")]).await.status(), StatusCode::SEE_OTHER);
+    let goods = app.call("/bizApi/goods", "0101", &[("size", "50")]).await["result"]["goodsList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["goodsStateCd"] == "SALE")
+        .unwrap()["goodsCode"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sent = app.call("/bizApi/send", "0204", &common::send_params(&goods, "where_is_it", "Y", &[])).await;
+    common::assert_code(&sent, "0000");
+    let order_no = sent["result"]["result"]["orderNo"].as_str().unwrap().to_owned();
+    let pin = sent["result"]["result"]["pinNo"].as_str().unwrap().to_owned();
+
+    // Found by tr_id, order number and the phone's last four in a link, by the PIN in a posted
+    // form (never a URL); the PIN is never shown whole, not even the one searched for.
+    let pin_search = post_as(app, &support, "/console/coupons/pin", &[("pin", pin.as_str())]).await;
+    assert_eq!(pin_search.status(), StatusCode::OK);
+    let by_pin = pin_search.text().await.unwrap();
+    let in_a_link = get(app, &format!("/console/coupons?q={pin}"), Some(&support.0)).await.text().await.unwrap();
+    assert!(!in_a_link.contains(&order_no), "a PIN in a URL finds nothing");
+    let no_csrf = browser().post(app.url("/console/coupons/pin")).header(COOKIE, &support.0).form(&[("pin", pin.as_str())]).send().await.unwrap();
+    assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
+    for (q, html) in [
+        ("where_is_it", get(app, "/console/coupons?q=where_is_it", Some(&support.0)).await.text().await.unwrap()),
+        ("order", get(app, &format!("/console/coupons?q={order_no}"), Some(&support.0)).await.text().await.unwrap()),
+        ("5678", get(app, "/console/coupons?q=5678", Some(&support.0)).await.text().await.unwrap()),
+        ("pin", by_pin),
+    ] {
+        assert!(html.contains(&order_no) && html.contains("where_is_it"), "{q}: {html}");
+        assert!(!html.contains(&pin), "{q}: the whole PIN is on the page");
+        assert!(html.contains(&format!("********{}", &pin[8..])), "{q}: the PIN's last four");
+        assert!(html.contains("010****5678"), "{q}: the phone masked");
+    }
+    let nothing = get(app, "/console/coupons?q=no_such_tr", Some(&support.0)).await.text().await.unwrap();
+    assert!(nothing.contains("찾은 쿠폰이 없습니다"));
+
+    // The viewer sees no cancel form and is refused when posting one anyway.
+    let html = get(app, &format!("/console/coupons?q={order_no}"), Some(&viewer.0)).await.text().await.unwrap();
+    assert!(!html.contains("/console/coupons/cancel"), "{html}");
+    let cancel = [("order_no", order_no.as_str()), ("reason", "customer asked"), ("confirm", "yes")];
+    assert_eq!(post_as(app, &viewer, "/console/coupons/cancel", &cancel).await.status(), StatusCode::FORBIDDEN);
+    // The confirmation step is required.
+    let unconfirmed = [("order_no", order_no.as_str()), ("reason", "customer asked")];
+    assert_eq!(post_as(app, &support, "/console/coupons/cancel", &unconfirmed).await.status(), StatusCode::BAD_REQUEST);
+    let detail = app.call("/bizApi/coupons", "0201", &[("tr_id", "where_is_it")]).await;
+    assert_eq!(detail["result"][0]["couponInfoList"][0]["pinStatusCd"], "01", "nothing cancelled yet");
+
+    // Support cancels: 0201 shows 07, the refund is in the balance, the audit has it.
+    let before: i64 = app.call("/bizApi/bizmoney", "0301", &[("user_id", "acme")]).await["balance"].as_str().unwrap().parse().unwrap();
+    let resp = post_as(app, &support, "/console/coupons/cancel", &cancel).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[LOCATION], format!("/console/coupons?q={order_no}&done=cancelled").as_str());
+    let detail = app.call("/bizApi/coupons", "0201", &[("tr_id", "where_is_it")]).await;
+    assert_eq!(detail["result"][0]["couponInfoList"][0]["pinStatusCd"], "07");
+    let after: i64 = app.call("/bizApi/bizmoney", "0301", &[("user_id", "acme")]).await["balance"].as_str().unwrap().parse().unwrap();
+    assert!(after > before, "refunded: {before} -> {after}");
+    let audit = app.store.audit_log(Some(&format!("coupon:{order_no}")), None, 10).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!((audit[0].operator_name.as_str(), audit[0].action.as_str(), audit[0].reason.as_str()), ("sup", "coupon.cancel", "customer asked"));
+    // A second cancel is the API's refusal, shown as a conflict; nothing moves.
+    assert_eq!(post_as(app, &support, "/console/coupons/cancel", &cancel).await.status(), StatusCode::CONFLICT);
+    let again: i64 = app.call("/bizApi/bizmoney", "0301", &[("user_id", "acme")]).await["balance"].as_str().unwrap().parse().unwrap();
+    assert_eq!(again, after);
 }

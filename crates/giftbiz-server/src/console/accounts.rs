@@ -80,12 +80,13 @@ struct DetailQuery {
 }
 
 /// The page of a refusal or failure.
-fn refused(signed_in: &SignedIn, e: ConsoleError) -> Response {
+pub(super) fn refused(signed_in: &SignedIn, e: ConsoleError) -> Response {
     let t = signed_in.texts;
     match e {
         ConsoleError::Forbidden => ErrorPage::forbidden(signed_in).into_response(),
         ConsoleError::NoSuchAccount => ErrorPage::for_operator(signed_in, StatusCode::NOT_FOUND, t.no_account).into_response(),
         ConsoleError::Invalid(why) => ErrorPage::for_operator(signed_in, StatusCode::BAD_REQUEST, why).into_response(),
+        ConsoleError::Refused(_) => ErrorPage::for_operator(signed_in, StatusCode::CONFLICT, t.not_possible).into_response(),
         ConsoleError::Store(e) => ErrorPage::failed(t, e).into_response(),
         ConsoleError::Failed(e) => ErrorPage::failed(t, e).into_response(),
     }

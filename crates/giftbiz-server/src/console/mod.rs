@@ -24,6 +24,7 @@ use pages::{page, DashboardPage, ErrorPage, LoginPage, Me};
 use session::{cleared_session_cookie, is_cross_origin, session_cookie, texts_of, SignedIn, LANG_COOKIE};
 
 mod accounts;
+mod coupons;
 mod pages;
 mod session;
 mod texts;
@@ -43,6 +44,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console/logout", post(logout))
         .route("/console/assets/console.css", get(stylesheet))
         .merge(accounts::router())
+        .merge(coupons::router())
         // Unknown console paths get the console's own page (the app has one fallback, for JSON).
         .route("/console/{*rest}", get(not_found).post(not_found))
         .layer(Extension(limiter))

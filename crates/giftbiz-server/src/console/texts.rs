@@ -35,6 +35,16 @@ pub struct Texts {
     pub charged: &'static str,
     pub status_changed: &'static str,
     pub no_account: &'static str,
+    pub coupons: &'static str,
+    pub coupon_query: &'static str,
+    pub nothing_found: &'static str,
+    pub recipient: &'static str,
+    pub delivery: &'static str,
+    pub confirm_cancel: &'static str,
+    pub cancel_coupon: &'static str,
+    pub cancelled: &'static str,
+    pub not_possible: &'static str,
+    pub pin_lookup: &'static str,
 }
 
 pub const KO: Texts = Texts {
@@ -71,6 +81,16 @@ pub const KO: Texts = Texts {
     charged: "충전되었습니다.",
     status_changed: "상태가 변경되었습니다.",
     no_account: "계정을 찾을 수 없습니다.",
+    coupons: "쿠폰",
+    coupon_query: "tr_id, 주문번호, 전화번호 끝 4자리, PIN",
+    nothing_found: "찾은 쿠폰이 없습니다.",
+    recipient: "수신자",
+    delivery: "발송 상태",
+    confirm_cancel: "취소하고 환불합니다",
+    cancel_coupon: "쿠폰 취소",
+    cancelled: "취소되었습니다.",
+    not_possible: "지금은 할 수 없는 작업입니다 (이미 사용·취소되었거나 기간이 지났습니다).",
+    pin_lookup: "PIN으로 찾기",
 };
 
 pub const EN: Texts = Texts {
@@ -107,6 +127,16 @@ pub const EN: Texts = Texts {
     charged: "Charged.",
     status_changed: "Status changed.",
     no_account: "No such account.",
+    coupons: "Coupons",
+    coupon_query: "tr_id, order number, phone's last 4, PIN",
+    nothing_found: "No coupon found.",
+    recipient: "Recipient",
+    delivery: "Delivery",
+    confirm_cancel: "Cancel and refund it",
+    cancel_coupon: "Cancel coupon",
+    cancelled: "Cancelled.",
+    not_possible: "Not possible now (already used or cancelled, or past its window).",
+    pin_lookup: "Find by PIN",
 };
 
 /// The language of a request: `?lang=` if it names one, else the cookie's, else Korean.

@@ -24,6 +24,9 @@ pub enum ConsoleError {
     NoSuchAccount,
     #[error("{0}")]
     Invalid(&'static str),
+    /// Refused by the API's own rule (e.g. a coupon already used).
+    #[error(transparent)]
+    Refused(#[from] super::Refusal),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -88,7 +91,7 @@ async fn find(store: &dyn Store, user_id: &str) -> Result<Account, ConsoleError>
     store.account_by_user_id(&user_id).await?.ok_or(ConsoleError::NoSuchAccount)
 }
 
-fn reason_of(reason: &str) -> Result<String, ConsoleError> {
+pub(crate) fn reason_of(reason: &str) -> Result<String, ConsoleError> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(ConsoleError::Invalid("a reason is required"));

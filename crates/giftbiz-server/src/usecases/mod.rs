@@ -8,6 +8,7 @@ use giftbiz_core::{Account, StoreError};
 pub mod auth;
 pub mod console_accounts;
 pub mod console_auth;
+pub mod console_coupons;
 pub mod coupons;
 pub mod send;
 

@@ -1,0 +1,157 @@
+//! `/console/coupons?q=…`: support's "where is my coupon?" (a link that works when pasted), and
+//! a coupon's cancel with a confirmation and a reason.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use giftbiz_core::console::Capability;
+use giftbiz_core::coupon::PinStatus;
+
+use super::accounts::refused;
+use super::pages::{kst, page, won, Me};
+use super::session::SignedIn;
+use super::texts::Texts;
+use super::{csrf, field, form};
+use crate::http::AppState;
+use crate::usecases::console_accounts::{Actor, ConsoleError};
+use crate::usecases::console_coupons::{self, masked_pin};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/coupons", get(search))
+        .route("/console/coupons/pin", post(pin_search))
+        .route("/console/coupons/cancel", post(cancel))
+}
+
+pub struct CouponLine {
+    pub order_no: String,
+    pub user_id: String,
+    pub tr_id: String,
+    pub goods_name: String,
+    pub status_code: &'static str,
+    pub status_name: &'static str,
+    pub pin: String,
+    pub phone: String,
+    pub price: String,
+    pub issued_at: String,
+    pub delivery: &'static str,
+    pub cancellable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/coupons.html")]
+struct SearchPage {
+    t: &'static Texts,
+    me: Option<Me>,
+    notice: Option<&'static str>,
+    q: String,
+    /// Whether a search ran (an empty result then says so).
+    searched: bool,
+    coupons: Vec<CouponLine>,
+    may_cancel: bool,
+    csrf_token: String,
+}
+
+#[derive(serde::Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+    done: Option<String>,
+}
+
+async fn search(State(state): State<AppState>, signed_in: SignedIn, Query(query): Query<SearchQuery>) -> Response {
+    if let Err(r) = signed_in.require(Capability::Read) {
+        return r.into_response();
+    }
+    let q = query.q.unwrap_or_default();
+    let found = if q.trim().is_empty() { Ok(Vec::new()) } else { console_coupons::search(state.store.as_ref(), &q).await };
+    let notice = (query.done.as_deref() == Some("cancelled")).then_some(signed_in.texts.cancelled);
+    let searched = !q.trim().is_empty();
+    results(&signed_in, q, searched, found, notice)
+}
+
+/// A PIN lookup: posted with the session's CSRF token, and the page does not repeat the PIN.
+async fn pin_search(State(state): State<AppState>, signed_in: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
+    let form = form(&body);
+    if let Err(r) = signed_in.require_csrf(csrf(&form, &headers)) {
+        return r.into_response();
+    }
+    if let Err(r) = signed_in.require(Capability::Read) {
+        return r.into_response();
+    }
+    let found = console_coupons::by_pin(state.store.as_ref(), field(&form, "pin").unwrap_or("")).await;
+    results(&signed_in, String::new(), true, found, None)
+}
+
+fn results(
+    signed_in: &SignedIn,
+    q: String,
+    searched: bool,
+    found: Result<Vec<console_coupons::Found>, ConsoleError>,
+    notice: Option<&'static str>,
+) -> Response {
+    let t = signed_in.texts;
+    let found = match found {
+        Ok(found) => found,
+        Err(e) => return refused(signed_in, e),
+    };
+    let coupons = found
+        .into_iter()
+        .map(|f| {
+            let c = &f.coupon;
+            CouponLine {
+                order_no: c.order_no.to_string(),
+                user_id: f.user_id.to_string(),
+                tr_id: c.new.tr_id.as_str().to_owned(),
+                goods_name: c.new.goods_name.clone(),
+                status_code: c.status.code(),
+                status_name: c.status.name(),
+                pin: masked_pin(&c.new.pin),
+                phone: c.new.phone_no.masked(),
+                price: won(c.new.price.get()),
+                issued_at: kst(c.new.issued_at_ms),
+                delivery: c.delivery.code(),
+                cancellable: c.status == PinStatus::Issued,
+            }
+        })
+        .collect();
+    let view = SearchPage {
+        t,
+        me: Some(Me::of(signed_in)),
+        notice,
+        q,
+        searched,
+        coupons,
+        may_cancel: signed_in.operator.role.may(Capability::Coupons),
+        csrf_token: signed_in.token.csrf_token(),
+    };
+    page(StatusCode::OK, &view)
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    signed_in: SignedIn,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = form(&body);
+    if let Err(r) = signed_in.require_csrf(csrf(&form, &headers)) {
+        return r.into_response();
+    }
+    if field(&form, "confirm") != Some("yes") {
+        return refused(&signed_in, ConsoleError::Invalid("confirm the cancel (confirm=yes)"));
+    }
+    let order_no = field(&form, "order_no").unwrap_or("");
+    let source = peer.ip().to_string();
+    let actor = Actor { operator: &signed_in.operator, source: &source, now_ms: state.clock.now_ms() };
+    match console_coupons::cancel(state.store.as_ref(), &actor, order_no, field(&form, "reason").unwrap_or("")).await {
+        Ok(c) => Redirect::to(&format!("/console/coupons?q={}&done=cancelled", c.order_no)).into_response(),
+        Err(e) => refused(&signed_in, e),
+    }
+}
