@@ -255,6 +255,19 @@ async fn roles_decide_who_charges_and_suspends_and_each_action_is_audited(app: &
     assert_eq!(seen, vec![("adm", "account.reactivate", "cleared"), ("adm", "account.suspend", "fraud check"), ("fin", "bizmoney.charge", "top-up")]);
     assert!(audit[2].after.as_deref().unwrap().contains(&format!("\"balance\":{}", as_won(&after))), "{:?}", audit[2]);
     assert_eq!(audit[2].source, "127.0.0.1");
+
+    // The audit log's page and CSV, and the ledger's CSV.
+    let page = get(app, "/console/audit?target=account:acme", Some(&viewer.0)).await.text().await.unwrap();
+    assert!(page.contains("fraud check") && page.contains("account.reactivate") && page.contains("fin"), "{page}");
+    let csv = get(app, "/console/audit.csv?target=account%3Aacme", Some(&viewer.0)).await;
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert_eq!(lines[0], "id,at_kst,operator,action,target,before,after,reason,source");
+    assert!(lines[3].contains(",fin,bizmoney.charge,account:acme,") && lines[3].ends_with(",top-up,127.0.0.1"), "{csv}");
+    let ledger = get(app, "/console/accounts/acme/ledger.csv", Some(&viewer.0)).await.text().await.unwrap();
+    assert!(ledger.lines().any(|l| l.contains(",charge,,5000,")), "{ledger}");
 }
 
 async fn support_finds_a_coupon_every_way_and_cancels_it_like_0202(app: &TestApp) {

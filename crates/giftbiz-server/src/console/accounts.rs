@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use giftbiz_core::console::Capability;
 
+use super::audit::{csv_field, csv_response};
 use super::pages::{kst, page, won, ErrorPage, Me};
 use super::session::SignedIn;
 use super::texts::Texts;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/console/accounts", get(list))
         .route("/console/accounts/{user_id}", get(detail))
+        .route("/console/accounts/{user_id}/ledger.csv", get(ledger_csv))
         .route("/console/accounts/{user_id}/bizmoney", post(bizmoney))
         .route("/console/accounts/{user_id}/suspend", post(suspend))
         .route("/console/accounts/{user_id}/reactivate", post(reactivate))
@@ -161,6 +163,24 @@ async fn detail(
         ledger,
     };
     page(StatusCode::OK, &view)
+}
+
+/// The whole ledger statement, oldest first, as CSV (finance's reconciliation).
+async fn ledger_csv(State(state): State<AppState>, signed_in: SignedIn, Path(user_id): Path<String>) -> Response {
+    if let Err(r) = signed_in.require(Capability::Read) {
+        return r.into_response();
+    }
+    let detail = match console_accounts::detail(state.store.as_ref(), &user_id, usize::MAX).await {
+        Ok(d) => d,
+        Err(e) => return refused(&signed_in, e),
+    };
+    let mut out = String::from("id,at_kst,reason,tr_id,amount,balance_after,memo\r\n");
+    for e in detail.ledger.iter().rev() {
+        let fields = [e.id.to_string(), kst(e.created_at_ms), e.reason.code().to_owned(), e.tr_id.clone().unwrap_or_default(), e.amount.get().to_string(), e.balance_after.get().to_string(), e.memo.clone()];
+        out.push_str(&fields.map(|f| csv_field(&f)).join(","));
+        out.push_str("\r\n");
+    }
+    csv_response(&format!("giftbiz-ledger-{}.csv", detail.account.user_id), out)
 }
 
 /// A state-changing POST: the session's CSRF token first, then the action, then back to the

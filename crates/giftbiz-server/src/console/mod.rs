@@ -24,6 +24,7 @@ use pages::{page, DashboardPage, ErrorPage, LoginPage, Me};
 use session::{cleared_session_cookie, is_cross_origin, session_cookie, texts_of, SignedIn, LANG_COOKIE};
 
 mod accounts;
+mod audit;
 mod coupons;
 mod pages;
 mod session;
@@ -45,6 +46,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console/assets/console.css", get(stylesheet))
         .merge(accounts::router())
         .merge(coupons::router())
+        .merge(audit::router())
         // Unknown console paths get the console's own page (the app has one fallback, for JSON).
         .route("/console/{*rest}", get(not_found).post(not_found))
         .layer(Extension(limiter))

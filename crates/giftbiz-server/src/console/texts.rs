@@ -45,6 +45,13 @@ pub struct Texts {
     pub cancelled: &'static str,
     pub not_possible: &'static str,
     pub pin_lookup: &'static str,
+    pub audit: &'static str,
+    pub target: &'static str,
+    pub operator: &'static str,
+    pub action: &'static str,
+    pub change: &'static str,
+    pub source: &'static str,
+    pub older: &'static str,
 }
 
 pub const KO: Texts = Texts {
@@ -91,6 +98,13 @@ pub const KO: Texts = Texts {
     cancelled: "취소되었습니다.",
     not_possible: "지금은 할 수 없는 작업입니다 (이미 사용·취소되었거나 기간이 지났습니다).",
     pin_lookup: "PIN으로 찾기",
+    audit: "감사 로그",
+    target: "대상",
+    operator: "운영자",
+    action: "작업",
+    change: "변경",
+    source: "접속 주소",
+    older: "이전 기록",
 };
 
 pub const EN: Texts = Texts {
@@ -137,6 +151,13 @@ pub const EN: Texts = Texts {
     cancelled: "Cancelled.",
     not_possible: "Not possible now (already used or cancelled, or past its window).",
     pin_lookup: "Find by PIN",
+    audit: "Audit log",
+    target: "Target",
+    operator: "Operator",
+    action: "Action",
+    change: "Change",
+    source: "Source",
+    older: "Older",
 };
 
 /// The language of a request: `?lang=` if it names one, else the cookie's, else Korean.
