@@ -271,6 +271,26 @@ pub struct AuditLogEntry {
     pub source: String,
 }
 
+/// One KST day's sends: how many, and the won they charged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailySends {
+    /// Days since 1970-01-01 in KST.
+    pub day: i64,
+    pub sends: i64,
+    pub won: i64,
+}
+
+/// The dashboard's figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleFigures {
+    /// Days with sends since the asked-for moment, oldest first.
+    pub daily: Vec<DailySends>,
+    pub pending_messages: i64,
+    pub failed_messages: i64,
+    /// Accounts below the low-balance mark, lowest first (at most 20): user id and balance.
+    pub low_balances: Vec<(String, i64)>,
+}
+
 /// How failed logins lock a username: `max_failures` within `window_ms` lock it for
 /// `lockout_ms` from the last of them (the right password included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

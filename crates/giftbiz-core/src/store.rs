@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 
 use crate::account::{AuthCode, TokenHash};
-use crate::console::{AuditEvent, AuditLogEntry, ConsoleSession, NewOperator, Operator, PasswordHash, Username};
+use crate::console::{AuditEvent, AuditLogEntry, ConsoleFigures, ConsoleSession, NewOperator, Operator, PasswordHash, Username};
 use crate::coupon::{BizmoneyError, CancelError, Coupon, CouponCharge, CouponSearch, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
@@ -209,6 +209,9 @@ pub trait OperatorStore: Send + Sync {
     /// Marks the session used at `at_ms` (its idle expiry counts from there).
     async fn touch_session(&self, token_hash: &TokenHash, at_ms: i64) -> Result<(), StoreError>;
     async fn end_session(&self, token_hash: &TokenHash) -> Result<(), StoreError>;
+    /// The dashboard's figures: sends per KST day since `since_ms`, the outbox's pending and
+    /// failed messages, accounts with a balance below `low_balance`.
+    async fn console_figures(&self, since_ms: i64, low_balance: i64) -> Result<ConsoleFigures, StoreError>;
     /// Appends to the audit log (which nothing changes or deletes).
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// Up to `limit` audit entries older than `before_id` (all when `None`), newest first; with

@@ -16,6 +16,7 @@ both_engines!(
     a_cross_site_login_is_refused,
     five_failed_logins_lock_even_the_right_password,
     roles_decide_who_charges_and_suspends_and_each_action_is_audited,
+    the_dashboard_counts_todays_and_the_months_sends_and_low_balances,
     support_finds_a_coupon_every_way_and_cancels_it_like_0202,
 );
 
@@ -79,7 +80,7 @@ async fn login_sets_a_strict_http_only_cookie_that_the_dashboard_needs(app: &Tes
     assert_eq!(page.status(), StatusCode::OK);
     assert_eq!(page.headers()["cache-control"], "no-store");
     let html = page.text().await.unwrap();
-    assert!(html.contains("<strong>kim</strong>") && html.contains(r#"action="/console/logout""#), "{html}");
+    assert!(html.contains("kim (viewer)") && html.contains(r#"action="/console/logout""#), "{html}");
     assert_eq!(csrf_of(&html).len(), 64);
     // The database keys the session by the token's hash: the token itself names none.
     let token = cookie.split_once('=').unwrap().1;
@@ -339,4 +340,47 @@ async fn support_finds_a_coupon_every_way_and_cancels_it_like_0202(app: &TestApp
     assert_eq!(post_as(app, &support, "/console/coupons/cancel", &cancel).await.status(), StatusCode::CONFLICT);
     let again: i64 = app.call("/bizApi/bizmoney", "0301", &[("user_id", "acme")]).await["balance"].as_str().unwrap().parse().unwrap();
     assert_eq!(again, after);
+}
+
+/// The dashboard's figures after known sends: today's and the month's counts and won, the
+/// pending MMS, and the account below the low-balance mark.
+async fn the_dashboard_counts_todays_and_the_months_sends_and_low_balances(app: &TestApp) {
+    let admin = operator_session(app, "adm", OperatorRole::Admin).await;
+    let v = app.call("/bizApi/goods", "0101", &[("size", "50")]).await;
+    let g = v["result"]["goodsList"].as_array().unwrap().iter().find(|g| g["goodsStateCd"] == "SALE").unwrap().clone();
+    let (goods, price) = (g["goodsCode"].as_str().unwrap().to_owned(), g["discountPrice"].as_i64().unwrap());
+    assert_eq!(post_as(app, &admin, "/console/accounts/acme/bizmoney", &[("amount", "200000"), ("reason", "r")]).await.status(), StatusCode::SEE_OTHER);
+    // Two sends 3 days ago, one (an MMS, still pending) today.
+    app.clock.advance(chrono::Duration::days(-3));
+    for tr in ["d1", "d2"] {
+        common::assert_code(&app.call("/bizApi/send", "0204", &common::send_params(&goods, tr, "Y", &[])).await, "0000");
+    }
+    app.clock.advance(chrono::Duration::days(3));
+    common::assert_code(&app.call("/bizApi/send", "0204", &common::send_params(&goods, "d3", "N", &[])).await, "0000");
+    let html = get(app, "/console", Some(&admin.0)).await.text().await.unwrap();
+    let figure = |id: &str| {
+        let at = html.find(&format!(r#"id="{id}">"#)).unwrap_or_else(|| panic!("{id} in {html}")) + id.len() + 6;
+        html[at..].split('<').next().unwrap().to_owned()
+    };
+    assert_eq!(figure("today-sends"), "1");
+    assert_eq!(figure("month-sends"), "3");
+    assert_eq!(figure("pending"), "1");
+    assert_eq!(figure("failed"), "0");
+    assert!(html.contains(&format!("{} 원", won_text(3 * price))), "the month's won: {html}");
+    assert_eq!(html.matches("<rect ").count(), 30, "a bar a day");
+    // acme holds 200,000 - 3 sends: above the 100,000 mark unless the sends cost more.
+    let listed = html.contains(r#"href="/console/accounts/acme""#);
+    assert_eq!(listed, 200_000 - 3 * price < 100_000, "{html}");
+}
+
+fn won_text(amount: i64) -> String {
+    let digits = amount.to_string();
+    let mut out = String::new();
+    for (n, c) in digits.chars().enumerate() {
+        if n > 0 && (digits.len() - n).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

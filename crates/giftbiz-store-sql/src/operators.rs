@@ -1,7 +1,7 @@
 //! The console's operators, their sessions and failed logins.
 
 use giftbiz_core::account::TokenHash;
-use giftbiz_core::console::{AuditEvent, AuditLogEntry, ConsoleSession, NewOperator, Operator, PasswordHash, Username};
+use giftbiz_core::console::{AuditEvent, AuditLogEntry, ConsoleFigures, ConsoleSession, DailySends, NewOperator, Operator, PasswordHash, Username};
 use giftbiz_core::{OperatorId, StoreError};
 
 use crate::rows::{OperatorRow, OPERATOR_COLUMNS};
@@ -129,6 +129,37 @@ sql_impl! { impl OperatorStore {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+
+    async fn console_figures(&self, since_ms: i64, low_balance: i64) -> Result<ConsoleFigures, StoreError> {
+        // KST days: 9 hours ahead of UTC, integer division on both engines.
+        let daily: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT (issued_at_ms + 32400000) / 86400000 AS day, COUNT(*), CAST(COALESCE(SUM(price), 0) AS BIGINT)
+             FROM coupons WHERE issued_at_ms >= $1 GROUP BY (issued_at_ms + 32400000) / 86400000 ORDER BY day",
+        )
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        let count = |state: &'static str| {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox WHERE state = $1").bind(state).fetch_one(&self.pool)
+        };
+        let pending = count("pending").await.map_err(backend)?;
+        let failed = count("failed").await.map_err(backend)?;
+        let low_balances: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT a.user_id, b.balance FROM accounts AS a JOIN account_balances AS b ON b.account_id = a.id
+             WHERE b.balance < $1 ORDER BY b.balance, a.id LIMIT 20",
+        )
+        .bind(low_balance)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(ConsoleFigures {
+            daily: daily.into_iter().map(|(day, sends, won)| DailySends { day, sends, won }).collect(),
+            pending_messages: pending,
+            failed_messages: failed,
+            low_balances,
+        })
     }
 
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {

@@ -141,11 +141,21 @@ async fn logout(State(state): State<AppState>, signed_in: SignedIn, headers: Hea
     resp
 }
 
-async fn dashboard(signed_in: SignedIn, parts: Parts) -> Response {
+/// KST is 9 hours ahead of UTC, all year.
+const KST_MS: i64 = 9 * 3_600_000;
+const DAY_MS: i64 = 86_400_000;
+
+async fn dashboard(State(state): State<AppState>, signed_in: SignedIn, parts: Parts) -> Response {
     if let Err(refused) = signed_in.require(Capability::Read) {
         return refused.into_response();
     }
-    with_lang(&parts, page(StatusCode::OK, &DashboardPage { t: signed_in.texts, me: Some(Me::of(&signed_in)) }))
+    let today = (state.clock.now_ms() + KST_MS).div_euclid(DAY_MS);
+    let since_ms = (today - 29) * DAY_MS - KST_MS;
+    let figures = match state.store.console_figures(since_ms, state.settings.console_low_balance_won).await {
+        Ok(f) => f,
+        Err(e) => return ErrorPage::failed(signed_in.texts, e).into_response(),
+    };
+    with_lang(&parts, page(StatusCode::OK, &DashboardPage::new(signed_in.texts, Me::of(&signed_in), &figures, today)))
 }
 
 /// Embedded in the binary; cached a day (it changes only with the binary).

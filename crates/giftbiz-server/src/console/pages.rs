@@ -44,11 +44,62 @@ pub struct LoginPage {
     pub error: Option<&'static str>,
 }
 
+/// One day's bar of the dashboard's chart (SVG units: 300 wide, 100 high).
+pub struct Bar {
+    pub x: u32,
+    pub y: u32,
+    pub height: u32,
+    pub label: String,
+}
+
 #[derive(Template)]
 #[template(path = "console/dashboard.html")]
 pub struct DashboardPage {
     pub t: &'static Texts,
     pub me: Option<Me>,
+    pub today_sends: String,
+    pub today_won: String,
+    pub month_sends: String,
+    pub month_won: String,
+    pub pending: String,
+    pub failed: String,
+    pub bars: Vec<Bar>,
+    pub low_balances: Vec<(String, String)>,
+}
+
+impl DashboardPage {
+    /// The page of `figures` for the 30 KST days ending with `today` (a KST day number).
+    pub fn new(t: &'static Texts, me: Me, figures: &giftbiz_core::console::ConsoleFigures, today: i64) -> DashboardPage {
+        let days: Vec<(i64, i64, i64)> = (today - 29..=today)
+            .map(|day| {
+                let d = figures.daily.iter().find(|d| d.day == day);
+                (day, d.map_or(0, |d| d.sends), d.map_or(0, |d| d.won))
+            })
+            .collect();
+        let most = days.iter().map(|d| d.1).max().unwrap_or(0).max(1);
+        let bars = days
+            .iter()
+            .enumerate()
+            .map(|(n, &(day, sends, _))| {
+                let height = (sends * 96 / most) as u32;
+                let date = chrono::DateTime::from_timestamp(day * 86_400, 0).map(|d| d.format("%m-%d").to_string()).unwrap_or_default();
+                Bar { x: n as u32 * 10 + 1, y: 100 - height, height, label: format!("{date}: {sends}") }
+            })
+            .collect();
+        let (today_sends, today_won) = days.last().map_or((0, 0), |d| (d.1, d.2));
+        DashboardPage {
+            t,
+            me: Some(me),
+            today_sends: won(today_sends),
+            today_won: won(today_won),
+            month_sends: won(days.iter().map(|d| d.1).sum()),
+            month_won: won(days.iter().map(|d| d.2).sum()),
+            pending: won(figures.pending_messages),
+            failed: won(figures.failed_messages),
+            bars,
+            low_balances: figures.low_balances.iter().map(|(u, b)| (u.clone(), won(*b))).collect(),
+        }
+    }
 }
 
 #[derive(Template)]

@@ -14,7 +14,6 @@ pub struct Texts {
     pub locked: &'static str,
     pub too_many: &'static str,
     pub dashboard: &'static str,
-    pub signed_in_as: &'static str,
     pub forbidden: &'static str,
     pub not_found: &'static str,
     pub failed: &'static str,
@@ -52,6 +51,13 @@ pub struct Texts {
     pub change: &'static str,
     pub source: &'static str,
     pub older: &'static str,
+    pub today: &'static str,
+    pub last_30_days: &'static str,
+    pub won: &'static str,
+    pub pending_messages: &'static str,
+    pub failed_messages: &'static str,
+    pub sends_per_day: &'static str,
+    pub low_balances: &'static str,
 }
 
 pub const KO: Texts = Texts {
@@ -67,7 +73,6 @@ pub const KO: Texts = Texts {
     locked: "로그인 실패가 많아 잠시 잠겼습니다. 나중에 다시 시도하세요.",
     too_many: "요청이 너무 많습니다. 잠시 후 다시 시도하세요.",
     dashboard: "대시보드",
-    signed_in_as: "로그인 사용자:",
     forbidden: "이 작업을 할 권한이 없습니다.",
     not_found: "페이지를 찾을 수 없습니다.",
     failed: "처리 중 오류가 발생했습니다.",
@@ -105,6 +110,13 @@ pub const KO: Texts = Texts {
     change: "변경",
     source: "접속 주소",
     older: "이전 기록",
+    today: "오늘 발송",
+    last_30_days: "최근 30일 발송",
+    won: "원",
+    pending_messages: "발송 대기 메시지",
+    failed_messages: "발송 실패 메시지",
+    sends_per_day: "일별 발송",
+    low_balances: "잔액 부족 계정",
 };
 
 pub const EN: Texts = Texts {
@@ -120,7 +132,6 @@ pub const EN: Texts = Texts {
     locked: "Too many failed logins: locked for a while. Try again later.",
     too_many: "Too many requests. Try again in a moment.",
     dashboard: "Dashboard",
-    signed_in_as: "Signed in as",
     forbidden: "You may not do this.",
     not_found: "No such page.",
     failed: "Something went wrong.",
@@ -158,6 +169,13 @@ pub const EN: Texts = Texts {
     change: "Change",
     source: "Source",
     older: "Older",
+    today: "Sent today",
+    last_30_days: "Sent in 30 days",
+    won: "KRW",
+    pending_messages: "Pending messages",
+    failed_messages: "Failed messages",
+    sends_per_day: "Sends per day",
+    low_balances: "Low balances",
 };
 
 /// The language of a request: `?lang=` if it names one, else the cookie's, else Korean.
