@@ -17,6 +17,7 @@ both_engines!(
     five_failed_logins_lock_even_the_right_password,
     roles_decide_who_charges_and_suspends_and_each_action_is_audited,
     the_dashboard_counts_todays_and_the_months_sends_and_low_balances,
+    an_admin_creates_an_account_and_rotates_its_token_shown_once,
     support_finds_a_coupon_every_way_and_cancels_it_like_0202,
 );
 
@@ -383,4 +384,40 @@ fn won_text(amount: i64) -> String {
         out.push(c);
     }
     out
+}
+
+/// The text of the element with `id` in `html`.
+fn by_id(html: &str, id: &str) -> String {
+    let at = html.find(&format!(r#"id="{id}">"#)).unwrap_or_else(|| panic!("{id} in {html}")) + id.len() + 6;
+    html[at..].split('<').next().unwrap().to_owned()
+}
+
+async fn an_admin_creates_an_account_and_rotates_its_token_shown_once(app: &TestApp) {
+    let admin = operator_session(app, "adm", OperatorRole::Admin).await;
+    let finance = operator_session(app, "fin", OperatorRole::Finance).await;
+    let create = [("user_id", "newco"), ("grade", "gold")];
+    assert_eq!(post_as(app, &finance, "/console/accounts", &create).await.status(), StatusCode::FORBIDDEN);
+    let resp = post_as(app, &admin, "/console/accounts", &create).await;
+    assert_eq!((resp.status(), resp.headers()["cache-control"].to_str().unwrap()), (StatusCode::OK, "no-store"));
+    let html = resp.text().await.unwrap();
+    let (code, token) = (by_id(&html, "auth-code"), by_id(&html, "auth-token"));
+    let bizmoney = |code: String, token: String| async move {
+        let form = [("api_code", "0301"), ("custom_auth_code", code.as_str()), ("custom_auth_token", token.as_str()), ("dev_yn", "N"), ("user_id", "newco")];
+        let form: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        app.post_form("/bizApi/bizmoney", &form).await
+    };
+    common::assert_code(&bizmoney(code.clone(), token.clone()).await, "0000");
+    assert_eq!(post_as(app, &admin, "/console/accounts", &create).await.status(), StatusCode::BAD_REQUEST, "taken");
+    assert_eq!(post_as(app, &admin, "/console/accounts", &[("user_id", "bad id!"), ("grade", "gold")]).await.status(), StatusCode::BAD_REQUEST);
+
+    let resp = post_as(app, &admin, "/console/accounts/newco/rotate-token", &[("reason", "leaked")]).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let rotated = by_id(&resp.text().await.unwrap(), "auth-token");
+    assert_ne!(rotated, token);
+    common::assert_code(&bizmoney(code.clone(), token).await, "E0009");
+    common::assert_code(&bizmoney(code, rotated).await, "0000");
+    let audit = app.store.audit_log(Some("account:newco"), None, 10).await.unwrap();
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, vec!["account.rotate_token", "account.create"]);
+    assert!(audit.iter().all(|e| !e.after.as_deref().unwrap_or("").contains("token\":")), "no token in the audit");
 }

@@ -22,7 +22,8 @@ use crate::usecases::console_accounts::{self, Actor, ConsoleError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/console/accounts", get(list))
+        .route("/console/accounts", get(list).post(create))
+        .route("/console/accounts/{user_id}/rotate-token", post(rotate_token))
         .route("/console/accounts/{user_id}", get(detail))
         .route("/console/accounts/{user_id}/ledger.csv", get(ledger_csv))
         .route("/console/accounts/{user_id}/bizmoney", post(bizmoney))
@@ -44,6 +45,19 @@ struct ListPage {
     me: Option<Me>,
     q: String,
     accounts: Vec<Row>,
+    may_create: bool,
+    csrf_token: String,
+}
+
+/// A new account's or a rotated token's credentials, shown this once.
+#[derive(Template)]
+#[template(path = "console/credentials.html")]
+struct CredentialsPage {
+    t: &'static Texts,
+    me: Option<Me>,
+    user_id: String,
+    auth_code: String,
+    token: String,
 }
 
 pub struct LedgerLine {
@@ -110,7 +124,15 @@ async fn list(State(state): State<AppState>, signed_in: SignedIn, Query(query): 
                     balance: won(a.balance.get()),
                 })
                 .collect();
-            page(StatusCode::OK, &ListPage { t, me: Some(Me::of(&signed_in)), q: query.q.unwrap_or_default(), accounts })
+            let view = ListPage {
+                t,
+                me: Some(Me::of(&signed_in)),
+                q: query.q.unwrap_or_default(),
+                accounts,
+                may_create: signed_in.operator.role.may(Capability::Accounts),
+                csrf_token: signed_in.token.csrf_token(),
+            };
+            page(StatusCode::OK, &view)
         }
         Err(e) => refused(&signed_in, e),
     }
@@ -163,6 +185,57 @@ async fn detail(
         ledger,
     };
     page(StatusCode::OK, &view)
+}
+
+fn credentials(signed_in: &SignedIn, issued: crate::operator::IssuedAccount) -> Response {
+    let view = CredentialsPage {
+        t: signed_in.texts,
+        me: Some(Me::of(signed_in)),
+        user_id: issued.account.user_id.to_string(),
+        auth_code: issued.account.auth_code.clone(),
+        token: issued.token.expose().to_owned(),
+    };
+    page(StatusCode::OK, &view)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    signed_in: SignedIn,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = form(&body);
+    if let Err(r) = signed_in.require_csrf(csrf(&form, &headers)) {
+        return r.into_response();
+    }
+    let source = peer.ip().to_string();
+    let actor = Actor { operator: &signed_in.operator, source: &source, now_ms: state.clock.now_ms() };
+    let (user_id, grade) = (field(&form, "user_id").unwrap_or(""), field(&form, "grade").unwrap_or("basic"));
+    match console_accounts::create(state.store.as_ref(), &actor, user_id, grade).await {
+        Ok(issued) => credentials(&signed_in, issued),
+        Err(e) => refused(&signed_in, e),
+    }
+}
+
+async fn rotate_token(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    signed_in: SignedIn,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = form(&body);
+    if let Err(r) = signed_in.require_csrf(csrf(&form, &headers)) {
+        return r.into_response();
+    }
+    let source = peer.ip().to_string();
+    let actor = Actor { operator: &signed_in.operator, source: &source, now_ms: state.clock.now_ms() };
+    match console_accounts::rotate_token(state.store.as_ref(), &actor, &user_id, field(&form, "reason").unwrap_or("")).await {
+        Ok(issued) => credentials(&signed_in, issued),
+        Err(e) => refused(&signed_in, e),
+    }
 }
 
 /// The whole ledger statement, oldest first, as CSV (finance's reconciliation).

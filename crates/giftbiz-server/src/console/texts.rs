@@ -58,6 +58,9 @@ pub struct Texts {
     pub failed_messages: &'static str,
     pub sends_per_day: &'static str,
     pub low_balances: &'static str,
+    pub create_account: &'static str,
+    pub rotate_token: &'static str,
+    pub shown_once: &'static str,
 }
 
 pub const KO: Texts = Texts {
@@ -117,6 +120,9 @@ pub const KO: Texts = Texts {
     failed_messages: "발송 실패 메시지",
     sends_per_day: "일별 발송",
     low_balances: "잔액 부족 계정",
+    create_account: "계정 만들기",
+    rotate_token: "API 토큰 재발급",
+    shown_once: "토큰은 지금 한 번만 보입니다. 저장은 해시로만 합니다.",
 };
 
 pub const EN: Texts = Texts {
@@ -176,6 +182,9 @@ pub const EN: Texts = Texts {
     failed_messages: "Failed messages",
     sends_per_day: "Sends per day",
     low_balances: "Low balances",
+    create_account: "Create an account",
+    rotate_token: "Rotate the API token",
+    shown_once: "The token is shown only now; it is stored hashed.",
 };
 
 /// The language of a request: `?lang=` if it names one, else the cookie's, else Korean.

@@ -130,6 +130,33 @@ pub async fn charge(store: &dyn Store, actor: &Actor<'_>, user_id: &str, amount:
     Ok(after)
 }
 
+/// Creates an account (admin); its token is in the answer, shown once and stored hashed.
+pub async fn create(store: &dyn Store, actor: &Actor<'_>, user_id: &str, grade: &str) -> Result<operator::IssuedAccount, ConsoleError> {
+    require(actor, Capability::Accounts)?;
+    let user_id = UserId::parse(user_id.trim()).map_err(|_| ConsoleError::Invalid("a user id is 1-50 letters, digits, '_', '-', '.' or '@'"))?;
+    let grade: giftbiz_core::Grade = grade.parse().map_err(|_| ConsoleError::Invalid("the grade is basic, gold, vip or platinum"))?;
+    let issued = match operator::create_account(store, &user_id, grade).await {
+        Ok(issued) => issued,
+        Err(e) if matches!(e.downcast_ref::<StoreError>(), Some(StoreError::UserIdTaken(_))) => {
+            return Err(ConsoleError::Invalid("that user id is taken"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let after = Some(serde_json::json!({ "grade": grade.as_str(), "auth_code": issued.account.auth_code }).to_string());
+    audit(store, actor, "account.create", &issued.account, None, after, String::new()).await?;
+    Ok(issued)
+}
+
+/// A new API token for the account (admin); the old one stops working at once.
+pub async fn rotate_token(store: &dyn Store, actor: &Actor<'_>, user_id: &str, reason: &str) -> Result<operator::IssuedAccount, ConsoleError> {
+    require(actor, Capability::Accounts)?;
+    let reason = reason_of(reason)?;
+    let account = find(store, user_id).await?;
+    let issued = operator::rotate_token(store, &account.user_id).await?;
+    audit(store, actor, "account.rotate_token", &account, None, None, reason).await?;
+    Ok(issued)
+}
+
 async fn audit(
     store: &dyn Store,
     actor: &Actor<'_>,
