@@ -291,6 +291,31 @@ pub struct ConsoleFigures {
     pub low_balances: Vec<(String, i64)>,
 }
 
+/// A bizmoney adjustment waiting for a second operator's approval (four-eyes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingAdjustment {
+    pub id: i64,
+    pub user_id: String,
+    /// Signed whole won.
+    pub amount: i64,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_at_ms: i64,
+}
+
+/// Why an adjustment could not be decided.
+#[derive(Debug, thiserror::Error)]
+pub enum DecideError {
+    #[error("no pending adjustment has that id")]
+    NotPending,
+    #[error("an operator cannot approve their own adjustment")]
+    OwnRequest,
+    #[error("the adjustment would take the balance below zero")]
+    WouldGoNegative,
+    #[error(transparent)]
+    Store(#[from] crate::StoreError),
+}
+
 /// How failed logins lock a username: `max_failures` within `window_ms` lock it for
 /// `lockout_ms` from the last of them (the right password included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 
 use crate::account::{AuthCode, TokenHash};
-use crate::console::{AuditEvent, AuditLogEntry, ConsoleFigures, ConsoleSession, NewOperator, Operator, PasswordHash, Username};
+use crate::console::{AuditEvent, AuditLogEntry, ConsoleFigures, ConsoleSession, DecideError, PendingAdjustment, NewOperator, Operator, PasswordHash, Username};
 use crate::coupon::{BizmoneyError, CancelError, Coupon, CouponCharge, CouponSearch, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
@@ -212,6 +212,14 @@ pub trait OperatorStore: Send + Sync {
     /// The dashboard's figures: sends per KST day since `since_ms`, the outbox's pending and
     /// failed messages, accounts with a balance below `low_balance`.
     async fn console_figures(&self, since_ms: i64, low_balance: i64) -> Result<ConsoleFigures, StoreError>;
+    /// Records an adjustment for a second operator to decide; returns its id.
+    async fn request_adjustment(&self, account_id: AccountId, amount: Won, reason: &str, by: OperatorId, at_ms: i64) -> Result<i64, StoreError>;
+    /// The adjustments waiting for a decision, oldest first.
+    async fn pending_adjustments(&self) -> Result<Vec<PendingAdjustment>, StoreError>;
+    /// One transaction: a pending adjustment requested by another operator than `by` becomes
+    /// approved and its ledger entry is appended (never below zero), or becomes rejected.
+    /// Returns the account's balance after it.
+    async fn decide_adjustment(&self, id: i64, by: OperatorId, approve: bool, at_ms: i64) -> Result<Won, DecideError>;
     /// Appends to the audit log (which nothing changes or deletes).
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// Up to `limit` audit entries older than `before_id` (all when `None`), newest first; with

@@ -108,6 +108,9 @@ pub struct Settings {
     pub console_login_max_failures: u32,
     pub console_login_window_ms: u64,
     pub console_lockout_ms: u64,
+    /// A console adjustment larger than this many won (either sign) waits for a second
+    /// operator's approval.
+    pub console_four_eyes_won: i64,
     /// The dashboard lists accounts whose bizmoney is below this many won.
     pub console_low_balance_won: i64,
     /// Failed console logins allowed per minute from one address; past it, 429 before any
@@ -182,6 +185,7 @@ impl Default for Settings {
             console_lockout_ms: 15 * 60_000,
             console_login_failures_per_minute: 20,
             console_low_balance_won: 100_000,
+            console_four_eyes_won: 1_000_000,
             sandbox: false,
             admin_token: None,
         }

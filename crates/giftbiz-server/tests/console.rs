@@ -18,6 +18,7 @@ both_engines!(
     roles_decide_who_charges_and_suspends_and_each_action_is_audited,
     the_dashboard_counts_todays_and_the_months_sends_and_low_balances,
     an_admin_creates_an_account_and_rotates_its_token_shown_once,
+    a_large_adjustment_waits_for_a_second_operator,
     support_finds_a_coupon_every_way_and_cancels_it_like_0202,
 );
 
@@ -420,4 +421,55 @@ async fn an_admin_creates_an_account_and_rotates_its_token_shown_once(app: &Test
     let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, vec!["account.rotate_token", "account.create"]);
     assert!(audit.iter().all(|e| !e.after.as_deref().unwrap_or("").contains("token\":")), "no token in the audit");
+}
+
+async fn a_large_adjustment_waits_for_a_second_operator(app: &TestApp) {
+    let first = operator_session(app, "fin1", OperatorRole::Finance).await;
+    let second = operator_session(app, "fin2", OperatorRole::Finance).await;
+    let viewer = operator_session(app, "vic", OperatorRole::Viewer).await;
+    let won = |v: serde_json::Value| v["balance"].as_str().unwrap().parse::<i64>().unwrap();
+    let adjust = |amount: &'static str| [("kind", "adjust"), ("amount", amount), ("reason", "reconciliation")];
+    assert_eq!(post_as(app, &first, "/console/accounts/acme/bizmoney", &[("amount", "100000"), ("reason", "r")]).await.status(), StatusCode::SEE_OTHER);
+
+    // Small adjustments go straight to the ledger, never below zero.
+    let resp = post_as(app, &first, "/console/accounts/acme/bizmoney", &adjust("-50,000")).await;
+    assert_eq!(resp.headers()[LOCATION], "/console/accounts/acme?done=adjusted");
+    assert_eq!(won(balance(app).await), 50_000);
+    assert_eq!(post_as(app, &first, "/console/accounts/acme/bizmoney", &adjust("-60000")).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(post_as(app, &first, "/console/accounts/acme/bizmoney", &adjust("0")).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(won(balance(app).await), 50_000);
+
+    // A large one waits; its requester and a viewer cannot approve it; another finance can.
+    let resp = post_as(app, &first, "/console/accounts/acme/bizmoney", &adjust("2000000")).await;
+    assert_eq!(resp.headers()[LOCATION], "/console/accounts/acme?done=pending");
+    assert_eq!(won(balance(app).await), 50_000, "nothing moves before the approval");
+    let pending = app.store.pending_adjustments().await.unwrap();
+    assert_eq!((pending.len(), pending[0].amount, pending[0].requested_by.as_str()), (1, 2_000_000, "fin1"));
+    let page = get(app, "/console/adjustments", Some(&viewer.0)).await.text().await.unwrap();
+    assert!(page.contains("+2,000,000") && !page.contains("/approve"), "{page}");
+    let approve = format!("/console/adjustments/{}/approve", pending[0].id);
+    assert_eq!(post_as(app, &first, &approve, &[]).await.status(), StatusCode::FORBIDDEN, "not one's own");
+    assert_eq!(post_as(app, &viewer, &approve, &[]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(won(balance(app).await), 50_000);
+    assert_eq!(post_as(app, &second, &approve, &[]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(won(balance(app).await), 2_050_000);
+    assert_eq!(post_as(app, &second, &approve, &[]).await.status(), StatusCode::BAD_REQUEST, "approved once");
+    assert_eq!(won(balance(app).await), 2_050_000);
+
+    // One that would go below zero cannot be approved (it stays pending) and can be rejected.
+    post_as(app, &first, "/console/accounts/acme/bizmoney", &adjust("-3000000")).await;
+    let id = app.store.pending_adjustments().await.unwrap()[0].id;
+    assert_eq!(post_as(app, &second, &format!("/console/adjustments/{id}/approve"), &[]).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.store.pending_adjustments().await.unwrap().len(), 1);
+    assert_eq!(post_as(app, &second, &format!("/console/adjustments/{id}/reject"), &[]).await.status(), StatusCode::SEE_OTHER);
+    assert!(app.store.pending_adjustments().await.unwrap().is_empty());
+    assert_eq!(won(balance(app).await), 2_050_000);
+
+    let actions: Vec<String> = app.store.audit_log(Some("account:acme"), None, 20).await.unwrap().into_iter().map(|e| format!("{} {}", e.operator_name, e.action)).collect();
+    assert_eq!(actions, [
+        "fin2 bizmoney.adjust.reject", "fin1 bizmoney.adjust.request", "fin2 bizmoney.adjust.approve",
+        "fin1 bizmoney.adjust.request", "fin1 bizmoney.adjust", "fin1 bizmoney.charge",
+    ]);
+    let report = giftbiz_server::invariants::check(app.store.as_ref()).await.unwrap();
+    assert!(report.is_ok(), "{:?}", report.violations);
 }

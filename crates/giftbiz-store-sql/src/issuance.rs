@@ -19,7 +19,8 @@ use giftbiz_core::coupon::{
     NewCoupon, PinStatus, SendFailOutcome,
 };
 use giftbiz_core::send::{Pin, TrId};
-use giftbiz_core::{AccountId, StoreError, UserId, Won};
+use giftbiz_core::console::{DecideError, PendingAdjustment};
+use giftbiz_core::{AccountId, OperatorId, StoreError, UserId, Won};
 
 use crate::rows::{CouponRow, LedgerRow, COUPON_COLUMNS, LEDGER_COLUMNS};
 use crate::{backend, sql_impl};
@@ -278,5 +279,109 @@ sql_impl! { impl {
         .await
         .map_err(backend)?;
         Ok(D::rows_affected(&done) == 1)
+    }
+} }
+
+// The console's four-eyes adjustments: here, beside the ledger they write to.
+sql_impl! { impl {
+    pub(crate) async fn request_adjustment_row(
+        &self,
+        account_id: AccountId,
+        amount: Won,
+        reason: &str,
+        by: OperatorId,
+        at_ms: i64,
+    ) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO bizmoney_adjustments (account_id, amount, reason, requested_by, requested_at_ms)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(account_id.get())
+        .bind(amount.get())
+        .bind(reason)
+        .bind(by.get())
+        .bind(at_ms)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)
+    }
+
+    pub(crate) async fn pending_adjustment_rows(&self) -> Result<Vec<PendingAdjustment>, StoreError> {
+        let rows: Vec<(i64, String, i64, String, String, i64)> = sqlx::query_as(
+            "SELECT j.id, a.user_id, j.amount, j.reason, o.username, j.requested_at_ms
+             FROM bizmoney_adjustments AS j JOIN accounts AS a ON a.id = j.account_id JOIN operators AS o ON o.id = j.requested_by
+             WHERE j.state = 'pending' ORDER BY j.id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, user_id, amount, reason, requested_by, requested_at_ms)| PendingAdjustment {
+                id,
+                user_id,
+                amount,
+                reason,
+                requested_by,
+                requested_at_ms,
+            })
+            .collect())
+    }
+
+    pub(crate) async fn decide_adjustment_row(&self, id: i64, by: OperatorId, approve: bool, at_ms: i64) -> Result<Won, DecideError> {
+        let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
+        let row: Option<(i64, i64, i64, String)> = sqlx::query_as(&format!(
+            "SELECT account_id, amount, requested_by, reason FROM bizmoney_adjustments WHERE id = $1 AND state = 'pending'{}",
+            D::lock(" FOR UPDATE")
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let Some((account_id, amount, requested_by, reason)) = row else { return Err(DecideError::NotPending) };
+        if requested_by == by.get() {
+            return Err(DecideError::OwnRequest);
+        }
+        sqlx::query("UPDATE bizmoney_adjustments SET state = $1, decided_by = $2, decided_at_ms = $3 WHERE id = $4")
+            .bind(if approve { "approved" } else { "rejected" })
+            .bind(by.get())
+            .bind(at_ms)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let account_id = AccountId::from_stored(account_id);
+        let balance = if approve {
+            let balance: Option<i64> = sqlx::query_scalar(
+                "UPDATE account_balances SET balance = balance + $1 WHERE account_id = $2 AND balance + $1 >= 0 RETURNING balance",
+            )
+            .bind(amount)
+            .bind(account_id.get())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let balance = Won::new(balance.ok_or(DecideError::WouldGoNegative)?);
+            let memo = format!("adjustment {id}: {reason}");
+            let entry = Entry {
+                account_id,
+                amount: Won::new(amount),
+                balance_after: balance,
+                reason: LedgerReason::Adjustment,
+                tr_id: None,
+                memo: &memo,
+                at_ms,
+            };
+            Self::append_ledger(&mut tx, entry).await?;
+            balance
+        } else {
+            let balance: i64 = sqlx::query_scalar("SELECT balance FROM account_balances WHERE account_id = $1")
+                .bind(account_id.get())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+            Won::new(balance)
+        };
+        tx.commit().await.map_err(backend)?;
+        Ok(balance)
     }
 } }

@@ -1,7 +1,7 @@
 //! The console's operators, their sessions and failed logins.
 
 use giftbiz_core::account::TokenHash;
-use giftbiz_core::console::{AuditEvent, AuditLogEntry, ConsoleFigures, ConsoleSession, DailySends, NewOperator, Operator, PasswordHash, Username};
+use giftbiz_core::console::{AuditEvent, AuditLogEntry, ConsoleFigures, ConsoleSession, DailySends, DecideError, PendingAdjustment, NewOperator, Operator, PasswordHash, Username};
 use giftbiz_core::{OperatorId, StoreError};
 
 use crate::rows::{OperatorRow, OPERATOR_COLUMNS};
@@ -160,6 +160,18 @@ sql_impl! { impl OperatorStore {
             failed_messages: failed,
             low_balances,
         })
+    }
+
+    async fn request_adjustment(&self, account_id: giftbiz_core::AccountId, amount: giftbiz_core::Won, reason: &str, by: OperatorId, at_ms: i64) -> Result<i64, StoreError> {
+        self.request_adjustment_row(account_id, amount, reason, by, at_ms).await
+    }
+
+    async fn pending_adjustments(&self) -> Result<Vec<PendingAdjustment>, StoreError> {
+        self.pending_adjustment_rows().await
+    }
+
+    async fn decide_adjustment(&self, id: i64, by: OperatorId, approve: bool, at_ms: i64) -> Result<giftbiz_core::Won, DecideError> {
+        self.decide_adjustment_row(id, by, approve, at_ms).await
     }
 
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {

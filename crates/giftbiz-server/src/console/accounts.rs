@@ -155,6 +155,8 @@ async fn detail(
     let notice = match query.done.as_deref() {
         Some("charged") => Some(t.charged),
         Some("status") => Some(t.status_changed),
+        Some("adjusted") => Some(t.adjusted),
+        Some("pending") => Some(t.awaiting_approval),
         _ => None,
     };
     let role = signed_in.operator.role;
@@ -258,10 +260,10 @@ async fn ledger_csv(State(state): State<AppState>, signed_in: SignedIn, Path(use
 
 /// A state-changing POST: the session's CSRF token first, then the action, then back to the
 /// account's page with a notice.
-async fn act<F, Fut>(signed_in: SignedIn, headers: HeaderMap, body: Bytes, user_id: &str, done: &str, action: F) -> Response
+async fn act<F, Fut>(signed_in: SignedIn, headers: HeaderMap, body: Bytes, user_id: &str, action: F) -> Response
 where
     F: FnOnce(Vec<(String, String)>, SignedIn) -> Fut,
-    Fut: std::future::Future<Output = (SignedIn, Result<(), ConsoleError>)>,
+    Fut: std::future::Future<Output = (SignedIn, Result<&'static str, ConsoleError>)>,
 {
     let form = form(&body);
     if let Err(r) = signed_in.require_csrf(csrf(&form, &headers)) {
@@ -269,7 +271,7 @@ where
     }
     let (signed_in, result) = action(form, signed_in).await;
     match result {
-        Ok(()) => Redirect::to(&format!("/console/accounts/{user_id}?done={done}")).into_response(),
+        Ok(done) => Redirect::to(&format!("/console/accounts/{user_id}?done={done}")).into_response(),
         Err(e) => refused(&signed_in, e),
     }
 }
@@ -283,14 +285,22 @@ async fn bizmoney(
     body: Bytes,
 ) -> Response {
     let now_ms = state.clock.now_ms();
-    act(signed_in, headers, body, &user_id.clone(), "charged", |form, signed_in| async move {
+    act(signed_in, headers, body, &user_id.clone(), |form, signed_in| async move {
         let source = peer.ip().to_string();
         let actor = Actor { operator: &signed_in.operator, source: &source, now_ms };
         let amount = field(&form, "amount").unwrap_or("");
         let reason = field(&form, "reason").unwrap_or("");
         let result = match field(&form, "kind").unwrap_or("charge") {
-            "charge" => console_accounts::charge(state.store.as_ref(), &actor, &user_id, amount, reason).await.map(|_| ()),
-            _ => Err(ConsoleError::Invalid("kind is charge (signed adjustments are not yet in the console: giftbiz bizmoney adjust)")),
+            "charge" => console_accounts::charge(state.store.as_ref(), &actor, &user_id, amount, reason).await.map(|_| "charged"),
+            "adjust" => {
+                let threshold = state.settings.console_four_eyes_won;
+                match console_accounts::adjust(state.store.as_ref(), &actor, &user_id, amount, reason, threshold).await {
+                    Ok(console_accounts::Adjusted::Applied(_)) => Ok("adjusted"),
+                    Ok(console_accounts::Adjusted::Pending(_)) => Ok("pending"),
+                    Err(e) => Err(e),
+                }
+            }
+            _ => Err(ConsoleError::Invalid("kind is charge or adjust")),
         };
         (signed_in, result)
     })
@@ -299,11 +309,11 @@ async fn bizmoney(
 
 async fn set_suspended(state: AppState, peer: SocketAddr, signed_in: SignedIn, user_id: String, headers: HeaderMap, body: Bytes, suspended: bool) -> Response {
     let now_ms = state.clock.now_ms();
-    act(signed_in, headers, body, &user_id.clone(), "status", |form, signed_in| async move {
+    act(signed_in, headers, body, &user_id.clone(), |form, signed_in| async move {
         let source = peer.ip().to_string();
         let actor = Actor { operator: &signed_in.operator, source: &source, now_ms };
         let reason = field(&form, "reason").unwrap_or("");
-        let result = console_accounts::set_suspended(state.store.as_ref(), &actor, &user_id, suspended, reason).await;
+        let result = console_accounts::set_suspended(state.store.as_ref(), &actor, &user_id, suspended, reason).await.map(|()| "status");
         (signed_in, result)
     })
     .await

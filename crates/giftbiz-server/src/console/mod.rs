@@ -24,6 +24,7 @@ use pages::{page, DashboardPage, ErrorPage, LoginPage, Me};
 use session::{cleared_session_cookie, is_cross_origin, session_cookie, texts_of, SignedIn, LANG_COOKIE};
 
 mod accounts;
+mod adjustments;
 mod audit;
 mod coupons;
 mod pages;
@@ -47,6 +48,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(accounts::router())
         .merge(coupons::router())
         .merge(audit::router())
+        .merge(adjustments::router())
         // Unknown console paths get the console's own page (the app has one fallback, for JSON).
         .route("/console/{*rest}", get(not_found).post(not_found))
         .layer(Extension(limiter))

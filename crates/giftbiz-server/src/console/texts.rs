@@ -61,6 +61,13 @@ pub struct Texts {
     pub create_account: &'static str,
     pub rotate_token: &'static str,
     pub shown_once: &'static str,
+    pub adjust: &'static str,
+    pub adjustments: &'static str,
+    pub approve: &'static str,
+    pub reject: &'static str,
+    pub awaiting_approval: &'static str,
+    pub adjusted: &'static str,
+    pub decided: &'static str,
 }
 
 pub const KO: Texts = Texts {
@@ -123,6 +130,13 @@ pub const KO: Texts = Texts {
     create_account: "계정 만들기",
     rotate_token: "API 토큰 재발급",
     shown_once: "토큰은 지금 한 번만 보입니다. 저장은 해시로만 합니다.",
+    adjust: "비즈머니 조정",
+    adjustments: "승인 대기 조정",
+    approve: "승인",
+    reject: "반려",
+    awaiting_approval: "금액이 커서 다른 운영자의 승인을 기다립니다.",
+    adjusted: "조정되었습니다.",
+    decided: "처리되었습니다.",
 };
 
 pub const EN: Texts = Texts {
@@ -185,6 +199,13 @@ pub const EN: Texts = Texts {
     create_account: "Create an account",
     rotate_token: "Rotate the API token",
     shown_once: "The token is shown only now; it is stored hashed.",
+    adjust: "Adjust bizmoney",
+    adjustments: "Pending adjustments",
+    approve: "Approve",
+    reject: "Reject",
+    awaiting_approval: "Above the threshold: it waits for another operator's approval.",
+    adjusted: "Adjusted.",
+    decided: "Decided.",
 };
 
 /// The language of a request: `?lang=` if it names one, else the cookie's, else Korean.

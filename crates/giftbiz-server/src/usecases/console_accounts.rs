@@ -157,6 +157,70 @@ pub async fn rotate_token(store: &dyn Store, actor: &Actor<'_>, user_id: &str, r
     Ok(issued)
 }
 
+/// What an adjustment did.
+pub enum Adjusted {
+    /// Applied to the ledger: the new balance.
+    Applied(Won),
+    /// Above the threshold: waits for a second operator (its id).
+    Pending(i64),
+}
+
+/// A signed adjustment (finance, admin): at most `threshold` won either way goes straight to
+/// the ledger (never below zero); a larger one waits for another operator's approval.
+pub async fn adjust(
+    store: &dyn Store,
+    actor: &Actor<'_>,
+    user_id: &str,
+    amount: &str,
+    reason: &str,
+    threshold: i64,
+) -> Result<Adjusted, ConsoleError> {
+    require(actor, Capability::Bizmoney)?;
+    let reason = reason_of(reason)?;
+    let amount: i64 = amount.trim().replace(',', "").parse().map_err(|_| ConsoleError::Invalid("the amount is a whole number of won"))?;
+    if amount == 0 {
+        return Err(ConsoleError::Invalid("an adjustment is not zero"));
+    }
+    let account = find(store, user_id).await?;
+    let before = store.bizmoney_balance(account.id).await?;
+    if amount.unsigned_abs() > threshold.unsigned_abs() {
+        let id = store.request_adjustment(account.id, Won::new(amount), &reason, actor.operator.id, actor.now_ms).await?;
+        let after = Some(serde_json::json!({ "adjustment": id, "amount": amount, "state": "pending" }).to_string());
+        audit(store, actor, "bizmoney.adjust.request", &account, None, after, reason).await?;
+        return Ok(Adjusted::Pending(id));
+    }
+    let memo = format!("console {}: {reason}", actor.operator.username);
+    let after = match operator::change_bizmoney(store, &account.user_id, Won::new(amount), LedgerReason::Adjustment, &memo).await {
+        Ok(after) => after,
+        Err(e) if matches!(e.downcast_ref::<giftbiz_core::coupon::BizmoneyError>(), Some(giftbiz_core::coupon::BizmoneyError::WouldGoNegative)) => {
+            return Err(ConsoleError::Invalid("the adjustment would take the balance below zero"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let balance = |w: Won| Some(serde_json::json!({ "balance": w.get(), "amount": amount }).to_string());
+    audit(store, actor, "bizmoney.adjust", &account, balance(before), balance(after), reason).await?;
+    Ok(Adjusted::Applied(after))
+}
+
+/// A second operator approves (or rejects) a pending adjustment; never its requester.
+pub async fn decide(store: &dyn Store, actor: &Actor<'_>, id: i64, approve: bool, reason: &str) -> Result<Won, ConsoleError> {
+    require(actor, Capability::ApproveAdjustment)?;
+    let pending = store.pending_adjustments().await?.into_iter().find(|p| p.id == id);
+    let pending = pending.ok_or(ConsoleError::Invalid("no pending adjustment has that id"))?;
+    let account = find(store, &pending.user_id).await?;
+    let balance = store.decide_adjustment(id, actor.operator.id, approve, actor.now_ms).await.map_err(|e| match e {
+        giftbiz_core::console::DecideError::NotPending => ConsoleError::Invalid("no pending adjustment has that id"),
+        giftbiz_core::console::DecideError::OwnRequest => ConsoleError::Forbidden,
+        giftbiz_core::console::DecideError::WouldGoNegative => ConsoleError::Invalid("the adjustment would take the balance below zero"),
+        giftbiz_core::console::DecideError::Store(e) => ConsoleError::Store(e),
+    })?;
+    let state = if approve { "approved" } else { "rejected" };
+    let after = Some(serde_json::json!({ "adjustment": id, "amount": pending.amount, "state": state, "balance": balance.get() }).to_string());
+    let action = if approve { "bizmoney.adjust.approve" } else { "bizmoney.adjust.reject" };
+    audit(store, actor, action, &account, None, after, reason.trim().to_owned()).await?;
+    Ok(balance)
+}
+
 async fn audit(
     store: &dyn Store,
     actor: &Actor<'_>,
