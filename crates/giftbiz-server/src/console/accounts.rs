@@ -1,12 +1,9 @@
 //! `/console/accounts`: the accounts list and search, an account's page (grade, status,
 //! balance, ledger), and its actions: charge bizmoney, suspend, reactivate.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -14,11 +11,10 @@ use giftbiz_core::console::Capability;
 
 use super::audit::{csv_field, csv_response};
 use super::pages::{kst, page, won, ErrorPage, Me};
-use super::session::SignedIn;
+use super::session::{Posted, SignedIn};
 use super::texts::Texts;
-use super::{csrf, field, form};
 use crate::http::AppState;
-use crate::usecases::console_accounts::{self, Actor, ConsoleError};
+use crate::usecases::console_accounts::{self, ConsoleError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -200,43 +196,20 @@ fn credentials(signed_in: &SignedIn, issued: crate::operator::IssuedAccount) -> 
     page(StatusCode::OK, &view)
 }
 
-async fn create(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    signed_in: SignedIn,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let form = form(&body);
-    if let Err(r) = signed_in.require_csrf(csrf(&form, &headers)) {
-        return r.into_response();
-    }
-    let source = peer.ip().to_string();
-    let actor = Actor { operator: &signed_in.operator, source: &source, now_ms: state.clock.now_ms() };
-    let (user_id, grade) = (field(&form, "user_id").unwrap_or(""), field(&form, "grade").unwrap_or("basic"));
-    match console_accounts::create(state.store.as_ref(), &actor, user_id, grade).await {
-        Ok(issued) => credentials(&signed_in, issued),
-        Err(e) => refused(&signed_in, e),
+async fn create(State(state): State<AppState>, posted: Posted) -> Response {
+    let actor = posted.actor(state.clock.now_ms());
+    let grade = Some(posted.field("grade")).filter(|g| !g.is_empty()).unwrap_or("basic");
+    match console_accounts::create(state.store.as_ref(), &actor, posted.field("user_id"), grade).await {
+        Ok(issued) => credentials(&posted.signed_in, issued),
+        Err(e) => refused(&posted.signed_in, e),
     }
 }
 
-async fn rotate_token(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    signed_in: SignedIn,
-    Path(user_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let form = form(&body);
-    if let Err(r) = signed_in.require_csrf(csrf(&form, &headers)) {
-        return r.into_response();
-    }
-    let source = peer.ip().to_string();
-    let actor = Actor { operator: &signed_in.operator, source: &source, now_ms: state.clock.now_ms() };
-    match console_accounts::rotate_token(state.store.as_ref(), &actor, &user_id, field(&form, "reason").unwrap_or("")).await {
-        Ok(issued) => credentials(&signed_in, issued),
-        Err(e) => refused(&signed_in, e),
+async fn rotate_token(State(state): State<AppState>, Path(user_id): Path<String>, posted: Posted) -> Response {
+    let actor = posted.actor(state.clock.now_ms());
+    match console_accounts::rotate_token(state.store.as_ref(), &actor, &user_id, posted.field("reason")).await {
+        Ok(issued) => credentials(&posted.signed_in, issued),
+        Err(e) => refused(&posted.signed_in, e),
     }
 }
 
@@ -258,85 +231,41 @@ async fn ledger_csv(State(state): State<AppState>, signed_in: SignedIn, Path(use
     csv_response(&format!("giftbiz-ledger-{}.csv", detail.account.user_id), out)
 }
 
-/// A state-changing POST: the session's CSRF token first, then the action, then back to the
-/// account's page with a notice.
-async fn act<F, Fut>(signed_in: SignedIn, headers: HeaderMap, body: Bytes, user_id: &str, action: F) -> Response
-where
-    F: FnOnce(Vec<(String, String)>, SignedIn) -> Fut,
-    Fut: std::future::Future<Output = (SignedIn, Result<&'static str, ConsoleError>)>,
-{
-    let form = form(&body);
-    if let Err(r) = signed_in.require_csrf(csrf(&form, &headers)) {
-        return r.into_response();
-    }
-    let (signed_in, result) = action(form, signed_in).await;
+/// Back to the account's page with a notice, or the refusal's page.
+fn done(posted: &Posted, user_id: &str, result: Result<&'static str, ConsoleError>) -> Response {
     match result {
         Ok(done) => Redirect::to(&format!("/console/accounts/{user_id}?done={done}")).into_response(),
-        Err(e) => refused(&signed_in, e),
+        Err(e) => refused(&posted.signed_in, e),
     }
 }
 
-async fn bizmoney(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    signed_in: SignedIn,
-    Path(user_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let now_ms = state.clock.now_ms();
-    act(signed_in, headers, body, &user_id.clone(), |form, signed_in| async move {
-        let source = peer.ip().to_string();
-        let actor = Actor { operator: &signed_in.operator, source: &source, now_ms };
-        let amount = field(&form, "amount").unwrap_or("");
-        let reason = field(&form, "reason").unwrap_or("");
-        let result = match field(&form, "kind").unwrap_or("charge") {
-            "charge" => console_accounts::charge(state.store.as_ref(), &actor, &user_id, amount, reason).await.map(|_| "charged"),
-            "adjust" => {
-                let threshold = state.settings.console_four_eyes_won;
-                match console_accounts::adjust(state.store.as_ref(), &actor, &user_id, amount, reason, threshold).await {
-                    Ok(console_accounts::Adjusted::Applied(_)) => Ok("adjusted"),
-                    Ok(console_accounts::Adjusted::Pending(_)) => Ok("pending"),
-                    Err(e) => Err(e),
-                }
-            }
-            _ => Err(ConsoleError::Invalid("kind is charge or adjust")),
-        };
-        (signed_in, result)
-    })
-    .await
+async fn bizmoney(State(state): State<AppState>, Path(user_id): Path<String>, posted: Posted) -> Response {
+    let actor = posted.actor(state.clock.now_ms());
+    let (amount, reason) = (posted.field("amount"), posted.field("reason"));
+    let result = match Some(posted.field("kind")).filter(|k| !k.is_empty()).unwrap_or("charge") {
+        "charge" => console_accounts::charge(state.store.as_ref(), &actor, &user_id, amount, reason).await.map(|_| "charged"),
+        "adjust" => {
+            let threshold = state.settings.console_four_eyes_won;
+            console_accounts::adjust(state.store.as_ref(), &actor, &user_id, amount, reason, threshold).await.map(|a| match a {
+                console_accounts::Adjusted::Applied(_) => "adjusted",
+                console_accounts::Adjusted::Pending(_) => "pending",
+            })
+        }
+        _ => Err(ConsoleError::Invalid("kind is charge or adjust")),
+    };
+    done(&posted, &user_id, result)
 }
 
-async fn set_suspended(state: AppState, peer: SocketAddr, signed_in: SignedIn, user_id: String, headers: HeaderMap, body: Bytes, suspended: bool) -> Response {
-    let now_ms = state.clock.now_ms();
-    act(signed_in, headers, body, &user_id.clone(), |form, signed_in| async move {
-        let source = peer.ip().to_string();
-        let actor = Actor { operator: &signed_in.operator, source: &source, now_ms };
-        let reason = field(&form, "reason").unwrap_or("");
-        let result = console_accounts::set_suspended(state.store.as_ref(), &actor, &user_id, suspended, reason).await.map(|()| "status");
-        (signed_in, result)
-    })
-    .await
+async fn set_suspended(state: &AppState, user_id: &str, posted: &Posted, suspended: bool) -> Response {
+    let actor = posted.actor(state.clock.now_ms());
+    let result = console_accounts::set_suspended(state.store.as_ref(), &actor, user_id, suspended, posted.field("reason")).await;
+    done(posted, user_id, result.map(|()| "status"))
 }
 
-async fn suspend(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    signed_in: SignedIn,
-    Path(user_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    set_suspended(state, peer, signed_in, user_id, headers, body, true).await
+async fn suspend(State(state): State<AppState>, Path(user_id): Path<String>, posted: Posted) -> Response {
+    set_suspended(&state, &user_id, &posted, true).await
 }
 
-async fn reactivate(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    signed_in: SignedIn,
-    Path(user_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    set_suspended(state, peer, signed_in, user_id, headers, body, false).await
+async fn reactivate(State(state): State<AppState>, Path(user_id): Path<String>, posted: Posted) -> Response {
+    set_suspended(&state, &user_id, &posted, false).await
 }

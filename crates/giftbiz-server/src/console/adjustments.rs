@@ -1,12 +1,9 @@
 //! `/console/adjustments`: large bizmoney adjustments waiting for a second operator (four-eyes);
 //! approve or reject, never one's own.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -14,17 +11,15 @@ use giftbiz_core::console::Capability;
 
 use super::accounts::refused;
 use super::pages::{kst, page, won, ErrorPage, Me};
-use super::session::SignedIn;
+use super::session::{Posted, SignedIn};
 use super::texts::Texts;
-use super::{csrf, form};
 use crate::http::AppState;
-use crate::usecases::console_accounts::{self, Actor};
+use crate::usecases::console_accounts::{self, ConsoleError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/console/adjustments", get(list))
-        .route("/console/adjustments/{id}/approve", post(approve))
-        .route("/console/adjustments/{id}/reject", post(reject))
+        .route("/console/adjustments/{id}/{decision}", post(decide))
 }
 
 pub struct Line {
@@ -82,37 +77,16 @@ async fn list(State(state): State<AppState>, signed_in: SignedIn, Query(query): 
     page(StatusCode::OK, &view)
 }
 
-async fn decide(state: AppState, peer: SocketAddr, signed_in: SignedIn, id: i64, headers: HeaderMap, body: Bytes, approve: bool) -> Response {
-    let form = form(&body);
-    if let Err(r) = signed_in.require_csrf(csrf(&form, &headers)) {
-        return r.into_response();
-    }
-    let source = peer.ip().to_string();
-    let actor = Actor { operator: &signed_in.operator, source: &source, now_ms: state.clock.now_ms() };
-    match console_accounts::decide(state.store.as_ref(), &actor, id, approve, super::field(&form, "reason").unwrap_or("")).await {
+/// `approve` or `reject` a pending adjustment.
+async fn decide(State(state): State<AppState>, Path((id, decision)): Path<(i64, String)>, posted: Posted) -> Response {
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return refused(&posted.signed_in, ConsoleError::Invalid("approve or reject")),
+    };
+    let actor = posted.actor(state.clock.now_ms());
+    match console_accounts::decide(state.store.as_ref(), &actor, id, approve, posted.field("reason")).await {
         Ok(_) => Redirect::to("/console/adjustments?done=1").into_response(),
-        Err(e) => refused(&signed_in, e),
+        Err(e) => refused(&posted.signed_in, e),
     }
-}
-
-async fn approve(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    signed_in: SignedIn,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    decide(state, peer, signed_in, id, headers, body, true).await
-}
-
-async fn reject(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    signed_in: SignedIn,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    decide(state, peer, signed_in, id, headers, body, false).await
 }

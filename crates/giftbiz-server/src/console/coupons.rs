@@ -1,12 +1,9 @@
 //! `/console/coupons?q=…`: support's "where is my coupon?" (a link that works when pasted), and
 //! a coupon's cancel with a confirmation and a reason.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -15,11 +12,10 @@ use giftbiz_core::coupon::PinStatus;
 
 use super::accounts::refused;
 use super::pages::{kst, page, won, Me};
-use super::session::SignedIn;
+use super::session::{Posted, SignedIn};
 use super::texts::Texts;
-use super::{csrf, field, form};
 use crate::http::AppState;
-use crate::usecases::console_accounts::{Actor, ConsoleError};
+use crate::usecases::console_accounts::ConsoleError;
 use crate::usecases::console_coupons::{self, masked_pin};
 
 pub fn router() -> Router<AppState> {
@@ -76,16 +72,12 @@ async fn search(State(state): State<AppState>, signed_in: SignedIn, Query(query)
 }
 
 /// A PIN lookup: posted with the session's CSRF token, and the page does not repeat the PIN.
-async fn pin_search(State(state): State<AppState>, signed_in: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
-    let form = form(&body);
-    if let Err(r) = signed_in.require_csrf(csrf(&form, &headers)) {
+async fn pin_search(State(state): State<AppState>, posted: Posted) -> Response {
+    if let Err(r) = posted.signed_in.require(Capability::Read) {
         return r.into_response();
     }
-    if let Err(r) = signed_in.require(Capability::Read) {
-        return r.into_response();
-    }
-    let found = console_coupons::by_pin(state.store.as_ref(), field(&form, "pin").unwrap_or("")).await;
-    results(&signed_in, String::new(), true, found, None)
+    let found = console_coupons::by_pin(state.store.as_ref(), posted.field("pin")).await;
+    results(&posted.signed_in, String::new(), true, found, None)
 }
 
 fn results(
@@ -133,25 +125,13 @@ fn results(
     page(StatusCode::OK, &view)
 }
 
-async fn cancel(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    signed_in: SignedIn,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let form = form(&body);
-    if let Err(r) = signed_in.require_csrf(csrf(&form, &headers)) {
-        return r.into_response();
+async fn cancel(State(state): State<AppState>, posted: Posted) -> Response {
+    if posted.field("confirm") != "yes" {
+        return refused(&posted.signed_in, ConsoleError::Invalid("confirm the cancel (confirm=yes)"));
     }
-    if field(&form, "confirm") != Some("yes") {
-        return refused(&signed_in, ConsoleError::Invalid("confirm the cancel (confirm=yes)"));
-    }
-    let order_no = field(&form, "order_no").unwrap_or("");
-    let source = peer.ip().to_string();
-    let actor = Actor { operator: &signed_in.operator, source: &source, now_ms: state.clock.now_ms() };
-    match console_coupons::cancel(state.store.as_ref(), &actor, order_no, field(&form, "reason").unwrap_or("")).await {
+    let actor = posted.actor(state.clock.now_ms());
+    match console_coupons::cancel(state.store.as_ref(), &actor, posted.field("order_no"), posted.field("reason")).await {
         Ok(c) => Redirect::to(&format!("/console/coupons?q={}&done=cancelled", c.order_no)).into_response(),
-        Err(e) => refused(&signed_in, e),
+        Err(e) => refused(&posted.signed_in, e),
     }
 }

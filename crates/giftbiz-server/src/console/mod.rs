@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -21,7 +21,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::http::{check_bounded, AppState};
 use crate::usecases::console_auth::{self, LoginError, LoginRefusal};
 use pages::{page, DashboardPage, ErrorPage, LoginPage, Me};
-use session::{cleared_session_cookie, is_cross_origin, session_cookie, texts_of, SignedIn, LANG_COOKIE};
+use session::{cleared_session_cookie, is_cross_origin, session_cookie, texts_of, Posted, SignedIn, LANG_COOKIE};
 
 mod accounts;
 mod adjustments;
@@ -55,17 +55,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
 }
 
 /// The form fields of a console POST (urlencoded), by name.
-fn form(body: &Bytes) -> Vec<(String, String)> {
+pub(super) fn form(body: &Bytes) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
-fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter().find_map(|(k, v)| (k == name).then_some(v.as_str()))
-}
-
-/// The CSRF token of a form, or of the `X-CSRF-Token` header.
-fn csrf<'a>(form: &'a [(String, String)], headers: &'a HeaderMap) -> Option<&'a str> {
-    field(form, "csrf_token").or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()))
 }
 
 /// `?lang=` remembered for the next pages.
@@ -128,13 +123,9 @@ async fn login(
     }
 }
 
-async fn logout(State(state): State<AppState>, signed_in: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
-    let form = form(&body);
-    if let Err(refused) = signed_in.require_csrf(csrf(&form, &headers)) {
-        return refused.into_response();
-    }
-    if let Err(e) = console_auth::log_out(state.store.as_ref(), &signed_in.token).await {
-        return ErrorPage::failed(signed_in.texts, e).into_response();
+async fn logout(State(state): State<AppState>, posted: Posted) -> Response {
+    if let Err(e) = console_auth::log_out(state.store.as_ref(), &posted.signed_in.token).await {
+        return ErrorPage::failed(posted.signed_in.texts, e).into_response();
     }
     let mut resp = Redirect::to("/console/login").into_response();
     if let Ok(v) = cleared_session_cookie(&state).parse() {

@@ -2,16 +2,20 @@
 //! [`SignedIn`], which reads the session cookie and checks the session (expiry, a disabled
 //! operator) on the server, and every state-changing route checks its CSRF token.
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header::{COOKIE, HOST, ORIGIN};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use giftbiz_core::console::{Capability, Operator};
 
 use super::pages::ErrorPage;
+use super::{field, form};
 use super::texts::{self, Texts};
 use crate::http::AppState;
+use crate::usecases::console_accounts::Actor;
 use crate::usecases::console_auth::{self, SessionToken};
 
 pub const SESSION_COOKIE: &str = "giftbiz_session";
@@ -92,6 +96,46 @@ impl SignedIn {
     }
 }
 
+/// A state-changing console request: its signed-in operator, its form (urlencoded), and the
+/// operator's address; extracting it checks the session's CSRF token (form field `csrf_token`
+/// or header `X-CSRF-Token`) first, so a handler that takes one cannot forget to.
+pub struct Posted {
+    pub signed_in: SignedIn,
+    form: Vec<(String, String)>,
+    source: String,
+}
+
+/// A console form is small; anything bigger is no console form.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
+impl Posted {
+    /// The form field `name`, or `""`.
+    pub fn field(&self, name: &str) -> &str {
+        field(&self.form, name).unwrap_or("")
+    }
+
+    pub fn actor(&self, now_ms: i64) -> Actor<'_> {
+        Actor { operator: &self.signed_in.operator, source: &self.source, now_ms }
+    }
+}
+
+impl FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Posted, Response> {
+        let (mut parts, body) = req.into_parts();
+        let signed_in = SignedIn::from_request_parts(&mut parts, state).await?;
+        let source = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+        let body = axum::body::to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|_| ErrorPage::for_operator(&signed_in, StatusCode::PAYLOAD_TOO_LARGE, signed_in.texts.failed).into_response())?;
+        let form = form(&body);
+        let presented = field(&form, "csrf_token").or_else(|| parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
+        signed_in.require_csrf(presented).map_err(IntoResponse::into_response)?;
+        Ok(Posted { signed_in, form, source })
+    }
+}
+
 /// A console request refused (its `403` page).
 pub struct Refused(Box<Response>);
 
@@ -118,7 +162,7 @@ impl FromRequestParts<AppState> for SignedIn {
             (Some(session), Some(token)) => Ok(SignedIn { operator: session.operator, token, texts }),
             // A page asked for without a session goes to the login; anything else is refused.
             _ if parts.method == Method::GET || parts.method == Method::HEAD => Err(Redirect::to("/console/login").into_response()),
-            _ => Err(ErrorPage::status(texts, axum::http::StatusCode::FORBIDDEN, texts.forbidden).into_response()),
+            _ => Err(ErrorPage::status(texts, StatusCode::FORBIDDEN, texts.forbidden).into_response()),
         }
     }
 }
