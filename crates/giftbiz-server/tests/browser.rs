@@ -99,6 +99,15 @@ impl Browser {
         self.step("submit the login", form.submit().await).await;
     }
 
+    /// Keeps a picture of the page as `target/browser-artifacts/NAME.png` (the README's comes
+    /// from here).
+    async fn snapshot(&self, name: &str) {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
+        let _ = std::fs::create_dir_all(&dir);
+        let png = self.step("take a screenshot", self.client.screenshot().await).await;
+        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+    }
+
     /// After a refused login: the fresh login page (a GET has none) shows its error.
     async fn login_error(&self) -> String {
         let error = self.step("wait for the login's error", self.client.wait().for_element(Locator::Css("p.error")).await).await;
@@ -150,6 +159,7 @@ async fn an_operator_logs_in_is_locked_out_by_wrong_passwords_and_logs_out() {
     b.step("wait for the notice", b.client.wait().for_element(Locator::Css("p.notice")).await).await;
     let balance = app.call("/bizApi/bizmoney", "0301", &[("user_id", "acme")]).await;
     b.check("0301 shows the charge", balance["balance"] == "12000", &balance).await;
+    b.snapshot("account").await;
     let shown = b.step("find the balance", b.client.find(Locator::Id("balance")).await).await;
     let shown = b.step("read the balance", shown.text().await).await;
     b.check("the page shows it", shown == "12,000", &shown).await;
