@@ -136,3 +136,17 @@ mod tests {
         assert!(matches!(check_resendable(Gubun::Mms, PinStatus::Issued, 10, 11), Err(ResendError::NotResendable)));
     }
 }
+
+/// An outbox message as the console's deliveries page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageLine {
+    pub id: i64,
+    pub kind: String,
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at_ms: i64,
+    pub account_id: AccountId,
+    pub tr_id: String,
+    pub order_no: String,
+}

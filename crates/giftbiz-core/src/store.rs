@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use crate::account::{AuthCode, TokenHash};
 use crate::console::{AuditEvent, AuditLogEntry, ConsoleFigures, ConsoleSession, DecideError, PendingAdjustment, NewOperator, Operator, PasswordHash, Username};
 use crate::coupon::{BizmoneyError, CancelError, Coupon, CouponCharge, CouponSearch, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
-use crate::delivery::{Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
+use crate::delivery::{Claim, DeliveryOutcome, MessageKind, MessageLine, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
 use crate::partner::{AuditEntry, AuditRecord, AuthFailureCount, NewPartner, Partner, PinHash, RedeemError};
 use crate::{Account, AccountId, Brand, BrandCode, Goods, GoodsCode, Grade, NewAccount, OperatorId, PartnerId, UserId, Won};
@@ -145,6 +145,9 @@ pub trait OutboxStore: Send + Sync {
         outcome: &DeliveryOutcome,
         now_ms: i64,
     ) -> Result<bool, StoreError>;
+    /// Up to `limit` messages in `state` (`pending`, `failed`, …), newest first, with their
+    /// coupon's tr_id and order number.
+    async fn messages_in_state(&self, state: &str, limit: u32) -> Result<Vec<MessageLine>, StoreError>;
     /// 0203: queues a new message of `kind`, due now, for the account's MMS send `tr_id`, and
     /// puts the coupon's delivery status back to pending.
     async fn enqueue_resend(

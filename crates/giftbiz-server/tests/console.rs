@@ -19,6 +19,7 @@ both_engines!(
     the_dashboard_counts_todays_and_the_months_sends_and_low_balances,
     an_admin_creates_an_account_and_rotates_its_token_shown_once,
     a_large_adjustment_waits_for_a_second_operator,
+    support_sees_pending_deliveries_and_sends_a_message_again,
     support_finds_a_coupon_every_way_and_cancels_it_like_0202,
 );
 
@@ -472,4 +473,35 @@ async fn a_large_adjustment_waits_for_a_second_operator(app: &TestApp) {
     ]);
     let report = giftbiz_server::invariants::check(app.store.as_ref()).await.unwrap();
     assert!(report.is_ok(), "{:?}", report.violations);
+}
+
+async fn support_sees_pending_deliveries_and_sends_a_message_again(app: &TestApp) {
+    let viewer = operator_session(app, "vic", OperatorRole::Viewer).await;
+    let support = operator_session(app, "sup", OperatorRole::Support).await;
+    let admin = operator_session(app, "adm", OperatorRole::Admin).await;
+    post_as(app, &admin, "/console/accounts/acme/bizmoney", &[("amount", "100000"), ("reason", "r")]).await;
+    let v = app.call("/bizApi/goods", "0101", &[("size", "50")]).await;
+    let goods = v["result"]["goodsList"].as_array().unwrap().iter().find(|g| g["goodsStateCd"] == "SALE").unwrap()["goodsCode"].as_str().unwrap().to_owned();
+    let mms = app.call("/bizApi/send", "0204", &common::send_params(&goods, "mms_1", "N", &[])).await;
+    let order_no = mms["result"]["result"]["orderNo"].as_str().unwrap().to_owned();
+    let pin = app.call("/bizApi/send", "0204", &common::send_params(&goods, "pin_1", "Y", &[])).await;
+    let pin_order = pin["result"]["result"]["orderNo"].as_str().unwrap().to_owned();
+
+    let pending = get(app, "/console/deliveries?state=pending", Some(&viewer.0)).await.text().await.unwrap();
+    assert_eq!(pending.matches(&format!(">{order_no}<")).count(), 1, "{pending}");
+    assert!(!pending.contains("/console/coupons/resend"), "no retry for a viewer: {pending}");
+    let failed = get(app, "/console/deliveries", Some(&support.0)).await.text().await.unwrap();
+    assert!(!failed.contains(&order_no), "nothing failed yet");
+
+    let resend = [("order_no", order_no.as_str())];
+    assert_eq!(post_as(app, &viewer, "/console/coupons/resend", &resend).await.status(), StatusCode::FORBIDDEN);
+    let resp = post_as(app, &support, "/console/coupons/resend", &resend).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[LOCATION], format!("/console/coupons?q={order_no}&done=resent").as_str());
+    let pending = get(app, "/console/deliveries?state=pending", Some(&support.0)).await.text().await.unwrap();
+    assert_eq!(pending.matches(&format!(">{order_no}<")).count(), 2, "the message queued again: {pending}");
+    // A PIN send has no message to send again: 0203's own refusal.
+    assert_eq!(post_as(app, &support, "/console/coupons/resend", &[("order_no", pin_order.as_str())]).await.status(), StatusCode::CONFLICT);
+    let audit = app.store.audit_log(Some(&format!("coupon:{order_no}")), None, 10).await.unwrap();
+    assert_eq!(audit.iter().map(|e| (e.operator_name.as_str(), e.action.as_str())).collect::<Vec<_>>(), vec![("sup", "coupon.resend")]);
 }

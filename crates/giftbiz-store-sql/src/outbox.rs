@@ -5,7 +5,7 @@
 //! PostgreSQL they never deadlock with it; SQLite's writers take turns.
 
 use giftbiz_core::coupon::{DeliveryStatus, PinStatus};
-use giftbiz_core::delivery::{check_resendable, Claim, DeliveryOutcome, MessageKind, OutboxMessage, ResendError};
+use giftbiz_core::delivery::{check_resendable, Claim, DeliveryOutcome, MessageKind, MessageLine, OutboxMessage, ResendError};
 use giftbiz_core::send::{Gubun, TrId};
 use giftbiz_core::{AccountId, StoreError};
 
@@ -83,6 +83,33 @@ sql_impl! { impl OutboxStore {
         }
         tx.commit().await.map_err(backend)?;
         Ok(true)
+    }
+
+    async fn messages_in_state(&self, state: &str, limit: u32) -> Result<Vec<MessageLine>, StoreError> {
+        type Row = (i64, String, String, i32, Option<String>, i64, i64, String, String);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT m.id, m.kind, m.state, m.attempts, m.last_error, m.next_attempt_at_ms, c.account_id, c.tr_id, c.order_no
+             FROM outbox AS m JOIN coupons AS c ON c.id = m.coupon_id WHERE m.state = $1 ORDER BY m.id DESC LIMIT $2",
+        )
+        .bind(state)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, kind, state, attempts, last_error, next_attempt_at_ms, account_id, tr_id, order_no)| MessageLine {
+                id,
+                kind,
+                state,
+                attempts,
+                last_error,
+                next_attempt_at_ms,
+                account_id: AccountId::from_stored(account_id),
+                tr_id,
+                order_no,
+            })
+            .collect())
     }
 
     async fn enqueue_resend(

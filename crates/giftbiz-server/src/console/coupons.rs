@@ -23,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/coupons", get(search))
         .route("/console/coupons/pin", post(pin_search))
         .route("/console/coupons/cancel", post(cancel))
+        .route("/console/coupons/resend", post(resend))
+        .route("/console/deliveries", get(deliveries))
 }
 
 pub struct CouponLine {
@@ -38,6 +40,8 @@ pub struct CouponLine {
     pub issued_at: String,
     pub delivery: &'static str,
     pub cancellable: bool,
+    /// An MMS send still issued: its message can be queued again.
+    pub resendable: bool,
 }
 
 #[derive(Template)]
@@ -66,7 +70,11 @@ async fn search(State(state): State<AppState>, signed_in: SignedIn, Query(query)
     }
     let q = query.q.unwrap_or_default();
     let found = if q.trim().is_empty() { Ok(Vec::new()) } else { console_coupons::search(state.store.as_ref(), &q).await };
-    let notice = (query.done.as_deref() == Some("cancelled")).then_some(signed_in.texts.cancelled);
+    let notice = match query.done.as_deref() {
+        Some("cancelled") => Some(signed_in.texts.cancelled),
+        Some("resent") => Some(signed_in.texts.resent),
+        _ => None,
+    };
     let searched = !q.trim().is_empty();
     results(&signed_in, q, searched, found, notice)
 }
@@ -109,6 +117,7 @@ fn results(
                 issued_at: kst(c.new.issued_at_ms),
                 delivery: c.delivery.code(),
                 cancellable: c.status == PinStatus::Issued,
+                resendable: c.status == PinStatus::Issued && c.new.gubun == giftbiz_core::send::Gubun::Mms,
             }
         })
         .collect();
@@ -134,4 +143,79 @@ async fn cancel(State(state): State<AppState>, posted: Posted) -> Response {
         Ok(c) => Redirect::to(&format!("/console/coupons?q={}&done=cancelled", c.order_no)).into_response(),
         Err(e) => refused(&posted.signed_in, e),
     }
+}
+
+async fn resend(State(state): State<AppState>, posted: Posted) -> Response {
+    let actor = posted.actor(state.clock.now_ms());
+    let order_no = posted.field("order_no");
+    match console_coupons::resend(state.store.as_ref(), &actor, order_no).await {
+        Ok(()) => Redirect::to(&format!("/console/coupons?q={}&done=resent", order_no.trim())).into_response(),
+        Err(e) => refused(&posted.signed_in, e),
+    }
+}
+
+pub struct MessageRow {
+    pub order_no: String,
+    pub user_id: String,
+    pub tr_id: String,
+    pub attempts: i32,
+    pub last_error: String,
+    pub next_attempt: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/deliveries.html")]
+struct DeliveriesPage {
+    t: &'static Texts,
+    me: Option<Me>,
+    heading: &'static str,
+    messages: Vec<MessageRow>,
+    may_retry: bool,
+    csrf_token: String,
+}
+
+#[derive(serde::Deserialize)]
+struct DeliveriesQuery {
+    state: Option<String>,
+}
+
+/// Failed (the default) or pending messages, newest first, each with a retry (0203's resend).
+async fn deliveries(State(state): State<AppState>, signed_in: SignedIn, Query(query): Query<DeliveriesQuery>) -> Response {
+    if let Err(r) = signed_in.require(Capability::Read) {
+        return r.into_response();
+    }
+    let t = signed_in.texts;
+    let (wanted, heading) = match query.state.as_deref() {
+        Some("pending") => ("pending", t.pending_messages),
+        _ => ("failed", t.failed_messages),
+    };
+    let listed = async {
+        let messages = state.store.messages_in_state(wanted, 100).await?;
+        let owners: std::collections::HashMap<_, _> = state.store.list_accounts().await?.into_iter().map(|a| (a.id, a.user_id)).collect();
+        Ok::<_, giftbiz_core::StoreError>((messages, owners))
+    };
+    let (messages, owners) = match listed.await {
+        Ok(v) => v,
+        Err(e) => return refused(&signed_in, e.into()),
+    };
+    let messages = messages
+        .into_iter()
+        .map(|m| MessageRow {
+            user_id: owners.get(&m.account_id).map(ToString::to_string).unwrap_or_default(),
+            order_no: m.order_no,
+            tr_id: m.tr_id,
+            attempts: m.attempts,
+            last_error: m.last_error.unwrap_or_default(),
+            next_attempt: kst(m.next_attempt_at_ms),
+        })
+        .collect();
+    let view = DeliveriesPage {
+        t,
+        me: Some(Me::of(&signed_in)),
+        heading,
+        messages,
+        may_retry: signed_in.operator.role.may(Capability::Coupons),
+        csrf_token: signed_in.token.csrf_token(),
+    };
+    page(StatusCode::OK, &view)
 }

@@ -68,6 +68,12 @@ pub struct Texts {
     pub awaiting_approval: &'static str,
     pub adjusted: &'static str,
     pub decided: &'static str,
+    pub deliveries: &'static str,
+    pub order_no: &'static str,
+    pub attempts: &'static str,
+    pub last_error: &'static str,
+    pub retry: &'static str,
+    pub resent: &'static str,
 }
 
 pub const KO: Texts = Texts {
@@ -137,6 +143,12 @@ pub const KO: Texts = Texts {
     awaiting_approval: "금액이 커서 다른 운영자의 승인을 기다립니다.",
     adjusted: "조정되었습니다.",
     decided: "처리되었습니다.",
+    deliveries: "발송",
+    order_no: "주문번호",
+    attempts: "시도",
+    last_error: "마지막 오류",
+    retry: "다시 보내기",
+    resent: "다시 보내도록 등록했습니다.",
 };
 
 pub const EN: Texts = Texts {
@@ -206,6 +218,12 @@ pub const EN: Texts = Texts {
     awaiting_approval: "Above the threshold: it waits for another operator's approval.",
     adjusted: "Adjusted.",
     decided: "Decided.",
+    deliveries: "Deliveries",
+    order_no: "Order number",
+    attempts: "Attempts",
+    last_error: "Last error",
+    retry: "Send again",
+    resent: "Queued again.",
 };
 
 /// The language of a request: `?lang=` if it names one, else the cookie's, else Korean.

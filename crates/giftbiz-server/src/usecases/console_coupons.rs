@@ -67,13 +67,35 @@ pub fn masked_pin(pin: &Pin) -> String {
     format!("{}{tail}", "*".repeat(digits.len().saturating_sub(4)))
 }
 
-/// Cancels and refunds the coupon with this order number (0202's rules: unused, within its
-/// window), audited with the reason.
-pub async fn cancel(store: &dyn Store, actor: &Actor<'_>, order_no: &str, reason: &str) -> Result<Coupon, ConsoleError> {
+/// Queues the coupon's MMS again (0203's use case and rules), audited: support's resend, and
+/// the deliveries page's retry of a failed message.
+pub async fn resend(store: &dyn Store, actor: &Actor<'_>, order_no: &str) -> Result<(), ConsoleError> {
     if !actor.operator.role.may(Capability::Coupons) {
         return Err(ConsoleError::Forbidden);
     }
-    let reason = super::console_accounts::reason_of(reason)?;
+    let (coupon, caller) = coupon_and_caller(store, order_no).await?;
+    match coupons::resend(store, &caller, &coupon.new.tr_id, giftbiz_core::delivery::MessageKind::Mms, actor.now_ms).await {
+        Ok(()) => {}
+        Err(Failure::Refused(refusal)) => return Err(ConsoleError::Refused(refusal)),
+        Err(Failure::Store(e)) => return Err(e.into()),
+        Err(Failure::Internal(what)) => return Err(ConsoleError::Failed(what.to_owned())),
+    }
+    let event = AuditEvent {
+        at_ms: actor.now_ms,
+        operator_id: actor.operator.id,
+        operator_name: actor.operator.username.clone(),
+        action: "coupon.resend",
+        target: format!("coupon:{}", coupon.order_no),
+        before: None,
+        after: None,
+        reason: String::new(),
+        source: actor.source.to_owned(),
+    };
+    Ok(store.append_audit(&event).await?)
+}
+
+/// The coupon with this order number and its account as the API's caller.
+async fn coupon_and_caller(store: &dyn Store, order_no: &str) -> Result<(Coupon, Caller), ConsoleError> {
     let found = store.find_coupons(&CouponSearch::OrderNo(order_no.trim().to_owned()), 1).await?;
     let coupon = found.into_iter().next().ok_or(ConsoleError::Invalid("no coupon has that order number"))?;
     let account = store
@@ -82,7 +104,17 @@ pub async fn cancel(store: &dyn Store, actor: &Actor<'_>, order_no: &str, reason
         .into_iter()
         .find(|a| a.id == coupon.new.account_id)
         .ok_or(ConsoleError::Invalid("the coupon's account is gone"))?;
-    let caller = Caller { account, catalog_revision: 0 };
+    Ok((coupon, Caller { account, catalog_revision: 0 }))
+}
+
+/// Cancels and refunds the coupon with this order number (0202's rules: unused, within its
+/// window), audited with the reason.
+pub async fn cancel(store: &dyn Store, actor: &Actor<'_>, order_no: &str, reason: &str) -> Result<Coupon, ConsoleError> {
+    if !actor.operator.role.may(Capability::Coupons) {
+        return Err(ConsoleError::Forbidden);
+    }
+    let reason = super::console_accounts::reason_of(reason)?;
+    let (coupon, caller) = coupon_and_caller(store, order_no).await?;
     let cancelled = match coupons::cancel(store, &caller, &coupon.new.tr_id, actor.now_ms).await {
         Ok(c) => c,
         Err(Failure::Refused(refusal)) => return Err(ConsoleError::Refused(refusal)),
