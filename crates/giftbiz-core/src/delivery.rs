@@ -146,6 +146,7 @@ pub struct MessageLine {
     pub attempts: i32,
     pub last_error: Option<String>,
     pub next_attempt_at_ms: i64,
+    pub created_at_ms: i64,
     pub account_id: AccountId,
     pub tr_id: String,
     pub order_no: String,

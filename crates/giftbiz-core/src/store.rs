@@ -148,6 +148,8 @@ pub trait OutboxStore: Send + Sync {
     /// Up to `limit` messages in `state` (`pending`, `failed`, …), newest first, with their
     /// coupon's tr_id and order number.
     async fn messages_in_state(&self, state: &str, limit: u32) -> Result<Vec<MessageLine>, StoreError>;
+    /// Every message of the coupon, oldest first.
+    async fn messages_of_coupon(&self, coupon_id: i64) -> Result<Vec<MessageLine>, StoreError>;
     /// 0203: queues a new message of `kind`, due now, for the account's MMS send `tr_id`, and
     /// puts the coupon's delivery status back to pending.
     async fn enqueue_resend(
@@ -180,6 +182,9 @@ pub trait PartnerStore: Send + Sync {
     ) -> Result<Coupon, RedeemError>;
     /// Records an attempt that did not go through `redeem` (lookups, refusals before it).
     async fn audit_redemption(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// The partner API's attempts on the coupon (lookups and redemptions), oldest first, with
+    /// the partner's name.
+    async fn redemptions_of_coupon(&self, coupon_id: i64) -> Result<Vec<(String, AuditRecord)>, StoreError>;
     /// The partner's audit trail, oldest first.
     async fn redemption_audit(&self, partner_id: PartnerId) -> Result<Vec<AuditRecord>, StoreError>;
     /// Counts a failed authentication from `source` (for `partner_id`, or for a code that is

@@ -339,6 +339,11 @@ async fn support_finds_a_coupon_every_way_and_cancels_it_like_0202(app: &TestApp
     let audit = app.store.audit_log(Some(&format!("coupon:{order_no}")), None, 10).await.unwrap();
     assert_eq!(audit.len(), 1);
     assert_eq!((audit[0].operator_name.as_str(), audit[0].action.as_str(), audit[0].reason.as_str()), ("sup", "coupon.cancel", "customer asked"));
+    // The coupon's timeline: issued by the API, cancelled by support with the reason.
+    let html = get(app, &format!("/console/coupons?q={order_no}"), Some(&viewer.0)).await.text().await.unwrap();
+    let issued = html.find("issued (01)").expect("issued in the timeline");
+    let cancelled = html.find("coupon.cancel: customer asked <span class=\"muted\">— sup").expect("the cancel in the timeline");
+    assert!(issued < cancelled, "oldest first: {html}");
     // A second cancel is the API's refusal, shown as a conflict; nothing moves.
     assert_eq!(post_as(app, &support, "/console/coupons/cancel", &cancel).await.status(), StatusCode::CONFLICT);
     let again: i64 = app.call("/bizApi/bizmoney", "0301", &[("user_id", "acme")]).await["balance"].as_str().unwrap().parse().unwrap();
@@ -500,6 +505,9 @@ async fn support_sees_pending_deliveries_and_sends_a_message_again(app: &TestApp
     assert_eq!(resp.headers()[LOCATION], format!("/console/coupons?q={order_no}&done=resent").as_str());
     let pending = get(app, "/console/deliveries?state=pending", Some(&support.0)).await.text().await.unwrap();
     assert_eq!(pending.matches(&format!(">{order_no}<")).count(), 2, "the message queued again: {pending}");
+    let html = get(app, &format!("/console/coupons?q={order_no}"), Some(&viewer.0)).await.text().await.unwrap();
+    assert_eq!(html.matches("mms message: pending after 0 attempt(s)").count(), 2, "{html}");
+    assert!(html.contains("coupon.resend <span class=\"muted\">— sup"), "{html}");
     // A PIN send has no message to send again: 0203's own refusal.
     assert_eq!(post_as(app, &support, "/console/coupons/resend", &[("order_no", pin_order.as_str())]).await.status(), StatusCode::CONFLICT);
     let audit = app.store.audit_log(Some(&format!("coupon:{order_no}")), None, 10).await.unwrap();

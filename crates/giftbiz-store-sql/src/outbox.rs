@@ -86,30 +86,16 @@ sql_impl! { impl OutboxStore {
     }
 
     async fn messages_in_state(&self, state: &str, limit: u32) -> Result<Vec<MessageLine>, StoreError> {
-        type Row = (i64, String, String, i32, Option<String>, i64, i64, String, String);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT m.id, m.kind, m.state, m.attempts, m.last_error, m.next_attempt_at_ms, c.account_id, c.tr_id, c.order_no
-             FROM outbox AS m JOIN coupons AS c ON c.id = m.coupon_id WHERE m.state = $1 ORDER BY m.id DESC LIMIT $2",
-        )
-        .bind(state)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, kind, state, attempts, last_error, next_attempt_at_ms, account_id, tr_id, order_no)| MessageLine {
-                id,
-                kind,
-                state,
-                attempts,
-                last_error,
-                next_attempt_at_ms,
-                account_id: AccountId::from_stored(account_id),
-                tr_id,
-                order_no,
-            })
-            .collect())
+        let sql = format!("{MESSAGE_LINE_SQL} WHERE m.state = $1 ORDER BY m.id DESC LIMIT $2");
+        let rows: Vec<MessageLineRow> =
+            sqlx::query_as(&sql).bind(state).bind(i64::from(limit)).fetch_all(&self.pool).await.map_err(backend)?;
+        Ok(rows.into_iter().map(MessageLineRow::into_line).collect())
+    }
+
+    async fn messages_of_coupon(&self, coupon_id: i64) -> Result<Vec<MessageLine>, StoreError> {
+        let sql = format!("{MESSAGE_LINE_SQL} WHERE m.coupon_id = $1 ORDER BY m.id");
+        let rows: Vec<MessageLineRow> = sqlx::query_as(&sql).bind(coupon_id).fetch_all(&self.pool).await.map_err(backend)?;
+        Ok(rows.into_iter().map(MessageLineRow::into_line).collect())
     }
 
     async fn enqueue_resend(
@@ -156,3 +142,38 @@ sql_impl! { impl OutboxStore {
         Ok(())
     }
 } }
+
+/// The console's view of messages, with their coupon's tr_id and order number.
+const MESSAGE_LINE_SQL: &str = "SELECT m.id, m.kind, m.state, m.attempts, m.last_error, m.next_attempt_at_ms, m.created_at_ms,
+     c.account_id, c.tr_id, c.order_no FROM outbox AS m JOIN coupons AS c ON c.id = m.coupon_id";
+
+#[derive(sqlx::FromRow)]
+struct MessageLineRow {
+    id: i64,
+    kind: String,
+    state: String,
+    attempts: i32,
+    last_error: Option<String>,
+    next_attempt_at_ms: i64,
+    created_at_ms: i64,
+    account_id: i64,
+    tr_id: String,
+    order_no: String,
+}
+
+impl MessageLineRow {
+    fn into_line(self) -> MessageLine {
+        MessageLine {
+            id: self.id,
+            kind: self.kind,
+            state: self.state,
+            attempts: self.attempts,
+            last_error: self.last_error,
+            next_attempt_at_ms: self.next_attempt_at_ms,
+            created_at_ms: self.created_at_ms,
+            account_id: AccountId::from_stored(self.account_id),
+            tr_id: self.tr_id,
+            order_no: self.order_no,
+        }
+    }
+}

@@ -132,6 +132,24 @@ sql_impl! { impl PartnerStore {
         rows.into_iter().map(AuditRow::into_record).collect()
     }
 
+    async fn redemptions_of_coupon(&self, coupon_id: i64) -> Result<Vec<(String, AuditRecord)>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Named {
+            name: String,
+            #[sqlx(flatten)]
+            row: AuditRow,
+        }
+        let rows: Vec<Named> = sqlx::query_as(
+            "SELECT p.name, r.id, r.partner_id, r.pin_hash, r.action, r.outcome, r.coupon_id, r.at_ms
+             FROM redemption_audit AS r JOIN partners AS p ON p.id = r.partner_id WHERE r.coupon_id = $1 ORDER BY r.id",
+        )
+        .bind(coupon_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.into_iter().map(|n| Ok((n.name, n.row.into_record()?))).collect()
+    }
+
     async fn count_auth_failure(&self, source: &str, partner_id: Option<PartnerId>, at_ms: i64) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO partner_auth_failures (source, partner_id, hour_ms, failures, last_at_ms)

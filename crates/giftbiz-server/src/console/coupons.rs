@@ -42,7 +42,12 @@ pub struct CouponLine {
     pub cancellable: bool,
     /// An MMS send still issued: its message can be queued again.
     pub resendable: bool,
+    /// Its life, oldest first (for the first few results).
+    pub timeline: Vec<(String, String, String)>,
 }
+
+/// Results whose timeline is shown (each costs a few queries).
+const TIMELINES: usize = 10;
 
 #[derive(Template)]
 #[template(path = "console/coupons.html")]
@@ -76,7 +81,7 @@ async fn search(State(state): State<AppState>, signed_in: SignedIn, Query(query)
         _ => None,
     };
     let searched = !q.trim().is_empty();
-    results(&signed_in, q, searched, found, notice)
+    results(state.store.as_ref(), &signed_in, q, searched, found, notice).await
 }
 
 /// A PIN lookup: posted with the session's CSRF token, and the page does not repeat the PIN.
@@ -85,10 +90,11 @@ async fn pin_search(State(state): State<AppState>, posted: Posted) -> Response {
         return r.into_response();
     }
     let found = console_coupons::by_pin(state.store.as_ref(), posted.field("pin")).await;
-    results(&posted.signed_in, String::new(), true, found, None)
+    results(state.store.as_ref(), &posted.signed_in, String::new(), true, found, None).await
 }
 
-fn results(
+async fn results(
+    store: &dyn giftbiz_core::Store,
     signed_in: &SignedIn,
     q: String,
     searched: bool,
@@ -100,27 +106,34 @@ fn results(
         Ok(found) => found,
         Err(e) => return refused(signed_in, e),
     };
-    let coupons = found
-        .into_iter()
-        .map(|f| {
-            let c = &f.coupon;
-            CouponLine {
-                order_no: c.order_no.to_string(),
-                user_id: f.user_id.to_string(),
-                tr_id: c.new.tr_id.as_str().to_owned(),
-                goods_name: c.new.goods_name.clone(),
-                status_code: c.status.code(),
-                status_name: c.status.name(),
-                pin: masked_pin(&c.new.pin),
-                phone: c.new.phone_no.masked(),
-                price: won(c.new.price.get()),
-                issued_at: kst(c.new.issued_at_ms),
-                delivery: c.delivery.code(),
-                cancellable: c.status == PinStatus::Issued,
-                resendable: c.status == PinStatus::Issued && c.new.gubun == giftbiz_core::send::Gubun::Mms,
+    let mut coupons = Vec::new();
+    for (n, f) in found.into_iter().enumerate() {
+        let c = &f.coupon;
+        let timeline = if n < TIMELINES {
+            match console_coupons::timeline(store, c).await {
+                Ok(events) => events.into_iter().map(|e| (kst(e.at_ms), e.what, e.who)).collect(),
+                Err(e) => return refused(signed_in, e),
             }
-        })
-        .collect();
+        } else {
+            Vec::new()
+        };
+        coupons.push(CouponLine {
+            order_no: c.order_no.to_string(),
+            user_id: f.user_id.to_string(),
+            tr_id: c.new.tr_id.as_str().to_owned(),
+            goods_name: c.new.goods_name.clone(),
+            status_code: c.status.code(),
+            status_name: c.status.name(),
+            pin: masked_pin(&c.new.pin),
+            phone: c.new.phone_no.masked(),
+            price: won(c.new.price.get()),
+            issued_at: kst(c.new.issued_at_ms),
+            delivery: c.delivery.code(),
+            cancellable: c.status == PinStatus::Issued,
+            resendable: c.status == PinStatus::Issued && c.new.gubun == giftbiz_core::send::Gubun::Mms,
+            timeline,
+        });
+    }
     let view = SearchPage {
         t,
         me: Some(Me::of(signed_in)),

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use giftbiz_core::console::{AuditEvent, Capability};
-use giftbiz_core::coupon::{Coupon, CouponSearch};
+use giftbiz_core::coupon::{Coupon, CouponSearch, PinStatus};
 use giftbiz_core::send::{Pin, TrId};
 use giftbiz_core::{Store, UserId};
 
@@ -58,6 +58,48 @@ async fn with_owners(store: &dyn Store, mut coupons: Vec<Coupon>) -> Result<Vec<
         .into_iter()
         .filter_map(|coupon| owners.get(&coupon.new.account_id).cloned().map(|user_id| Found { coupon, user_id }))
         .collect())
+}
+
+/// One moment of a coupon's life: when, what, and who (an operator, a partner, the platform).
+pub struct TimelineEvent {
+    pub at_ms: i64,
+    pub what: String,
+    pub who: String,
+}
+
+/// The coupon's life in order: issued; each message queued and where it stands; the partner
+/// API's redemptions; the console's cancels and resends (by whom); a cancel or expiry that no
+/// operator made (the API's, the expiry job's).
+pub async fn timeline(store: &dyn Store, coupon: &Coupon) -> Result<Vec<TimelineEvent>, ConsoleError> {
+    let mut events = vec![TimelineEvent { at_ms: coupon.new.issued_at_ms, what: "issued (01)".into(), who: "API 0204".into() }];
+    for m in store.messages_of_coupon(coupon.id).await? {
+        let mut what = format!("{} message: {} after {} attempt(s)", m.kind, m.state, m.attempts);
+        if let Some(error) = m.last_error.filter(|e| !e.is_empty()) {
+            what.push_str(&format!(" ({error})"));
+        }
+        events.push(TimelineEvent { at_ms: m.created_at_ms, what, who: "delivery".into() });
+    }
+    for (partner, r) in store.redemptions_of_coupon(coupon.id).await? {
+        let what = format!("partner {}: {}", r.entry.action.code(), r.entry.outcome.code());
+        events.push(TimelineEvent { at_ms: r.entry.at_ms, what, who: partner });
+    }
+    let operated = store.audit_log(Some(&format!("coupon:{}", coupon.order_no)), None, 100).await?;
+    let cancelled_by_operator = operated.iter().any(|e| e.action == "coupon.cancel");
+    for e in operated {
+        let what = if e.reason.is_empty() { e.action } else { format!("{}: {}", e.action, e.reason) };
+        events.push(TimelineEvent { at_ms: e.at_ms, what, who: e.operator_name });
+    }
+    match coupon.status {
+        PinStatus::Cancelled if !cancelled_by_operator => {
+            events.push(TimelineEvent { at_ms: coupon.status_changed_at_ms, what: "cancelled (07)".into(), who: "API 0202".into() });
+        }
+        PinStatus::Expired => {
+            events.push(TimelineEvent { at_ms: coupon.status_changed_at_ms, what: "expired (08)".into(), who: "expiry".into() });
+        }
+        _ => {}
+    }
+    events.sort_by_key(|e| e.at_ms);
+    Ok(events)
 }
 
 /// A PIN as the console shows it: its last four digits.
