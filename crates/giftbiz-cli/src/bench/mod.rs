@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Subcommand;
 
 mod catalog;
+mod console;
 mod edge;
 pub(crate) mod harness;
 mod send;
@@ -65,6 +66,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// The console's pages (dashboard, account detail and list, coupon searches, audit log)
+    /// with `--coupons` in the database, p50/p99 beside `/health`.
+    Console {
+        /// Database for the run [default: a fresh SQLite file in a temporary directory]; a
+        /// PostgreSQL database given here gets tables of its own (use an empty one).
+        #[arg(long)]
+        database: Option<String>,
+        #[arg(long, default_value_t = 10_000)]
+        coupons: u64,
+        /// Requests per page.
+        #[arg(long, default_value_t = 100)]
+        rounds: usize,
+    },
     /// One measured sync, run by `catalog-sync` as a child process so its memory is its own.
     #[command(hide = true)]
     CatalogSyncWorker {
@@ -82,6 +96,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::Send { database, seconds } => send::run(database, Duration::from_secs(seconds)).await,
         BenchCommand::Edge { slowloris, half_bodies, seconds } => edge::run(slowloris, half_bodies, Duration::from_secs(seconds)).await,
+        BenchCommand::Console { database, coupons, rounds } => console::run(database, coupons, rounds).await,
         BenchCommand::CatalogSync { goods, page_size, rounds } => sync::run(goods, page_size, rounds).await,
         BenchCommand::CatalogSyncWorker { catalog, page_size } => sync::worker(&catalog, page_size).await,
     }
