@@ -91,6 +91,9 @@ pub trait IssuanceStore: Send + Sync {
     async fn bizmoney_balance(&self, account_id: AccountId) -> Result<Won, StoreError>;
     /// The account's ledger, oldest first.
     async fn ledger(&self, account_id: AccountId) -> Result<Vec<LedgerEntry>, StoreError>;
+    /// Up to `limit` of the account's ledger entries older than `before_id` (the newest when
+    /// `None`), newest first.
+    async fn ledger_page(&self, account_id: AccountId, before_id: Option<i64>, limit: u32) -> Result<Vec<LedgerEntry>, StoreError>;
 
     /// One transaction: claim the tr_id, charge `price`, create the coupon and, for an MMS
     /// send, its pending message.

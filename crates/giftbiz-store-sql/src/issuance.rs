@@ -88,6 +88,19 @@ sql_impl! { impl IssuanceStore {
         rows.into_iter().map(LedgerRow::into_entry).collect()
     }
 
+    async fn ledger_page(&self, account_id: AccountId, before_id: Option<i64>, limit: u32) -> Result<Vec<LedgerEntry>, StoreError> {
+        // Keyset on (account_id, id), the ledger's index: the same cost at any length.
+        let sql = format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3");
+        let rows: Vec<LedgerRow> = sqlx::query_as(&sql)
+            .bind(account_id.get())
+            .bind(before_id.unwrap_or(i64::MAX))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.into_iter().map(LedgerRow::into_entry).collect()
+    }
+
     async fn issue_coupon(&self, new: &NewCoupon) -> Result<Coupon, IssueError> {
         let pin = self.vault.protect(&new.pin);
         self.dialect.issue_coupon(&self.pool, new, &pin).await

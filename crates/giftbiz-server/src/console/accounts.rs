@@ -218,17 +218,17 @@ async fn ledger_csv(State(state): State<AppState>, signed_in: SignedIn, Path(use
     if let Err(r) = signed_in.require(Capability::Read) {
         return r.into_response();
     }
-    let detail = match console_accounts::detail(state.store.as_ref(), &user_id, usize::MAX).await {
+    let (account, ledger) = match console_accounts::statement(state.store.as_ref(), &user_id).await {
         Ok(d) => d,
         Err(e) => return refused(&signed_in, e),
     };
     let mut out = String::from("id,at_kst,reason,tr_id,amount,balance_after,memo\r\n");
-    for e in detail.ledger.iter().rev() {
+    for e in &ledger {
         let fields = [e.id.to_string(), kst(e.created_at_ms), e.reason.code().to_owned(), e.tr_id.clone().unwrap_or_default(), e.amount.get().to_string(), e.balance_after.get().to_string(), e.memo.clone()];
         out.push_str(&fields.map(|f| csv_field(&f)).join(","));
         out.push_str("\r\n");
     }
-    csv_response(&format!("giftbiz-ledger-{}.csv", detail.account.user_id), out)
+    csv_response(&format!("giftbiz-ledger-{}.csv", account.user_id), out)
 }
 
 /// Back to the account's page with a notice, or the refusal's page.

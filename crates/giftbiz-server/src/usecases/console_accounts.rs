@@ -77,13 +77,18 @@ pub struct AccountDetail {
     pub ledger: Vec<LedgerEntry>,
 }
 
-pub async fn detail(store: &dyn Store, user_id: &str, entries: usize) -> Result<AccountDetail, ConsoleError> {
+pub async fn detail(store: &dyn Store, user_id: &str, entries: u32) -> Result<AccountDetail, ConsoleError> {
     let account = find(store, user_id).await?;
     let balance = store.bizmoney_balance(account.id).await?;
-    let mut ledger = store.ledger(account.id).await?;
-    ledger.reverse();
-    ledger.truncate(entries);
+    let ledger = store.ledger_page(account.id, None, entries).await?;
     Ok(AccountDetail { account, balance, ledger })
+}
+
+/// The account's whole ledger, oldest first (the statement's CSV).
+pub async fn statement(store: &dyn Store, user_id: &str) -> Result<(Account, Vec<LedgerEntry>), ConsoleError> {
+    let account = find(store, user_id).await?;
+    let ledger = store.ledger(account.id).await?;
+    Ok((account, ledger))
 }
 
 async fn find(store: &dyn Store, user_id: &str) -> Result<Account, ConsoleError> {

@@ -48,6 +48,18 @@ pub async fn bizmoney_ledger(db: &TestDb) {
     assert_eq!(store.change_bizmoney(&user("bob"), Won::new(500), LedgerReason::Charge, "", t + 4).await.unwrap().get(), 500);
 
     let ledger = consistent_ledger(store, alice.id).await;
+    // Keyset pages, newest first, are the ledger reversed.
+    let mut paged = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.ledger_page(alice.id, before, 2).await.unwrap();
+        let Some(last) = page.last() else { break };
+        assert!(page.len() <= 2);
+        before = Some(last.id);
+        paged.extend(page);
+    }
+    paged.reverse();
+    assert_eq!(paged, ledger);
     let summary: Vec<(i64, i64, LedgerReason, &str, i64)> = ledger
         .iter()
         .map(|e| (e.amount.get(), e.balance_after.get(), e.reason, e.memo.as_str(), e.created_at_ms))
