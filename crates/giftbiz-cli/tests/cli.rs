@@ -6,16 +6,20 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn giftbiz(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_giftbiz"))
-        .args(args)
+/// `giftbiz ARGS --database DB`, with none of the environment's settings.
+fn command(db: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_giftbiz"));
+    cmd.args(args)
         .args(["--database", db])
         .env_remove("GIFTBIZ_DATABASE_URL")
         .env_remove("GIFTBIZ_CONFIG")
         .env_remove("GIFTBIZ_PIN_KEY")
-        .env_remove("GIFTBIZ_PIN_KEY_FILE")
-        .output()
-        .expect("run giftbiz")
+        .env_remove("GIFTBIZ_PIN_KEY_FILE");
+    cmd
+}
+
+fn giftbiz(db: &str, args: &[&str]) -> Output {
+    command(db, args).output().expect("run giftbiz")
 }
 
 use common::ok;
@@ -380,13 +384,7 @@ fn accepted(addr: &str) -> std::net::TcpStream {
 /// `giftbiz` with `stdin` on its standard input (a pipe, as a script gives it).
 fn giftbiz_with_input(db: &str, args: &[&str], stdin: &str) -> Output {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_giftbiz"))
-        .args(args)
-        .args(["--database", db])
-        .env_remove("GIFTBIZ_DATABASE_URL")
-        .env_remove("GIFTBIZ_CONFIG")
-        .env_remove("GIFTBIZ_PIN_KEY")
-        .env_remove("GIFTBIZ_PIN_KEY_FILE")
+    let mut child = command(db, args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
