@@ -41,6 +41,7 @@ pub trait AccountStore: Send + Sync {
     /// the hot path of every API call needs both.
     async fn auth_lookup(&self, auth_code: &AuthCode) -> Result<Option<(Account, i64)>, StoreError>;
     async fn account_by_user_id(&self, user_id: &UserId) -> Result<Option<Account>, StoreError>;
+    async fn account_by_id(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
     async fn list_accounts(&self) -> Result<Vec<Account>, StoreError>;
     /// Returns false when no such account exists.
     async fn set_grade(&self, user_id: &UserId, grade: Grade) -> Result<bool, StoreError>;
@@ -89,6 +90,8 @@ pub trait IssuanceStore: Send + Sync {
         now_ms: i64,
     ) -> Result<Won, BizmoneyError>;
     async fn bizmoney_balance(&self, account_id: AccountId) -> Result<Won, StoreError>;
+    /// Every account's balance in one read (accounts that never had bizmoney are absent).
+    async fn bizmoney_balances(&self) -> Result<Vec<(AccountId, Won)>, StoreError>;
     /// The account's ledger, oldest first.
     async fn ledger(&self, account_id: AccountId) -> Result<Vec<LedgerEntry>, StoreError>;
     /// Up to `limit` of the account's ledger entries older than `before_id` (the newest when
@@ -220,9 +223,10 @@ pub trait OperatorStore: Send + Sync {
     /// Marks the session used at `at_ms` (its idle expiry counts from there).
     async fn touch_session(&self, token_hash: &TokenHash, at_ms: i64) -> Result<(), StoreError>;
     async fn end_session(&self, token_hash: &TokenHash) -> Result<(), StoreError>;
-    /// The dashboard's figures: sends per KST day since `since_ms`, the outbox's pending and
-    /// failed messages, accounts with a balance below `low_balance`.
-    async fn console_figures(&self, since_ms: i64, low_balance: i64) -> Result<ConsoleFigures, StoreError>;
+    /// The dashboard's figures: sends per KST day (days since 1970-01-01 in KST) from
+    /// `since_day` on, the outbox's pending and failed messages, accounts with a balance below
+    /// `low_balance`.
+    async fn console_figures(&self, since_day: i64, low_balance: i64) -> Result<ConsoleFigures, StoreError>;
     /// Records an adjustment for a second operator to decide; returns its id.
     async fn request_adjustment(&self, account_id: AccountId, amount: Won, reason: &str, by: OperatorId, at_ms: i64) -> Result<i64, StoreError>;
     /// The adjustments waiting for a decision, oldest first.

@@ -52,6 +52,12 @@ sql_impl! { impl AccountStore {
         self.account_where("user_id", user_id.as_str()).await
     }
 
+    async fn account_by_id(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+        let row: Option<AccountRow> = sqlx::query_as(&sql).bind(id.get()).fetch_optional(&self.pool).await.map_err(backend)?;
+        row.map(AccountRow::into_account).transpose()
+    }
+
     async fn list_accounts(&self) -> Result<Vec<Account>, StoreError> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY id");
         let rows: Vec<AccountRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await.map_err(backend)?;

@@ -81,6 +81,12 @@ sql_impl! { impl IssuanceStore {
         Ok(Won::new(balance.unwrap_or(0)))
     }
 
+    async fn bizmoney_balances(&self) -> Result<Vec<(AccountId, Won)>, StoreError> {
+        let rows: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT account_id, balance FROM account_balances").fetch_all(&self.pool).await.map_err(backend)?;
+        Ok(rows.into_iter().map(|(id, balance)| (AccountId::from_stored(id), Won::new(balance))).collect())
+    }
+
     async fn ledger(&self, account_id: AccountId) -> Result<Vec<LedgerEntry>, StoreError> {
         let sql = format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = $1 ORDER BY id");
         let rows: Vec<LedgerRow> =

@@ -131,13 +131,13 @@ sql_impl! { impl OperatorStore {
         Ok(())
     }
 
-    async fn console_figures(&self, since_ms: i64, low_balance: i64) -> Result<ConsoleFigures, StoreError> {
-        // KST days: 9 hours ahead of UTC, integer division on both engines.
+    async fn console_figures(&self, since_day: i64, low_balance: i64) -> Result<ConsoleFigures, StoreError> {
+        // The rollup kept by a trigger on `coupons` (migration 0017), not the coupons.
         let daily: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT (issued_at_ms + 32400000) / 86400000 AS day, COUNT(*), CAST(COALESCE(SUM(price), 0) AS BIGINT)
-             FROM coupons WHERE issued_at_ms >= $1 GROUP BY (issued_at_ms + 32400000) / 86400000 ORDER BY day",
+            "SELECT day, CAST(SUM(sends) AS BIGINT), CAST(SUM(won) AS BIGINT)
+             FROM daily_sends WHERE day >= $1 GROUP BY day ORDER BY day",
         )
-        .bind(since_ms)
+        .bind(since_day)
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;

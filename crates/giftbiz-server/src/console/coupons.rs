@@ -204,7 +204,7 @@ async fn deliveries(State(state): State<AppState>, signed_in: SignedIn, Query(qu
     };
     let listed = async {
         let messages = state.store.messages_in_state(wanted, 100).await?;
-        let owners: std::collections::HashMap<_, _> = state.store.list_accounts().await?.into_iter().map(|a| (a.id, a.user_id)).collect();
+        let owners = console_coupons::owners(state.store.as_ref(), messages.iter().map(|m| m.account_id).collect()).await?;
         Ok::<_, giftbiz_core::StoreError>((messages, owners))
     };
     let (messages, owners) = match listed.await {

@@ -143,8 +143,7 @@ async fn dashboard(State(state): State<AppState>, signed_in: SignedIn, parts: Pa
         return refused.into_response();
     }
     let today = (state.clock.now_ms() + KST_MS).div_euclid(DAY_MS);
-    let since_ms = (today - 29) * DAY_MS - KST_MS;
-    let figures = match state.store.console_figures(since_ms, state.settings.console_low_balance_won).await {
+    let figures = match state.store.console_figures(today - 29, state.settings.console_low_balance_won).await {
         Ok(f) => f,
         Err(e) => return ErrorPage::failed(signed_in.texts, e).into_response(),
     };

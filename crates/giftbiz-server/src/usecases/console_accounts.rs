@@ -2,6 +2,8 @@
 //! suspend and reactivate, charge bizmoney. The same operator functions as the CLI's
 //! (`crate::operator`), each action recorded in the audit log with its reason.
 
+use std::collections::HashMap;
+
 use giftbiz_core::console::{AuditEvent, Capability, Operator};
 use giftbiz_core::coupon::{LedgerEntry, LedgerReason};
 use giftbiz_core::{Account, Store, StoreError, UserId, Won};
@@ -59,15 +61,14 @@ pub struct AccountSummary {
 /// Accounts whose user id contains `q` (all without one), oldest first.
 pub async fn list(store: &dyn Store, q: Option<&str>) -> Result<Vec<AccountSummary>, ConsoleError> {
     let q = q.map(str::trim).filter(|q| !q.is_empty()).map(str::to_ascii_lowercase);
-    let mut out = Vec::new();
-    for account in store.list_accounts().await? {
-        if q.as_ref().is_some_and(|q| !account.user_id.as_str().to_ascii_lowercase().contains(q.as_str())) {
-            continue;
-        }
-        let balance = store.bizmoney_balance(account.id).await?;
-        out.push(AccountSummary { account, balance });
-    }
-    Ok(out)
+    let balances: HashMap<_, _> = store.bizmoney_balances().await?.into_iter().collect();
+    Ok(store
+        .list_accounts()
+        .await?
+        .into_iter()
+        .filter(|a| q.as_ref().is_none_or(|q| a.user_id.as_str().to_ascii_lowercase().contains(q.as_str())))
+        .map(|account| AccountSummary { balance: balances.get(&account.id).copied().unwrap_or(Won::ZERO), account })
+        .collect())
 }
 
 /// An account with its balance and its newest ledger entries (at most `entries`).

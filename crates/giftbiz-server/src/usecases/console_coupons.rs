@@ -1,13 +1,13 @@
 //! What the console does with coupons for support: find them (by tr_id, order number or the
-//! phone's last four digits in a search link; by a PIN only in a posted form) and cancel one through the same use case as 0202, with
-//! the reason in the audit log. A PIN is never shown whole: the console shows its last four.
+//! phone's last four digits in a search link; by a PIN only in a posted form) and cancel one
+//! through the same use case as 0202, with the reason in the audit log. A PIN is never shown whole: the console shows its last four.
 
 use std::collections::HashMap;
 
 use giftbiz_core::console::{AuditEvent, Capability};
 use giftbiz_core::coupon::{Coupon, CouponSearch, PinStatus};
 use giftbiz_core::send::{Pin, TrId};
-use giftbiz_core::{Store, UserId};
+use giftbiz_core::{AccountId, Store, StoreError, UserId};
 
 use super::console_accounts::{Actor, ConsoleError};
 use super::{coupons, Caller, Failure};
@@ -53,11 +53,24 @@ pub async fn by_pin(store: &dyn Store, pin: &str) -> Result<Vec<Found>, ConsoleE
 async fn with_owners(store: &dyn Store, mut coupons: Vec<Coupon>) -> Result<Vec<Found>, ConsoleError> {
     coupons.sort_by_key(|c| std::cmp::Reverse(c.id));
     coupons.dedup_by_key(|c| c.id);
-    let owners: HashMap<_, _> = store.list_accounts().await?.into_iter().map(|a| (a.id, a.user_id)).collect();
+    let owners = owners(store, coupons.iter().map(|c| c.new.account_id).collect()).await?;
     Ok(coupons
         .into_iter()
         .filter_map(|coupon| owners.get(&coupon.new.account_id).cloned().map(|user_id| Found { coupon, user_id }))
         .collect())
+}
+
+/// The user ids of these accounts (each read once).
+pub async fn owners(store: &dyn Store, ids: Vec<AccountId>) -> Result<HashMap<AccountId, UserId>, StoreError> {
+    let mut owners = HashMap::new();
+    for id in ids {
+        if let std::collections::hash_map::Entry::Vacant(slot) = owners.entry(id) {
+            if let Some(account) = store.account_by_id(id).await? {
+                slot.insert(account.user_id);
+            }
+        }
+    }
+    Ok(owners)
 }
 
 /// One moment of a coupon's life: when, what, and who (an operator, a partner, the platform).
@@ -140,12 +153,7 @@ pub async fn resend(store: &dyn Store, actor: &Actor<'_>, order_no: &str) -> Res
 async fn coupon_and_caller(store: &dyn Store, order_no: &str) -> Result<(Coupon, Caller), ConsoleError> {
     let found = store.find_coupons(&CouponSearch::OrderNo(order_no.trim().to_owned()), 1).await?;
     let coupon = found.into_iter().next().ok_or(ConsoleError::Invalid("no coupon has that order number"))?;
-    let account = store
-        .list_accounts()
-        .await?
-        .into_iter()
-        .find(|a| a.id == coupon.new.account_id)
-        .ok_or(ConsoleError::Invalid("the coupon's account is gone"))?;
+    let account = store.account_by_id(coupon.new.account_id).await?.ok_or(ConsoleError::Invalid("the coupon's account is gone"))?;
     Ok((coupon, Caller { account, catalog_revision: 0 }))
 }
 

@@ -55,6 +55,7 @@ pub async fn accounts_are_created_found_and_changed(db: &TestDb) {
     );
     assert_eq!(store.account_by_auth_code("REALzzzz").await.unwrap(), None);
     assert_eq!(store.account_by_user_id(&user("nobody")).await.unwrap(), None);
+    assert_eq!(store.account_by_id(bob.id).await.unwrap(), Some(bob.clone()));
     assert_eq!(
         store.list_accounts().await.unwrap(),
         vec![alice.clone(), bob.clone()]

@@ -75,6 +75,9 @@ pub async fn bizmoney_ledger(db: &TestDb) {
     assert!(ledger.iter().all(|e| e.tr_id.is_none()));
     assert_eq!(consistent_ledger(store, bob.id).await.len(), 1);
     assert_eq!(store.bizmoney_balance(bob.id).await.unwrap().get(), 500);
+    let mut balances = store.bizmoney_balances().await.unwrap();
+    balances.sort_by_key(|(id, _)| id.get());
+    assert_eq!(balances, vec![(alice.id, Won::ZERO), (bob.id, Won::new(500))]);
 }
 
 /// Past the millionth coupon the order number widens to seven digits instead of wrapping to
@@ -576,4 +579,30 @@ pub async fn coupons_are_found_across_accounts(db: &TestDb) {
     assert!(store.find_coupons(&CouponSearch::TrId(tr("NONE")), 10).await.unwrap().is_empty());
     let found = store.find_coupons(&CouponSearch::OrderNo(a1.order_no.to_string()), 10).await.unwrap();
     assert_eq!(found[0].new.pin, a1.new.pin, "found coupons open their PIN like every read");
+}
+
+/// The dashboard's rollup: sends and won per KST day across accounts, kept by the send itself.
+pub async fn the_dashboard_counts_sends_per_kst_day(db: &TestDb) {
+    use giftbiz_core::console::DailySends;
+    let store = &*db.store;
+    let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
+    let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
+    charge(store, "alice", 100_000).await;
+    charge(store, "bob", 50_000).await;
+    // t0 is 00:30 KST on 2026-11-29; an hour before is still 2026-11-28 in Korea.
+    let kst_day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap().signed_duration_since(chrono::NaiveDate::default()).num_days();
+    let (day28, day29) = (kst_day(2026, 11, 28), kst_day(2026, 11, 29));
+    let mut late = new_coupon(alice.id, "LATE", 700, Gubun::Pin);
+    late.issued_at_ms = t0_ms() - HOUR_MS;
+    store.issue_coupon(&late).await.unwrap();
+    store.issue_coupon(&new_coupon(alice.id, "A", 1_000, Gubun::Pin)).await.unwrap();
+    store.issue_coupon(&new_coupon(bob.id, "B", 2_500, Gubun::Pin)).await.unwrap();
+
+    let figures = store.console_figures(day28, 60_000).await.unwrap();
+    assert_eq!(
+        figures.daily,
+        vec![DailySends { day: day28, sends: 1, won: 700 }, DailySends { day: day29, sends: 2, won: 3_500 }]
+    );
+    assert_eq!(store.console_figures(day29, 60_000).await.unwrap().daily, vec![DailySends { day: day29, sends: 2, won: 3_500 }]);
+    assert_eq!(figures.low_balances, vec![("bob".to_string(), 47_500)], "below 60,000 won, lowest first");
 }

@@ -29,6 +29,7 @@ harness::contract!(
     issuance::coupon_concurrency,
     issuance::outbox_rows_and_schema_guards,
     issuance::coupons_are_found_across_accounts,
+    issuance::the_dashboard_counts_sends_per_kst_day,
     operators::operators_sessions_and_failed_logins,
     operators::the_audit_log_is_append_only,
     outbox::outbox_delivery,
