@@ -83,6 +83,13 @@ pub enum PartnerCommand {
     },
     /// List partners (never tokens).
     List(ListArgs),
+    /// Issue a partner a new token (printed only now); the old one stops working at once.
+    RotateToken {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        partner_code: String,
+    },
 }
 
 /// Whole KRW.
@@ -239,6 +246,13 @@ pub async fn partner(cmd: PartnerCommand) -> anyhow::Result<()> {
                 println!("token        = {}", issued.token.expose());
                 println!("(the token is shown only now; it is stored hashed)");
             }
+        }
+        PartnerCommand::RotateToken { common, partner_code } => {
+            let store = open(&common).await?;
+            let issued = operator::rotate_partner_token(store.as_ref(), &partner_code).await?;
+            println!("partner_code = {}", issued.partner.partner_code);
+            println!("token        = {}", issued.token.expose());
+            println!("(the token is shown only now; the old one no longer works)");
         }
         PartnerCommand::List(ListArgs { common, json }) => {
             let store = open(&common).await?;

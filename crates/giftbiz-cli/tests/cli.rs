@@ -233,6 +233,12 @@ fn partner_create_prints_credentials_once_and_list_never_shows_tokens() {
         assert!(!listed.contains(token), "tokens are never listed");
         assert!(!listed.contains("token_hash"));
     }
+
+    // A new token for the partner, printed once; an unknown code is refused.
+    let text = ok(&giftbiz(&db, &["partner", "rotate-token", "--partner-code", code]));
+    let rotated = text.lines().find_map(|l| l.strip_prefix("token        = ")).expect("the new token");
+    assert!(rotated.len() == 24 && rotated != token, "{text}");
+    assert!(!giftbiz(&db, &["partner", "rotate-token", "--partner-code", "PT0000000000000000"]).status.success());
 }
 
 /// `config show` prints each setting's effective value and its layer, never a secret.

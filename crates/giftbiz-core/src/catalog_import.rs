@@ -266,6 +266,78 @@ pub fn goods_from_wire(entry: &Map<String, Value>) -> Result<Goods, String> {
     })
 }
 
+/// What an import would change in the stored catalog (the console's preview): an import only
+/// adds and updates, by code; nothing it does not name is touched.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ImportPreview {
+    /// Brand codes and names the catalog does not hold yet.
+    pub new_brands: Vec<(String, String)>,
+    pub changed_brands: Vec<(String, String)>,
+    pub new_goods: Vec<GoodsChange>,
+    pub changed_goods: Vec<GoodsChange>,
+    /// Entries the import names that are stored exactly so already.
+    pub unchanged: usize,
+}
+
+/// A goods the import adds or changes, and (when changed) what changes, as `field: old → new`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct GoodsChange {
+    pub goods_code: String,
+    pub goods_name: String,
+    pub changes: Vec<String>,
+}
+
+impl ImportPreview {
+    pub fn is_empty(&self) -> bool {
+        self.new_brands.is_empty() && self.changed_brands.is_empty() && self.new_goods.is_empty() && self.changed_goods.is_empty()
+    }
+}
+
+/// Compares a parsed import with what is stored.
+pub fn preview(parsed: &ParsedCatalog, stored_brands: &[Brand], stored_goods: &[Goods]) -> ImportPreview {
+    use std::collections::HashMap;
+    let brands: HashMap<_, _> = stored_brands.iter().map(|b| (&b.brand_code, b)).collect();
+    let goods: HashMap<_, _> = stored_goods.iter().map(|g| (&g.goods_code, g)).collect();
+    let mut out = ImportPreview::default();
+    for b in &parsed.brands {
+        let named = (b.brand_code.to_string(), b.brand_name.clone());
+        match brands.get(&b.brand_code) {
+            None => out.new_brands.push(named),
+            Some(old) if *old != b => out.changed_brands.push(named),
+            Some(_) => out.unchanged += 1,
+        }
+    }
+    for g in &parsed.goods {
+        let Some(old) = goods.get(&g.goods_code) else {
+            out.new_goods.push(GoodsChange { goods_code: g.goods_code.to_string(), goods_name: g.goods_name.clone(), changes: Vec::new() });
+            continue;
+        };
+        if *old == g {
+            out.unchanged += 1;
+            continue;
+        }
+        let mut changes = Vec::new();
+        let mut differs = |field: &str, old: String, new: String| {
+            if old != new {
+                changes.push(format!("{field}: {old} → {new}"));
+            }
+        };
+        differs("goodsName", old.goods_name.clone(), g.goods_name.clone());
+        differs("brandCode", old.brand_code.to_string(), g.brand_code.to_string());
+        differs("salePrice", old.sale_price.to_string(), g.sale_price.to_string());
+        for grade in crate::Grade::ALL {
+            differs(&format!("price ({grade})"), old.prices.for_grade(grade).price.to_string(), g.prices.for_grade(grade).price.to_string());
+        }
+        differs("goodsStateCd", old.state.code().to_owned(), g.state.code().to_owned());
+        differs("endDate", old.end_date.clone(), g.end_date.clone());
+        if changes.is_empty() {
+            changes.push("other fields".to_owned());
+        }
+        out.changed_goods.push(GoodsChange { goods_code: g.goods_code.to_string(), goods_name: g.goods_name.clone(), changes });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,5 +378,26 @@ mod tests {
         assert_eq!(err.to_string(), "goods #1: goodsName is missing");
         assert!(matches!(parse_catalog("{}"), Err(ImportError::NothingFound)));
         assert!(matches!(parse_catalog("nope"), Err(ImportError::NotJson(_))));
+    }
+
+    #[test]
+    fn a_preview_names_what_changes() {
+        let stored = parse_catalog(LIVE_0101).unwrap();
+        let same = parse_catalog(LIVE_0101).unwrap();
+        let p = preview(&same, &stored.brands, &stored.goods);
+        assert!(p.is_empty());
+        assert_eq!(p.unchanged, 1);
+
+        let changed = parse_catalog(&LIVE_0101.replace(r#""salePrice":800"#, r#""salePrice":900"#).replace("SALE", "SUS")).unwrap();
+        let p = preview(&changed, &stored.brands, &stored.goods);
+        assert_eq!(p.changed_goods.len(), 1);
+        // The dump's discountPrice (basic) stays; the other grades follow the sale price.
+        assert_eq!(
+            p.changed_goods[0].changes,
+            ["salePrice: 800 → 900", "price (gold): 740 → 830", "price (vip): 720 → 810", "price (platinum): 700 → 790", "goodsStateCd: SALE → SUS"]
+        );
+
+        let p = preview(&changed, &[], &[]);
+        assert_eq!((p.new_goods.len(), p.changed_goods.len(), p.unchanged), (1, 0, 0));
     }
 }

@@ -177,6 +177,8 @@ pub trait PartnerStore: Send + Sync {
     async fn partner_by_code(&self, partner_code: &str) -> Result<Option<Partner>, StoreError>;
     /// Every partner, oldest first.
     async fn list_partners(&self) -> Result<Vec<Partner>, StoreError>;
+    /// Replaces the partner's token (the old one stops working); false when there is none.
+    async fn set_partner_token_hash(&self, partner_code: &str, hash: &TokenHash) -> Result<bool, StoreError>;
     /// One transaction: the coupon with `pin`, if `partner::check_redeemable` passes, becomes
     /// exchanged (02), once; and the attempt, redeemed or refused, is audited.
     async fn redeem(
@@ -193,6 +195,9 @@ pub trait PartnerStore: Send + Sync {
     async fn redemptions_of_coupon(&self, coupon_id: i64) -> Result<Vec<(String, AuditRecord)>, StoreError>;
     /// The partner's audit trail, oldest first.
     async fn redemption_audit(&self, partner_id: PartnerId) -> Result<Vec<AuditRecord>, StoreError>;
+    /// The partner's newest `limit` audit records, newest first, each with its coupon's order
+    /// number when it names one.
+    async fn newest_redemptions(&self, partner_id: PartnerId, limit: u32) -> Result<Vec<(AuditRecord, Option<String>)>, StoreError>;
     /// Counts a failed authentication from `source` (for `partner_id`, or for a code that is
     /// no partner's) in its hour's row.
     async fn count_auth_failure(&self, source: &str, partner_id: Option<PartnerId>, at_ms: i64) -> Result<(), StoreError>;

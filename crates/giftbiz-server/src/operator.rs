@@ -3,10 +3,12 @@
 
 use anyhow::Context;
 use giftbiz_core::account::{generate_auth_code, UserId};
-use giftbiz_core::catalog_import::{parse_catalog, ParsedCatalog};
+use giftbiz_core::catalog_import::{parse_catalog, preview, ImportPreview, ParsedCatalog};
 use giftbiz_core::console::{NewOperator, Operator, OperatorRole, Password, PasswordHash, Username};
 use giftbiz_core::coupon::LedgerReason;
-use giftbiz_core::{Account, AuthToken, BrandCode, CatalogCounts, Grade, NewAccount, Store, StoreError, Won};
+use giftbiz_core::{
+    Account, AuthToken, BrandCode, CatalogCounts, Goods, GoodsCode, GoodsState, Grade, GradePrice, NewAccount, Store, StoreError, Won,
+};
 use giftbiz_wire::catalog::{BrandListResult, GoodsListResult};
 use giftbiz_wire::Envelope;
 use serde_json::json;
@@ -133,6 +135,14 @@ pub async fn create_partner(store: &dyn Store, name: &str, brands: &str) -> anyh
     Ok(IssuedPartner { partner, token, unknown_brands })
 }
 
+/// A new token for a partner; the old one stops working at once.
+pub async fn rotate_partner_token(store: &dyn Store, partner_code: &str) -> anyhow::Result<IssuedPartner> {
+    let token = AuthToken::generate();
+    anyhow::ensure!(store.set_partner_token_hash(partner_code, &token.hash()).await?, "no partner with code \"{partner_code}\"");
+    let partner = store.partner_by_code(partner_code).await?.context("partner vanished")?;
+    Ok(IssuedPartner { partner, token, unknown_brands: Vec::new() })
+}
+
 /// Loads catalog dumps (see `giftbiz_core::catalog_import`) in one transaction: a bad file
 /// changes nothing. `names` label the texts in error messages.
 pub async fn import_catalog_files(
@@ -140,6 +150,12 @@ pub async fn import_catalog_files(
     names: &[std::path::PathBuf],
     texts: &[String],
 ) -> anyhow::Result<CatalogCounts> {
+    let all = parse_catalog_files(store, names, texts).await?;
+    Ok(store.upsert_catalog(&all.brands, &all.goods).await?)
+}
+
+/// The dumps parsed and completed from the stored brands, as an import would load them.
+async fn parse_catalog_files(store: &dyn Store, names: &[std::path::PathBuf], texts: &[String]) -> anyhow::Result<ParsedCatalog> {
     let mut all = ParsedCatalog::default();
     for (name, text) in names.iter().zip(texts) {
         let parsed = parse_catalog(text).with_context(|| format!("{}", name.display()))?;
@@ -149,7 +165,53 @@ pub async fn import_catalog_files(
     let mut known = all.brands.clone();
     known.extend(store.all_brands().await?);
     all.fill_from_brands(&known);
-    Ok(store.upsert_catalog(&all.brands, &all.goods).await?)
+    Ok(all)
+}
+
+/// What importing the dumps would change, changing nothing.
+pub async fn preview_catalog_import(store: &dyn Store, names: &[std::path::PathBuf], texts: &[String]) -> anyhow::Result<ImportPreview> {
+    let all = parse_catalog_files(store, names, texts).await?;
+    Ok(preview(&all, &store.all_brands().await?, &store.all_goods().await?))
+}
+
+/// Puts a goods on sale (`SALE`) or suspends it (`SUS`: listed, but a send is refused);
+/// returns it before and after.
+pub async fn set_goods_state(store: &dyn Store, goods_code: &GoodsCode, state: GoodsState) -> anyhow::Result<(Goods, Goods)> {
+    change_goods(store, goods_code, |g| {
+        g.state = state;
+        Ok(())
+    })
+    .await
+}
+
+/// Sets one grade's price of a goods (whole won, above zero and at most its sale price); the
+/// rate is the discount it makes, in whole percent. Returns the goods before and after.
+pub async fn set_grade_price(store: &dyn Store, goods_code: &GoodsCode, grade: Grade, price: Won) -> anyhow::Result<(Goods, Goods)> {
+    change_goods(store, goods_code, |g| {
+        anyhow::ensure!(price > Won::ZERO && price <= g.sale_price, "a grade price is above zero and at most the sale price ({})", g.sale_price);
+        let sale = g.sale_price.get();
+        let rate = ((sale - price.get()) * 100 + sale / 2) / sale;
+        let slot = match grade {
+            Grade::Basic => &mut g.prices.basic,
+            Grade::Gold => &mut g.prices.gold,
+            Grade::Vip => &mut g.prices.vip,
+            Grade::Platinum => &mut g.prices.platinum,
+        };
+        *slot = GradePrice { price, rate };
+        Ok(())
+    })
+    .await
+}
+
+/// Changes one stored goods through the catalog's upsert (which moves the catalog revision, so
+/// every instance's cache reloads it).
+async fn change_goods(store: &dyn Store, goods_code: &GoodsCode, change: impl FnOnce(&mut Goods) -> anyhow::Result<()>) -> anyhow::Result<(Goods, Goods)> {
+    let before = store.goods_by_code(goods_code).await?.with_context(|| format!("no goods with code {goods_code}"))?;
+    anyhow::ensure!(before.is_listed(), "goods {goods_code} is withdrawn");
+    let mut after = before.clone();
+    change(&mut after)?;
+    store.upsert_catalog(&[], std::slice::from_ref(&after)).await?;
+    Ok((before, after))
 }
 
 /// The catalog as `{"goods": <0101 response>, "brands": <0102 response>}`; each goods also

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::console::{browser, csrf_of, get, operator_session, post_as, post_login, PASSWORD};
 use common::{Engine, TestApp};
 use giftbiz_core::console::{OperatorRole, Password, Username};
 use giftbiz_server::{operator, Settings};
@@ -23,20 +24,9 @@ both_engines!(
     support_finds_a_coupon_every_way_and_cancels_it_like_0202,
 );
 
-const PASSWORD: &str = "correct horse battery";
-
-/// A client that shows redirects instead of following them.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
 async fn operator_kim(app: &TestApp, role: OperatorRole) {
     let name = Username::parse("kim").unwrap();
     operator::create_console_operator(app.store.as_ref(), &name, role, &Password::parse(PASSWORD).unwrap()).await.unwrap();
-}
-
-async fn post_login(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
-    browser().post(app.url("/console/login")).form(&[("username", username), ("password", password)]).send().await.unwrap()
 }
 
 /// Logs kim in; the session cookie (`name=value`).
@@ -45,20 +35,6 @@ async fn signed_in(app: &TestApp) -> String {
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let set = resp.headers()[SET_COOKIE].to_str().unwrap().to_owned();
     set.split(';').next().unwrap().to_owned()
-}
-
-async fn get(app: &TestApp, path: &str, cookie: Option<&str>) -> reqwest::Response {
-    let mut req = browser().get(app.url(path));
-    if let Some(c) = cookie {
-        req = req.header(COOKIE, c);
-    }
-    req.send().await.unwrap()
-}
-
-/// The CSRF token the page's logout form carries.
-fn csrf_of(html: &str) -> String {
-    let at = html.find(r#"name="csrf_token" value=""#).expect("a csrf_token field") + r#"name="csrf_token" value=""#.len();
-    html[at..].split('"').next().unwrap().to_owned()
 }
 
 async fn login_sets_a_strict_http_only_cookie_that_the_dashboard_needs(app: &TestApp) {
@@ -182,23 +158,6 @@ async fn the_language_switch_is_remembered() {
     let css = get(&app, "/console/assets/console.css", None).await;
     assert_eq!(css.headers()["cache-control"], "public, max-age=86400");
     assert_eq!(get(&app, "/console/nothing-here", None).await.status(), StatusCode::NOT_FOUND);
-}
-
-/// Logs `name` in (an operator of `role` made for it) and returns its cookie and CSRF token.
-async fn operator_session(app: &TestApp, name: &str, role: OperatorRole) -> (String, String) {
-    let username = Username::parse(name).unwrap();
-    operator::create_console_operator(app.store.as_ref(), &username, role, &Password::parse(PASSWORD).unwrap()).await.unwrap();
-    let resp = post_login(app, name, PASSWORD).await;
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{name} logs in");
-    let cookie = resp.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let csrf = csrf_of(&get(app, "/console", Some(&cookie)).await.text().await.unwrap());
-    (cookie, csrf)
-}
-
-async fn post_as(app: &TestApp, (cookie, csrf): &(String, String), path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let mut form: Vec<(&str, &str)> = vec![("csrf_token", csrf)];
-    form.extend_from_slice(fields);
-    browser().post(app.url(path)).header(COOKIE, cookie).form(&form).send().await.unwrap()
 }
 
 async fn balance(app: &TestApp) -> serde_json::Value {

@@ -10,6 +10,7 @@ use giftbiz_core::partner::{
     AuthFailureCount, NewPartner, Partner, PinHash, RedeemError, RedeemRefusal,
 };
 use giftbiz_core::send::Pin;
+use giftbiz_core::account::TokenHash;
 use giftbiz_core::{BrandCode, IssuanceStore, PartnerId, StoreError};
 
 use crate::rows::{AuditRow, PartnerRow, PARTNER_COLUMNS};
@@ -54,6 +55,16 @@ sql_impl! { impl PartnerStore {
         let sql = format!("SELECT {PARTNER_COLUMNS} FROM partners ORDER BY id");
         let rows: Vec<PartnerRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await.map_err(backend)?;
         rows.into_iter().map(PartnerRow::into_partner).collect()
+    }
+
+    async fn set_partner_token_hash(&self, partner_code: &str, hash: &TokenHash) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE partners SET token_hash = $1 WHERE partner_code = $2")
+            .bind(hash.as_str())
+            .bind(partner_code)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(D::rows_affected(&done) > 0)
     }
 
     async fn redeem(
@@ -148,6 +159,26 @@ sql_impl! { impl PartnerStore {
         .await
         .map_err(backend)?;
         rows.into_iter().map(|n| Ok((n.name, n.row.into_record()?))).collect()
+    }
+
+    async fn newest_redemptions(&self, partner_id: PartnerId, limit: u32) -> Result<Vec<(AuditRecord, Option<String>)>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct WithOrder {
+            order_no: Option<String>,
+            #[sqlx(flatten)]
+            row: AuditRow,
+        }
+        let rows: Vec<WithOrder> = sqlx::query_as(
+            "SELECT c.order_no, r.id, r.partner_id, r.pin_hash, r.action, r.outcome, r.coupon_id, r.at_ms
+             FROM redemption_audit AS r LEFT JOIN coupons AS c ON c.id = r.coupon_id
+             WHERE r.partner_id = $1 ORDER BY r.id DESC LIMIT $2",
+        )
+        .bind(partner_id.get())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.into_iter().map(|w| Ok((w.row.into_record()?, w.order_no))).collect()
     }
 
     async fn count_auth_failure(&self, source: &str, partner_id: Option<PartnerId>, at_ms: i64) -> Result<(), StoreError> {

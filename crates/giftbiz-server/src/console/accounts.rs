@@ -97,7 +97,9 @@ pub(super) fn refused(signed_in: &SignedIn, e: ConsoleError) -> Response {
     match e {
         ConsoleError::Forbidden => ErrorPage::forbidden(signed_in).into_response(),
         ConsoleError::NoSuchAccount => ErrorPage::for_operator(signed_in, StatusCode::NOT_FOUND, t.no_account).into_response(),
+        ConsoleError::NotFound(why) => ErrorPage::for_operator(signed_in, StatusCode::NOT_FOUND, why).into_response(),
         ConsoleError::Invalid(why) => ErrorPage::for_operator(signed_in, StatusCode::BAD_REQUEST, why).into_response(),
+        ConsoleError::BadInput(why) => ErrorPage::for_operator(signed_in, StatusCode::BAD_REQUEST, why).into_response(),
         ConsoleError::Refused(_) => ErrorPage::for_operator(signed_in, StatusCode::CONFLICT, t.not_possible).into_response(),
         ConsoleError::Store(e) => ErrorPage::failed(t, e).into_response(),
         ConsoleError::Failed(e) => ErrorPage::failed(t, e).into_response(),

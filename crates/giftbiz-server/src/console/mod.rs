@@ -26,8 +26,10 @@ use session::{cleared_session_cookie, is_cross_origin, session_cookie, texts_of,
 mod accounts;
 mod adjustments;
 mod audit;
+mod catalog;
 mod coupons;
 mod pages;
+mod partners;
 mod session;
 mod texts;
 
@@ -45,10 +47,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console/login", get(login_page).post(login))
         .route("/console/logout", post(logout))
         .route("/console/assets/console.css", get(stylesheet))
+        .route("/console/assets/console.js", get(script))
         .merge(accounts::router())
         .merge(coupons::router())
         .merge(audit::router())
         .merge(adjustments::router())
+        .merge(catalog::router())
+        .merge(partners::router())
         // Unknown console paths get the console's own page (the app has one fallback, for JSON).
         .route("/console/{*rest}", get(not_found).post(not_found))
         .layer(Extension(limiter))
@@ -154,6 +159,11 @@ async fn dashboard(State(state): State<AppState>, signed_in: SignedIn, parts: Pa
 async fn stylesheet() -> Response {
     let css = include_str!("../../assets/console.css");
     ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=86400")], css).into_response()
+}
+
+async fn script() -> Response {
+    let js = include_str!("../../assets/console.js");
+    ([(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=86400")], js).into_response()
 }
 
 async fn not_found(parts: Parts) -> Response {

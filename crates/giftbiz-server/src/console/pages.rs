@@ -1,6 +1,8 @@
 //! The console's pages, each a template of `templates/console/` (askama: compiled and
 //! type-checked with the code, escaped by default).
 
+use std::borrow::Cow;
+
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -26,9 +28,12 @@ impl Me {
 }
 
 /// A rendered page with its status; a template that fails to render is logged, never shown.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'";
+
 pub fn page(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {
-        Ok(html) => (status, [("cache-control", "no-store")], Html(html)).into_response(),
+        // Only the console's own embedded assets may run or style a page.
+        Ok(html) => (status, [("cache-control", "no-store"), ("content-security-policy", CSP)], Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "rendering a console page failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
@@ -108,12 +113,12 @@ pub struct ErrorPage {
     pub t: &'static Texts,
     pub me: Option<Me>,
     pub status: u16,
-    pub message: &'static str,
+    pub message: Cow<'static, str>,
 }
 
 impl ErrorPage {
     pub fn status(t: &'static Texts, status: StatusCode, message: &'static str) -> ErrorResponse {
-        ErrorResponse { status, page: ErrorPage { t, me: None, status: status.as_u16(), message } }
+        ErrorResponse { status, page: ErrorPage { t, me: None, status: status.as_u16(), message: message.into() } }
     }
 
     /// `403` for a signed-in operator (their header and logout form stay).
@@ -122,8 +127,8 @@ impl ErrorPage {
     }
 
     /// An error page for a signed-in operator.
-    pub fn for_operator(signed_in: &SignedIn, status: StatusCode, message: &'static str) -> ErrorResponse {
-        let page = ErrorPage { t: signed_in.texts, me: Some(Me::of(signed_in)), status: status.as_u16(), message };
+    pub fn for_operator(signed_in: &SignedIn, status: StatusCode, message: impl Into<Cow<'static, str>>) -> ErrorResponse {
+        let page = ErrorPage { t: signed_in.texts, me: Some(Me::of(signed_in)), status: status.as_u16(), message: message.into() };
         ErrorResponse { status, page }
     }
 

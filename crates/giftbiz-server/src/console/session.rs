@@ -99,16 +99,17 @@ impl SignedIn {
 /// A state-changing console request: its signed-in operator, its form (urlencoded), and the
 /// operator's address; extracting it checks the session's CSRF token (form field `csrf_token`
 /// or header `X-CSRF-Token`) first, so a handler that takes one cannot forget to.
-pub struct Posted {
+pub struct Posted<const MAX_BYTES: usize = MAX_FORM_BYTES> {
     pub signed_in: SignedIn,
     form: Vec<(String, String)>,
     source: String,
 }
 
-/// A console form is small; anything bigger is no console form.
-const MAX_FORM_BYTES: usize = 16 * 1024;
+/// A console form is small; anything bigger is no console form (but a catalog import, which
+/// says its own size).
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
 
-impl Posted {
+impl<const MAX_BYTES: usize> Posted<MAX_BYTES> {
     /// The form field `name`, or `""`.
     pub fn field(&self, name: &str) -> &str {
         field(&self.form, name).unwrap_or("")
@@ -119,14 +120,14 @@ impl Posted {
     }
 }
 
-impl FromRequest<AppState> for Posted {
+impl<const MAX_BYTES: usize> FromRequest<AppState> for Posted<MAX_BYTES> {
     type Rejection = Response;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Posted, Response> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Posted<MAX_BYTES>, Response> {
         let (mut parts, body) = req.into_parts();
         let signed_in = SignedIn::from_request_parts(&mut parts, state).await?;
         let source = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
-        let body = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        let body = axum::body::to_bytes(body, MAX_BYTES)
             .await
             .map_err(|_| ErrorPage::for_operator(&signed_in, StatusCode::PAYLOAD_TOO_LARGE, signed_in.texts.failed).into_response())?;
         let form = form(&body);

@@ -25,7 +25,12 @@ pub enum ConsoleError {
     #[error("no such account")]
     NoSuchAccount,
     #[error("{0}")]
+    NotFound(&'static str),
+    #[error("{0}")]
     Invalid(&'static str),
+    /// Input refused with a message of its own (e.g. where a catalog dump is wrong).
+    #[error("{0}")]
+    BadInput(String),
     /// Refused by the API's own rule (e.g. a coupon already used).
     #[error(transparent)]
     Refused(#[from] super::Refusal),
@@ -44,7 +49,7 @@ impl From<anyhow::Error> for ConsoleError {
     }
 }
 
-fn require(actor: &Actor<'_>, what: Capability) -> Result<(), ConsoleError> {
+pub(crate) fn require(actor: &Actor<'_>, what: Capability) -> Result<(), ConsoleError> {
     if actor.operator.role.may(what) {
         Ok(())
     } else {
@@ -236,12 +241,26 @@ async fn audit(
     after: Option<String>,
     reason: String,
 ) -> Result<(), ConsoleError> {
+    record(store, actor, action, format!("account:{}", account.user_id), before, after, reason).await
+}
+
+/// Appends the operator's action on `target` (`account:…`, `goods:…`, `partner:…`) to the
+/// audit log.
+pub(crate) async fn record(
+    store: &dyn Store,
+    actor: &Actor<'_>,
+    action: &'static str,
+    target: String,
+    before: Option<String>,
+    after: Option<String>,
+    reason: String,
+) -> Result<(), ConsoleError> {
     let event = AuditEvent {
         at_ms: actor.now_ms,
         operator_id: actor.operator.id,
         operator_name: actor.operator.username.clone(),
         action,
-        target: format!("account:{}", account.user_id),
+        target,
         before,
         after,
         reason,

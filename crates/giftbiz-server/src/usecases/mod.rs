@@ -7,8 +7,10 @@ use giftbiz_core::{Account, StoreError};
 
 pub mod auth;
 pub mod console_accounts;
+pub mod console_catalog;
 pub mod console_auth;
 pub mod console_coupons;
+pub mod console_partners;
 pub mod coupons;
 pub mod send;
 

@@ -2,6 +2,8 @@
 //! a temporary directory) or PostgreSQL (a schema of its own in GIFTBIZ_TEST_DATABASE_URL).
 #![allow(dead_code)]
 
+pub mod console;
+
 use std::sync::Arc;
 
 use giftbiz_core::time::ManualClock;
