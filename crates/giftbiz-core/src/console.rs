@@ -271,6 +271,29 @@ pub struct AuditLogEntry {
     pub source: String,
 }
 
+/// Which audit entries to read; each part that is set must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct AuditFilter {
+    /// Exactly this target (`account:acme`, `coupon:20261129000001`, `goods:…`, `catalog`).
+    pub target: Option<String>,
+    /// Exactly this operator's username.
+    pub operator: Option<String>,
+    /// This action (`bizmoney.charge`) or every action under it (`bizmoney`).
+    pub action: Option<String>,
+}
+
+impl AuditFilter {
+    pub fn target(target: impl Into<String>) -> AuditFilter {
+        AuditFilter { target: Some(target.into()), ..AuditFilter::default() }
+    }
+
+    /// Blank parts dropped and the rest trimmed (a form's empty fields filter nothing).
+    pub fn tidy(self) -> AuditFilter {
+        let tidy = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        AuditFilter { target: tidy(self.target), operator: tidy(self.operator), action: tidy(self.action) }
+    }
+}
+
 /// One KST day's sends: how many, and the won they charged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DailySends {

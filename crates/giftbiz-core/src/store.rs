@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 
 use crate::account::{AuthCode, TokenHash};
-use crate::console::{AuditEvent, AuditLogEntry, ConsoleFigures, ConsoleSession, DecideError, PendingAdjustment, NewOperator, Operator, PasswordHash, Username};
+use crate::console::{AuditEvent, AuditFilter, AuditLogEntry, ConsoleFigures, ConsoleSession, DecideError, PendingAdjustment, NewOperator, Operator, PasswordHash, Username};
 use crate::coupon::{BizmoneyError, CancelError, Coupon, CouponCharge, CouponSearch, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, MessageLine, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
@@ -244,7 +244,7 @@ pub trait OperatorStore: Send + Sync {
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// Up to `limit` audit entries older than `before_id` (all when `None`), newest first; with
     /// `target`, only that target's.
-    async fn audit_log(&self, target: Option<&str>, before_id: Option<i64>, limit: u32) -> Result<Vec<AuditLogEntry>, StoreError>;
+    async fn audit_log(&self, filter: &AuditFilter, before_id: Option<i64>, limit: u32) -> Result<Vec<AuditLogEntry>, StoreError>;
 }
 
 /// Every capability of one database.

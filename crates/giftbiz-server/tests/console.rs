@@ -6,6 +6,7 @@ mod common;
 
 use common::console::{browser, csrf_of, get, operator_session, post_as, post_login, PASSWORD};
 use common::{Engine, TestApp};
+use giftbiz_core::console::AuditFilter;
 use giftbiz_core::console::{OperatorRole, Password, Username};
 use giftbiz_server::{operator, Settings};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
@@ -213,7 +214,7 @@ async fn roles_decide_who_charges_and_suspends_and_each_action_is_audited(app: &
     common::assert_code(&balance(app).await, "0000");
 
     // The audit log has each action, newest first, with who, why and the states.
-    let audit = app.store.audit_log(Some("account:acme"), None, 10).await.unwrap();
+    let audit = app.store.audit_log(&AuditFilter::target("account:acme"), None, 10).await.unwrap();
     let seen: Vec<(&str, &str, &str)> = audit.iter().map(|e| (e.operator_name.as_str(), e.action.as_str(), e.reason.as_str())).collect();
     assert_eq!(seen, vec![("adm", "account.reactivate", "cleared"), ("adm", "account.suspend", "fraud check"), ("fin", "bizmoney.charge", "top-up")]);
     assert!(audit[2].after.as_deref().unwrap().contains(&format!("\"balance\":{}", as_won(&after))), "{:?}", audit[2]);
@@ -231,6 +232,19 @@ async fn roles_decide_who_charges_and_suspends_and_each_action_is_audited(app: &
     assert!(lines[3].contains(",fin,bizmoney.charge,account:acme,") && lines[3].ends_with(",top-up,127.0.0.1"), "{csv}");
     let ledger = get(app, "/console/accounts/acme/ledger.csv", Some(&viewer.0)).await.text().await.unwrap();
     assert!(ledger.lines().any(|l| l.contains(",charge,,5000,")), "{ledger}");
+
+    // Filtered by operator and by action (and the actions under it); blank fields filter nothing.
+    let csv_of = |query: &'static str| {
+        let viewer = viewer.0.clone();
+        async move { get(app, &format!("/console/audit.csv?{query}"), Some(&viewer)).await.text().await.unwrap() }
+    };
+    let rows = |csv: String| csv.lines().skip(1).map(|l| l.split(',').nth(3).unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(rows(csv_of("operator=fin").await), ["bizmoney.charge"]);
+    assert_eq!(rows(csv_of("action=account&operator=adm").await), ["account.reactivate", "account.suspend"]);
+    assert_eq!(rows(csv_of("action=account.suspend&target=&operator=").await), ["account.suspend"]);
+    let page = get(app, "/console/audit?operator=fin", Some(&viewer.0)).await.text().await.unwrap();
+    assert!(page.contains("bizmoney.charge") && !page.contains("fraud check"), "{page}");
+    assert!(page.contains(r#"href="/console/audit.csv?operator=fin""#), "the CSV link keeps the filter: {page}");
 }
 
 async fn support_finds_a_coupon_every_way_and_cancels_it_like_0202(app: &TestApp) {
@@ -295,7 +309,7 @@ async fn support_finds_a_coupon_every_way_and_cancels_it_like_0202(app: &TestApp
     assert_eq!(detail["result"][0]["couponInfoList"][0]["pinStatusCd"], "07");
     let after: i64 = app.call("/bizApi/bizmoney", "0301", &[("user_id", "acme")]).await["balance"].as_str().unwrap().parse().unwrap();
     assert!(after > before, "refunded: {before} -> {after}");
-    let audit = app.store.audit_log(Some(&format!("coupon:{order_no}")), None, 10).await.unwrap();
+    let audit = app.store.audit_log(&AuditFilter::target(format!("coupon:{order_no}")), None, 10).await.unwrap();
     assert_eq!(audit.len(), 1);
     assert_eq!((audit[0].operator_name.as_str(), audit[0].action.as_str(), audit[0].reason.as_str()), ("sup", "coupon.cancel", "customer asked"));
     // The coupon's timeline: issued by the API, cancelled by support with the reason.
@@ -382,7 +396,7 @@ async fn an_admin_creates_an_account_and_rotates_its_token_shown_once(app: &Test
     assert_ne!(rotated, token);
     common::assert_code(&bizmoney(code.clone(), token).await, "E0009");
     common::assert_code(&bizmoney(code, rotated).await, "0000");
-    let audit = app.store.audit_log(Some("account:newco"), None, 10).await.unwrap();
+    let audit = app.store.audit_log(&AuditFilter::target("account:newco"), None, 10).await.unwrap();
     let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, vec!["account.rotate_token", "account.create"]);
     assert!(audit.iter().all(|e| !e.after.as_deref().unwrap_or("").contains("token\":")), "no token in the audit");
@@ -430,7 +444,7 @@ async fn a_large_adjustment_waits_for_a_second_operator(app: &TestApp) {
     assert!(app.store.pending_adjustments().await.unwrap().is_empty());
     assert_eq!(won(balance(app).await), 2_050_000);
 
-    let actions: Vec<String> = app.store.audit_log(Some("account:acme"), None, 20).await.unwrap().into_iter().map(|e| format!("{} {}", e.operator_name, e.action)).collect();
+    let actions: Vec<String> = app.store.audit_log(&AuditFilter::target("account:acme"), None, 20).await.unwrap().into_iter().map(|e| format!("{} {}", e.operator_name, e.action)).collect();
     assert_eq!(actions, [
         "fin2 bizmoney.adjust.reject", "fin1 bizmoney.adjust.request", "fin2 bizmoney.adjust.approve",
         "fin1 bizmoney.adjust.request", "fin1 bizmoney.adjust", "fin1 bizmoney.charge",
@@ -469,6 +483,6 @@ async fn support_sees_pending_deliveries_and_sends_a_message_again(app: &TestApp
     assert!(html.contains("coupon.resend <span class=\"muted\">— sup"), "{html}");
     // A PIN send has no message to send again: 0203's own refusal.
     assert_eq!(post_as(app, &support, "/console/coupons/resend", &[("order_no", pin_order.as_str())]).await.status(), StatusCode::CONFLICT);
-    let audit = app.store.audit_log(Some(&format!("coupon:{order_no}")), None, 10).await.unwrap();
+    let audit = app.store.audit_log(&AuditFilter::target(format!("coupon:{order_no}")), None, 10).await.unwrap();
     assert_eq!(audit.iter().map(|e| (e.operator_name.as_str(), e.action.as_str())).collect::<Vec<_>>(), vec![("sup", "coupon.resend")]);
 }

@@ -6,6 +6,7 @@ mod common;
 
 use common::console::{get, operator_session, post_as};
 use common::TestApp;
+use giftbiz_core::console::AuditFilter;
 use giftbiz_core::console::OperatorRole;
 use giftbiz_core::{GoodsCode, GoodsState, Grade};
 use reqwest::header::LOCATION;
@@ -86,7 +87,7 @@ async fn goods_are_found_by_filters_and_changed_by_admins_only(app: &TestApp) {
     let detail = app.call(&format!("/bizApi/goods/{code}"), "0111", &[]).await;
     assert_eq!(detail["result"]["goodsDetail"]["goldPrice"].to_string().trim_matches('"'), new_price);
 
-    let audit = app.store.audit_log(Some(&format!("goods:{code}")), None, 10).await.unwrap();
+    let audit = app.store.audit_log(&AuditFilter::target(format!("goods:{code}")), None, 10).await.unwrap();
     let seen: Vec<(&str, &str)> = audit.iter().map(|e| (e.action.as_str(), e.reason.as_str())).collect();
     assert_eq!(seen, vec![("goods.grade_price", "promo"), ("goods.state", "supplier out of stock")]);
     assert_eq!(audit[1].before.as_deref(), Some(r#"{"goodsStateCd":"SALE"}"#));
@@ -142,7 +143,7 @@ async fn an_import_is_previewed_before_it_changes_anything(app: &TestApp) {
     let detail = app.call(&format!("/bizApi/goods/{code}"), "0111", &[]).await;
     assert_eq!(detail["result"]["goodsDetail"]["goodsName"], "새 이름 아메리카노");
     assert_eq!(app.store.all_goods().await.unwrap().len(), total_before);
-    let audit = app.store.audit_log(Some("catalog"), None, 10).await.unwrap();
+    let audit = app.store.audit_log(&AuditFilter::target("catalog"), None, 10).await.unwrap();
     assert_eq!(audit.len(), 1);
     assert_eq!((audit[0].action.as_str(), audit[0].reason.as_str(), audit[0].operator_name.as_str()), ("catalog.import", "weekly supplier file", "adm"));
 }
@@ -177,7 +178,7 @@ async fn partners_are_created_and_their_tokens_rotated(app: &TestApp) {
     assert_eq!(lookup(app, &code, &first).await, StatusCode::UNAUTHORIZED);
     assert_eq!(lookup(app, &code, &second).await, StatusCode::NOT_FOUND);
 
-    let audit = app.store.audit_log(Some(&format!("partner:{code}")), None, 10).await.unwrap();
+    let audit = app.store.audit_log(&AuditFilter::target(format!("partner:{code}")), None, 10).await.unwrap();
     let seen: Vec<(&str, &str)> = audit.iter().map(|e| (e.action.as_str(), e.reason.as_str())).collect();
     assert_eq!(seen, vec![("partner.rotate_token", "token leaked"), ("partner.create", "")]);
     assert!(audit.iter().all(|e| !e.after.as_deref().unwrap_or("").contains(&first)), "no token in the audit");

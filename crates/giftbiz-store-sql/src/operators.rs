@@ -1,7 +1,7 @@
 //! The console's operators, their sessions and failed logins.
 
 use giftbiz_core::account::TokenHash;
-use giftbiz_core::console::{AuditEvent, AuditLogEntry, ConsoleFigures, ConsoleSession, DailySends, DecideError, PendingAdjustment, NewOperator, Operator, PasswordHash, Username};
+use giftbiz_core::console::{AuditFilter, AuditEvent, AuditLogEntry, ConsoleFigures, ConsoleSession, DailySends, DecideError, PendingAdjustment, NewOperator, Operator, PasswordHash, Username};
 use giftbiz_core::{OperatorId, StoreError};
 
 use crate::rows::{OperatorRow, OPERATOR_COLUMNS};
@@ -194,13 +194,21 @@ sql_impl! { impl OperatorStore {
         Ok(())
     }
 
-    async fn audit_log(&self, target: Option<&str>, before_id: Option<i64>, limit: u32) -> Result<Vec<AuditLogEntry>, StoreError> {
-        // Keyset pages: newest first, each page below the last one's id.
+    async fn audit_log(&self, filter: &AuditFilter, before_id: Option<i64>, limit: u32) -> Result<Vec<AuditLogEntry>, StoreError> {
+        // Keyset pages: newest first, each page below the last one's id. An action also
+        // matches the actions under it (`bizmoney` → `bizmoney.charge`): a prefix compared
+        // with substr, so no LIKE wildcard in the input counts.
+        let under = filter.action.as_ref().map(|a| format!("{a}."));
         let rows: Vec<AuditRow> = sqlx::query_as(
             "SELECT id, at_ms, operator_name, action, target, before_json, after_json, reason, source FROM console_audit
-             WHERE ($1 IS NULL OR target = $1) AND id < $2 ORDER BY id DESC LIMIT $3",
+             WHERE ($1 IS NULL OR target = $1) AND ($2 IS NULL OR operator_name = $2)
+               AND ($3 IS NULL OR action = $3 OR substr(action, 1, length($4)) = $4)
+               AND id < $5 ORDER BY id DESC LIMIT $6",
         )
-        .bind(target)
+        .bind(filter.target.as_deref())
+        .bind(filter.operator.as_deref())
+        .bind(filter.action.as_deref())
+        .bind(under.as_deref())
         .bind(before_id.unwrap_or(i64::MAX))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)

@@ -1,5 +1,5 @@
-//! `/console/audit`: the operators' actions, newest first, by target, in pages; and the same
-//! as CSV (`/console/audit.csv`, every matching entry).
+//! `/console/audit`: the operators' actions, newest first, filtered by target, operator and
+//! action, in pages; and the same as CSV (`/console/audit.csv`, every matching entry).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use giftbiz_core::console::{AuditLogEntry, Capability};
+use giftbiz_core::console::{AuditFilter, AuditLogEntry, Capability};
 
 use super::pages::{kst, page, ErrorPage, Me};
 use super::session::SignedIn;
@@ -37,41 +37,45 @@ pub struct Line {
 struct AuditPage {
     t: &'static Texts,
     me: Option<Me>,
-    target: String,
-    /// `&target=…` for the older page's link, or nothing.
-    target_param: String,
-    csv_query: String,
+    filter: AuditFilter,
+    /// The filter as query parameters (`target=…&operator=…`), for the older page and the CSV.
+    filter_query: String,
     entries: Vec<Line>,
     older: Option<i64>,
 }
 
 #[derive(serde::Deserialize)]
 struct AuditQuery {
-    target: Option<String>,
+    #[serde(flatten)]
+    filter: AuditFilter,
     before: Option<i64>,
 }
 
-fn target_of(query: &AuditQuery) -> Option<&str> {
-    query.target.as_deref().map(str::trim).filter(|t| !t.is_empty())
+fn query_of(filter: &AuditFilter) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in [("target", &filter.target), ("operator", &filter.operator), ("action", &filter.action)] {
+        if let Some(v) = value {
+            q.append_pair(name, v);
+        }
+    }
+    q.finish()
 }
 
 async fn audit(State(state): State<AppState>, signed_in: SignedIn, Query(query): Query<AuditQuery>) -> Response {
     if let Err(r) = signed_in.require(Capability::Read) {
         return r.into_response();
     }
-    let target = target_of(&query);
-    let entries = match state.store.audit_log(target, query.before, PAGE).await {
+    let filter = query.filter.tidy();
+    let entries = match state.store.audit_log(&filter, query.before, PAGE).await {
         Ok(e) => e,
         Err(e) => return ErrorPage::failed(signed_in.texts, e).into_response(),
     };
     let older = (entries.len() == PAGE as usize).then(|| entries.last().map(|e| e.id)).flatten();
-    let encoded = target.map(|t| form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>());
     let view = AuditPage {
         t: signed_in.texts,
         me: Some(Me::of(&signed_in)),
-        target: target.unwrap_or("").to_owned(),
-        target_param: encoded.as_ref().map(|t| format!("&target={t}")).unwrap_or_default(),
-        csv_query: encoded.map(|t| format!("?target={t}")).unwrap_or_default(),
+        filter_query: query_of(&filter),
+        filter,
         entries: entries.into_iter().map(line).collect(),
         older,
     };
@@ -95,11 +99,11 @@ async fn audit_csv(State(state): State<AppState>, signed_in: SignedIn, Query(que
     if let Err(r) = signed_in.require(Capability::Read) {
         return r.into_response();
     }
-    let target = target_of(&query);
+    let filter = query.filter.tidy();
     let mut out = String::from("id,at_kst,operator,action,target,before,after,reason,source\r\n");
     let mut before = None;
     loop {
-        let entries = match state.store.audit_log(target, before, 1000).await {
+        let entries = match state.store.audit_log(&filter, before, 1000).await {
             Ok(e) => e,
             Err(e) => return ErrorPage::failed(signed_in.texts, e).into_response(),
         };

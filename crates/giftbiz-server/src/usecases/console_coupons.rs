@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use giftbiz_core::console::{AuditEvent, Capability};
+use giftbiz_core::console::{AuditEvent, AuditFilter, Capability};
 use giftbiz_core::coupon::{Coupon, CouponSearch, PinStatus};
 use giftbiz_core::send::{Pin, TrId};
 use giftbiz_core::{AccountId, Store, StoreError, UserId};
@@ -96,7 +96,7 @@ pub async fn timeline(store: &dyn Store, coupon: &Coupon) -> Result<Vec<Timeline
         let what = format!("partner {}: {}", r.entry.action.code(), r.entry.outcome.code());
         events.push(TimelineEvent { at_ms: r.entry.at_ms, what, who: partner });
     }
-    let operated = store.audit_log(Some(&format!("coupon:{}", coupon.order_no)), None, 100).await?;
+    let operated = store.audit_log(&AuditFilter::target(format!("coupon:{}", coupon.order_no)), None, 100).await?;
     let cancelled_by_operator = operated.iter().any(|e| e.action == "coupon.cancel");
     for e in operated {
         let what = if e.reason.is_empty() { e.action } else { format!("{}: {}", e.action, e.reason) };

@@ -1,7 +1,7 @@
 //! The console's operators, their sessions and failed logins.
 
 use giftbiz_core::account::TokenHash;
-use giftbiz_core::console::{AuditEvent, NewOperator, OperatorRole, Password, PasswordHash, Username};
+use giftbiz_core::console::{AuditEvent, AuditFilter, NewOperator, OperatorRole, Password, PasswordHash, Username};
 use giftbiz_core::StoreError;
 
 use crate::harness::TestDb;
@@ -85,17 +85,50 @@ pub async fn the_audit_log_is_append_only(db: &TestDb) {
         };
         store.append_audit(&event).await.unwrap();
     }
-    let all = store.audit_log(None, None, 10).await.unwrap();
+    let all = store.audit_log(&AuditFilter::default(), None, 10).await.unwrap();
     assert_eq!(all.iter().map(|e| e.at_ms).collect::<Vec<_>>(), vec![3, 2, 1, 0]);
     assert_eq!((all[0].operator_name.as_str(), all[0].action.as_str(), all[0].reason.as_str()), ("kim", "account.suspend", "reason 3"));
-    let page = store.audit_log(None, None, 2).await.unwrap();
-    let next = store.audit_log(None, Some(page[1].id), 2).await.unwrap();
+    let page = store.audit_log(&AuditFilter::default(), None, 2).await.unwrap();
+    let next = store.audit_log(&AuditFilter::default(), Some(page[1].id), 2).await.unwrap();
     assert_eq!(next.iter().map(|e| e.at_ms).collect::<Vec<_>>(), vec![1, 0]);
-    let of_a = store.audit_log(Some("account:a"), None, 10).await.unwrap();
+    let of_a = store.audit_log(&AuditFilter::target("account:a"), None, 10).await.unwrap();
     assert_eq!(of_a.iter().map(|e| e.at_ms).collect::<Vec<_>>(), vec![3, 2, 0]);
+
+    // By operator and by action, an action matching those under it, never by a LIKE pattern.
+    let lee = store.create_operator(&new_operator("lee", OperatorRole::Finance)).await.unwrap();
+    let charge = AuditEvent { operator_id: lee.id, operator_name: lee.username.clone(), action: "bizmoney.charge", at_ms: 9, target: "account:c".into(), ..base_event(&kim) };
+    store.append_audit(&charge).await.unwrap();
+    let at = |f: AuditFilter| async move { store.audit_log(&f, None, 10).await.unwrap().iter().map(|e| e.at_ms).collect::<Vec<_>>() };
+    let filter = |target: Option<&str>, operator: Option<&str>, action: Option<&str>| AuditFilter {
+        target: target.map(Into::into),
+        operator: operator.map(Into::into),
+        action: action.map(Into::into),
+    };
+    assert_eq!(at(filter(None, Some("lee"), None)).await, vec![9]);
+    assert_eq!(at(filter(None, Some("kim"), Some("account"))).await, vec![3, 2, 1, 0]);
+    assert_eq!(at(filter(None, None, Some("bizmoney"))).await, vec![9]);
+    assert_eq!(at(filter(None, None, Some("bizmoney.charge"))).await, vec![9]);
+    for none in ["bizmo", "%", "bizmoney.%", "account.suspend.x"] {
+        assert_eq!(at(filter(None, None, Some(none))).await, Vec::<i64>::new(), "{none}");
+    }
+    assert_eq!(at(filter(Some("account:b"), Some("kim"), Some("account.suspend"))).await, vec![1]);
     let raw = db.raw().await;
     for sql in ["UPDATE console_audit SET reason = 'x'", "DELETE FROM console_audit"] {
         assert!(raw.execute(sql).await.is_err(), "{sql}");
     }
-    assert_eq!(store.audit_log(None, None, 10).await.unwrap(), all);
+    assert_eq!(store.audit_log(&AuditFilter::target("account:a"), None, 10).await.unwrap(), of_a, "nothing changed");
+}
+
+fn base_event(by: &giftbiz_core::console::Operator) -> AuditEvent {
+    AuditEvent {
+        at_ms: 0,
+        operator_id: by.id,
+        operator_name: by.username.clone(),
+        action: "account.suspend",
+        target: "account:a".into(),
+        before: None,
+        after: None,
+        reason: String::new(),
+        source: "10.0.0.1".into(),
+    }
 }
