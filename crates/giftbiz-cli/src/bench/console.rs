@@ -23,6 +23,7 @@ pub async fn run(database: Option<String>, coupons: u64, rounds: usize) -> anyho
     let (brands, catalog) = demo_catalog(50);
     store.upsert_catalog(&brands, &catalog).await?;
     let goods = catalog.iter().find(|g| g.state == giftbiz_core::GoodsState::Sale).context("a goods on sale")?;
+    let goods_word: String = goods.goods_name.chars().take(3).collect();
     let mut owners = Vec::new();
     for n in 0..4 {
         let owner = UserId::parse(&format!("load{n}"))?;
@@ -52,6 +53,8 @@ pub async fn run(database: Option<String>, coupons: u64, rounds: usize) -> anyho
         .context("the coupon's order number on its page")?
         .to_owned();
 
+    let catalog_search = reqwest::Url::parse_with_params("http://x/console/catalog", &[("q", &goods_word)])?;
+    let catalog_search = format!("{}?{}", catalog_search.path(), catalog_search.query().unwrap_or(""));
     let pages = [
         ("/health (baseline)", "/health".to_owned()),
         ("dashboard", "/console".to_owned()),
@@ -61,6 +64,11 @@ pub async fn run(database: Option<String>, coupons: u64, rounds: usize) -> anyho
         ("coupon by phone's last 4", "/console/coupons?q=5678".to_owned()),
         ("coupon by order number", format!("/console/coupons?q={order_no}")),
         ("audit log, first page", "/console/audit".to_owned()),
+        ("audit log by operator", "/console/audit?operator=bench&action=account".to_owned()),
+        ("catalog goods", "/console/catalog".to_owned()),
+        ("catalog search", catalog_search),
+        ("goods page", format!("/console/catalog/goods/{}", goods.goods_code)),
+        ("partners", "/console/partners".to_owned()),
     ];
     println!("{:<28} {:>9} {:>9}   ({rounds} requests each, one at a time)", "page", "p50 ms", "p99 ms");
     for (name, path) in pages {
