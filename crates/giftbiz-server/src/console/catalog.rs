@@ -83,8 +83,8 @@ async fn goods_list(State(state): State<AppState>, signed_in: SignedIn, Query(qu
         Ok(found) => found,
         Err(e) => return refused(&signed_in, e),
     };
-    let brands = match console_catalog::brands(store, None).await {
-        Ok(b) => b.into_iter().map(|(b, _)| (b.brand_code.to_string(), b.brand_name)).collect(),
+    let brands = match console_catalog::brand_choices(store).await {
+        Ok(b) => b,
         Err(e) => return refused(&signed_in, e),
     };
     let rows: Vec<GoodsRow> = goods

@@ -51,16 +51,24 @@ pub async fn goods(store: &dyn Store, filter: &GoodsFilter) -> Result<(Vec<Goods
 /// Brands whose name or code contains `q`, with how many listed goods each has.
 pub async fn brands(store: &dyn Store, q: Option<&str>) -> Result<Vec<(Brand, usize)>, ConsoleError> {
     let q = q.map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
-    let goods = store.all_goods().await?;
+    let mut listed: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
+    for g in store.all_goods().await?.into_iter().filter(Goods::is_listed) {
+        *listed.entry(g.brand_code).or_default() += 1;
+    }
     let mut brands = store.all_brands().await?;
     brands.retain(|b| q.as_ref().is_none_or(|q| b.brand_name.to_lowercase().contains(q.as_str()) || b.brand_code.as_str().to_lowercase().contains(q.as_str())));
     Ok(brands
         .into_iter()
         .map(|b| {
-            let count = goods.iter().filter(|g| g.brand_code == b.brand_code && g.is_listed()).count();
+            let count = listed.get(&b.brand_code).copied().unwrap_or(0);
             (b, count)
         })
         .collect())
+}
+
+/// Every brand's code and name, for the goods list's brand filter (no goods read).
+pub async fn brand_choices(store: &dyn Store) -> Result<Vec<(String, String)>, ConsoleError> {
+    Ok(store.all_brands().await?.into_iter().map(|b| (b.brand_code.to_string(), b.brand_name)).collect())
 }
 
 pub async fn goods_detail(store: &dyn Store, goods_code: &str) -> Result<Goods, ConsoleError> {

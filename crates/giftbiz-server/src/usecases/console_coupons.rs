@@ -1,6 +1,7 @@
 //! What the console does with coupons for support: find them (by tr_id, order number or the
 //! phone's last four digits in a search link; by a PIN only in a posted form) and cancel one
-//! through the same use case as 0202, with the reason in the audit log. A PIN is never shown whole: the console shows its last four.
+//! through the same use case as 0202, with the reason in the audit log. A PIN is never shown
+//! whole: the console shows its last four.
 
 use std::collections::HashMap;
 
