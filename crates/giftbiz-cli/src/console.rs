@@ -53,6 +53,11 @@ pub enum OperatorCommand {
     Enable(OperatorArgs),
     /// Set a new password (read as for create); the operator's sessions end.
     ResetPassword(OperatorArgs),
+    /// Give the operator a second factor (RFC 6238 codes, as authenticator apps make them):
+    /// prints its key once, as Base32 and as an otpauth:// URI; logins then need a code too.
+    TotpEnable(OperatorArgs),
+    /// Remove the operator's second factor (a lost phone): the password alone logs in again.
+    TotpDisable(OperatorArgs),
 }
 
 pub async fn run(cmd: OperatorCommand) -> anyhow::Result<()> {
@@ -69,11 +74,12 @@ pub async fn run(cmd: OperatorCommand) -> anyhow::Result<()> {
             if json {
                 print_json(&operators)?;
             } else {
-                println!("{:<32} {:<8} {:<9} created (UTC)", "username", "role", "status");
+                println!("{:<32} {:<8} {:<9} {:<5} created (UTC)", "username", "role", "status", "totp");
                 for o in operators {
                     let created = giftbiz_core::time::from_millis(o.created_at_ms).format("%Y-%m-%d %H:%M:%S");
                     let status = if o.is_disabled() { "disabled" } else { "active" };
-                    println!("{:<32} {:<8} {status:<9} {created}", o.username, o.role);
+                    let totp = if o.totp.is_some() { "on" } else { "off" };
+                    println!("{:<32} {:<8} {status:<9} {totp:<5} {created}", o.username, o.role);
                 }
             }
         }
@@ -92,6 +98,18 @@ pub async fn run(cmd: OperatorCommand) -> anyhow::Result<()> {
             let store = open(&common).await?;
             operator::reset_console_operator_password(store.as_ref(), &username, &password).await?;
             println!("operator {username}: password changed, sessions ended");
+        }
+        OperatorCommand::TotpEnable(OperatorArgs { common, username }) => {
+            let store = open(&common).await?;
+            let secret = operator::enable_console_operator_totp(store.as_ref(), &username).await?;
+            println!("operator {username}: second factor on, sessions ended. Add this key to an authenticator app now (it is not shown again):");
+            println!("key: {}", secret.base32());
+            println!("uri: {}", secret.otpauth_uri(&username));
+        }
+        OperatorCommand::TotpDisable(OperatorArgs { common, username }) => {
+            let store = open(&common).await?;
+            operator::disable_console_operator_totp(store.as_ref(), &username).await?;
+            println!("operator {username}: second factor off, sessions ended");
         }
     }
     Ok(())

@@ -154,7 +154,8 @@ fn serve_seeds_nothing_into_a_database_with_an_imported_catalog() {
         .spawn()
         .unwrap();
     let mut printed = Vec::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
         let line = line.unwrap();
         let listening = line.starts_with("giftbiz listening on ");
         printed.push(line);
@@ -162,8 +163,11 @@ fn serve_seeds_nothing_into_a_database_with_an_imported_catalog() {
             break;
         }
     }
+    // Keep reading what it prints until it exits: a closed pipe would fail its next print.
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
     assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
     assert!(child.wait().unwrap().success());
+    printed.extend(rest.join().unwrap());
     assert!(!printed.iter().any(|l| l.contains("custom_auth_token")), "no demo account: {printed:?}");
     let accounts: Value = serde_json::from_str(&ok(&giftbiz(&db, &["account", "list", "--json"]))).unwrap();
     assert_eq!(accounts, serde_json::json!([]));
@@ -396,7 +400,8 @@ fn giftbiz_with_input(db: &str, args: &[&str], stdin: &str) -> Output {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("run giftbiz");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    // A command refused on its arguments exits before it reads: the pipe may be closed by then.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     child.wait_with_output().unwrap()
 }
 
@@ -437,5 +442,25 @@ fn console_operators_are_created_with_a_hashed_password_listed_disabled_and_rese
     assert!(stored_hash().verify(&presented("a brand new password")));
     assert!(!stored_hash().verify(&presented("correct horse battery")));
     let unknown = giftbiz(&db, &["operator", "disable", "--username", "nobody"]);
+    assert!(!unknown.status.success() && String::from_utf8_lossy(&unknown.stderr).contains("no operator"));
+
+    // A second factor: its key is printed once and stored sealed, never in clear.
+    let enabled = ok(&giftbiz(&db, &["operator", "totp-enable", "--username", "kim"]));
+    let key = enabled.lines().find_map(|l| l.strip_prefix("key: ")).expect("the key line").to_owned();
+    assert!(enabled.contains(&format!("uri: otpauth://totp/giftbiz:kim?secret={key}&issuer=giftbiz")), "{enabled}");
+    assert!(ok(&giftbiz(&db, &["operator", "list"])).lines().any(|l| l.starts_with("kim") && l.contains(" on ")));
+    let listed: Value = serde_json::from_str(&ok(&giftbiz(&db, &["operator", "list", "--json"]))).unwrap();
+    assert_eq!(listed[0]["totp_enabled"], true, "{listed}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let stored: Option<String> = rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        sqlx::query_scalar("SELECT totp_sealed FROM operators WHERE username = 'kim'").fetch_one(&mut conn).await.unwrap()
+    });
+    let stored = stored.expect("a sealed key");
+    assert!(!stored.contains(&key), "the key is sealed");
+    ok(&giftbiz(&db, &["operator", "totp-disable", "--username", "kim"]));
+    assert!(ok(&giftbiz(&db, &["operator", "list"])).lines().any(|l| l.starts_with("kim") && l.contains(" off ")));
+    let unknown = giftbiz(&db, &["operator", "totp-enable", "--username", "nobody"]);
     assert!(!unknown.status.success() && String::from_utf8_lossy(&unknown.stderr).contains("no operator"));
 }

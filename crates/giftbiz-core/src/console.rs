@@ -9,6 +9,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::RngCore;
 
+use crate::totp::TotpSecret;
 use crate::OperatorId;
 
 /// What an operator's role lets them do; the console checks one of these on every route.
@@ -214,6 +215,13 @@ pub struct Operator {
     /// When an admin disabled the operator: no login, no session.
     pub disabled_at_ms: Option<i64>,
     pub created_at_ms: i64,
+    /// The second factor's key, when the operator has one: a login then needs its code too.
+    #[serde(rename = "totp_enabled", serialize_with = "serialize_is_some")]
+    pub totp: Option<TotpSecret>,
+}
+
+fn serialize_is_some<S: serde::Serializer, T>(value: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(value.is_some())
 }
 
 impl Operator {

@@ -19,6 +19,7 @@ pub mod pin_vault;
 pub mod send;
 pub mod store;
 pub mod time;
+pub mod totp;
 
 pub use account::{Account, AuthToken, NewAccount, UserId};
 pub use ids::{AccountId, OperatorId, PartnerId};

@@ -57,6 +57,20 @@ impl PinLookup {
     }
 }
 
+/// What a secret other than a PIN is sealed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretPurpose {
+    OperatorTotp,
+}
+
+impl SecretPurpose {
+    fn label(self) -> &'static str {
+        match self {
+            SecretPurpose::OperatorTotp => "giftbiz operator totp v1",
+        }
+    }
+}
+
 /// What the store writes for a new PIN: its lookup and its sealed form, both under the
 /// current key.
 #[derive(Debug, Clone)]
@@ -162,28 +176,55 @@ impl PinVault {
     }
 
     pub fn seal(&self, pin: &Pin) -> SealedPin {
-        let key = self.current();
-        let nonce: [u8; NONCE_BYTES] = rand::random();
-        let payload = Payload { msg: pin.expose().as_bytes(), aad: key.id.as_bytes() };
-        let ciphertext = key.aead.encrypt(XNonce::from_slice(&nonce), payload).expect("XChaCha20-Poly1305 seals any PIN");
-        let mut sealed = nonce.to_vec();
-        sealed.extend_from_slice(&ciphertext);
-        SealedPin(format!("{}:{}", key.id, URL_SAFE_NO_PAD.encode(sealed)))
+        SealedPin(self.seal_bytes(None, pin.expose().as_bytes()))
     }
 
     pub fn open(&self, sealed: &SealedPin) -> Result<Pin, PinVaultError> {
-        let id = sealed.key_id();
+        let clear = self.open_bytes(None, sealed.as_str())?;
+        String::from_utf8(clear).map(Pin::new).map_err(|_| PinVaultError::Damaged(sealed.key_id().to_owned()))
+    }
+
+    /// Seals another secret than a PIN (an operator's TOTP key) in the same form, its purpose
+    /// bound in as associated data: it opens only as what it was sealed for, never as a PIN.
+    pub fn seal_secret(&self, purpose: SecretPurpose, clear: &[u8]) -> SealedPin {
+        SealedPin(self.seal_bytes(Some(purpose), clear))
+    }
+
+    pub fn open_secret(&self, purpose: SecretPurpose, sealed: &SealedPin) -> Result<Vec<u8>, PinVaultError> {
+        self.open_bytes(Some(purpose), sealed.as_str())
+    }
+
+    /// The associated data: a PIN's is its key id alone (as it was before other secrets).
+    fn aad(purpose: Option<SecretPurpose>, key: &PinKey) -> Vec<u8> {
+        match purpose {
+            None => key.id.as_bytes().to_vec(),
+            Some(purpose) => format!("{}\0{}", purpose.label(), key.id).into_bytes(),
+        }
+    }
+
+    fn seal_bytes(&self, purpose: Option<SecretPurpose>, clear: &[u8]) -> String {
+        let key = self.current();
+        let nonce: [u8; NONCE_BYTES] = rand::random();
+        let aad = Self::aad(purpose, key);
+        let payload = Payload { msg: clear, aad: &aad };
+        let ciphertext = key.aead.encrypt(XNonce::from_slice(&nonce), payload).expect("XChaCha20-Poly1305 seals any message");
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&ciphertext);
+        format!("{}:{}", key.id, URL_SAFE_NO_PAD.encode(sealed))
+    }
+
+    fn open_bytes(&self, purpose: Option<SecretPurpose>, sealed: &str) -> Result<Vec<u8>, PinVaultError> {
+        let (id, body) = sealed.split_once(':').unwrap_or(("", ""));
         let key = self.keys.iter().find(|k| k.id == id).ok_or_else(|| PinVaultError::UnknownKey(id.to_owned()))?;
         let damaged = || PinVaultError::Damaged(id.to_owned());
-        let body = sealed.as_str().split_once(':').map_or("", |(_, b)| b);
         let bytes = URL_SAFE_NO_PAD.decode(body).map_err(|_| damaged())?;
         if bytes.len() < NONCE_BYTES {
             return Err(damaged());
         }
         let (nonce, ciphertext) = bytes.split_at(NONCE_BYTES);
-        let payload = Payload { msg: ciphertext, aad: key.id.as_bytes() };
-        let clear = key.aead.decrypt(XNonce::from_slice(nonce), payload).map_err(|_| damaged())?;
-        String::from_utf8(clear).map(Pin::new).map_err(|_| damaged())
+        let aad = Self::aad(purpose, key);
+        let payload = Payload { msg: ciphertext, aad: &aad };
+        key.aead.decrypt(XNonce::from_slice(nonce), payload).map_err(|_| damaged())
     }
 
     /// The PIN's lookup under the current key (what a new coupon stores, and the audit's hash).
@@ -271,6 +312,17 @@ mod tests {
         let s = twin.seal(&pin());
         let moved = SealedPin::from_stored(s.as_str().replacen("zz:", "aa:", 1));
         assert!(matches!(twin.open(&moved), Err(PinVaultError::Damaged(_))));
+    }
+
+    #[test]
+    fn a_secret_opens_only_as_what_it_was_sealed_for() {
+        let vault = PinVault::ephemeral();
+        let secret = vault.seal_secret(SecretPurpose::OperatorTotp, b"twenty bytes of key!");
+        assert_eq!(secret.key_id(), vault.current_id());
+        assert_eq!(vault.open_secret(SecretPurpose::OperatorTotp, &secret).unwrap(), b"twenty bytes of key!");
+        assert!(matches!(vault.open(&secret), Err(PinVaultError::Damaged(_))), "a secret never opens as a PIN");
+        let sealed_pin = vault.seal(&pin());
+        assert!(matches!(vault.open_secret(SecretPurpose::OperatorTotp, &sealed_pin), Err(PinVaultError::Damaged(_))));
     }
 
     #[test]

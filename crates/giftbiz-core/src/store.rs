@@ -10,6 +10,7 @@ use crate::console::{AuditEvent, AuditFilter, AuditLogEntry, ConsoleFigures, Con
 use crate::coupon::{BizmoneyError, CancelError, Coupon, CouponCharge, CouponSearch, IssueError, LedgerEntry, LedgerReason, NewCoupon, SendFailOutcome};
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, MessageLine, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
+use crate::totp::TotpSecret;
 use crate::partner::{AuditEntry, AuditRecord, AuthFailureCount, NewPartner, Partner, PinHash, RedeemError};
 use crate::{Account, AccountId, Brand, BrandCode, Goods, GoodsCode, Grade, NewAccount, OperatorId, PartnerId, UserId, Won};
 
@@ -124,8 +125,9 @@ pub trait IssuanceStore: Send + Sync {
     async fn expire_coupons(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError>;
 
     /// A key rotation's second step: re-seals every stored PIN (and rewrites its lookup and its
-    /// audit rows) under the key ring's current key, in batches. Returns how many it re-sealed;
-    /// once it returns, the older keys may leave the ring.
+    /// audit rows) under the key ring's current key, in batches, and the operators' TOTP keys
+    /// with them. Returns how many PINs it re-sealed; once it returns, the older keys may leave
+    /// the ring.
     async fn reseal_pins(&self) -> Result<u64, StoreError>;
 }
 
@@ -218,6 +220,13 @@ pub trait OperatorStore: Send + Sync {
     async fn set_operator_disabled(&self, username: &Username, at_ms: Option<i64>) -> Result<bool, StoreError>;
     /// Replaces the password and ends the operator's sessions; false when there is none.
     async fn set_operator_password(&self, username: &Username, hash: &PasswordHash) -> Result<bool, StoreError>;
+    /// Gives the operator a second factor's key (sealed under the PIN key ring, its last used
+    /// step forgotten, their sessions ended), or with `None` removes it; false when there is
+    /// no such operator.
+    async fn set_operator_totp(&self, username: &Username, secret: Option<&TotpSecret>) -> Result<bool, StoreError>;
+    /// Marks the operator's TOTP step used, unless it (or a later one) already was: true when
+    /// this call took it. One statement, so two instances cannot both accept a code.
+    async fn use_totp_step(&self, operator: OperatorId, step: i64) -> Result<bool, StoreError>;
     /// A failed login of `username` (whether or not it names an operator) from `source`.
     async fn record_login_failure(&self, username: &Username, source: &str, at_ms: i64) -> Result<(), StoreError>;
     /// The times of `username`'s failed logins since `since_ms`, oldest first.

@@ -6,6 +6,7 @@ use giftbiz_core::account::{generate_auth_code, UserId};
 use giftbiz_core::catalog_import::{parse_catalog, preview, ImportPreview, ParsedCatalog};
 use giftbiz_core::console::{NewOperator, Operator, OperatorRole, Password, PasswordHash, Username};
 use giftbiz_core::coupon::LedgerReason;
+use giftbiz_core::totp::TotpSecret;
 use giftbiz_core::{
     Account, AuthToken, BrandCode, CatalogCounts, Goods, GoodsCode, GoodsState, Grade, GradePrice, NewAccount, Store, StoreError, Won,
 };
@@ -87,6 +88,20 @@ pub async fn set_console_operator_disabled(store: &dyn Store, username: &Usernam
 /// A new password for a console operator; their sessions end.
 pub async fn reset_console_operator_password(store: &dyn Store, username: &Username, password: &Password) -> anyhow::Result<()> {
     anyhow::ensure!(store.set_operator_password(username, &PasswordHash::of(password)).await?, "no operator \"{username}\"");
+    Ok(())
+}
+
+/// Gives a console operator a new second factor (RFC 6238): returns its key, to show once (it
+/// is stored sealed). Their sessions end; the next login needs a code of it.
+pub async fn enable_console_operator_totp(store: &dyn Store, username: &Username) -> anyhow::Result<TotpSecret> {
+    let secret = TotpSecret::generate();
+    anyhow::ensure!(store.set_operator_totp(username, Some(&secret)).await?, "no operator \"{username}\"");
+    Ok(secret)
+}
+
+/// Removes a console operator's second factor (a lost phone): the password alone logs in again.
+pub async fn disable_console_operator_totp(store: &dyn Store, username: &Username) -> anyhow::Result<()> {
+    anyhow::ensure!(store.set_operator_totp(username, None).await?, "no operator \"{username}\"");
     Ok(())
 }
 

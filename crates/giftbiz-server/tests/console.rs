@@ -8,6 +8,8 @@ use common::console::{browser, csrf_of, get, operator_session, post_as, post_log
 use common::{Engine, TestApp};
 use giftbiz_core::console::AuditFilter;
 use giftbiz_core::console::{OperatorRole, Password, Username};
+use giftbiz_core::time::Clock;
+use giftbiz_core::totp::TotpSecret;
 use giftbiz_server::{operator, Settings};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::StatusCode;
@@ -16,6 +18,7 @@ both_engines!(
     login_sets_a_strict_http_only_cookie_that_the_dashboard_needs,
     logout_needs_the_session_csrf_token,
     a_cross_site_login_is_refused,
+    an_operator_with_a_second_factor_logs_in_with_its_code,
     five_failed_logins_lock_even_the_right_password,
     roles_decide_who_charges_and_suspends_and_each_action_is_audited,
     the_dashboard_counts_todays_and_the_months_sends_and_low_balances,
@@ -71,9 +74,29 @@ async fn login_sets_a_strict_http_only_cookie_that_the_dashboard_needs(app: &Tes
     let wrong = post_login(app, "kim", "correct horse batterz").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert!(wrong.headers().get(SET_COOKIE).is_none());
-    assert!(wrong.text().await.unwrap().contains("아이디 또는 비밀번호가 올바르지 않습니다."));
+    assert!(wrong.text().await.unwrap().contains("아이디, 비밀번호 또는 일회용 코드가 올바르지 않습니다."));
     // A made-up cookie is no session.
     assert_eq!(get(app, "/console", Some("giftbiz_session=made-up")).await.status(), StatusCode::SEE_OTHER);
+}
+
+async fn an_operator_with_a_second_factor_logs_in_with_its_code(app: &TestApp) {
+    operator_kim(app, OperatorRole::Viewer).await;
+    let secret = operator::enable_console_operator_totp(app.store.as_ref(), &Username::parse("kim").unwrap()).await.unwrap();
+    let page = get(app, "/console/login", None).await.text().await.unwrap();
+    assert!(page.contains(r#"name="code""#) && page.contains(r#"autocomplete="one-time-code""#), "{page}");
+    let login = |code: String| async move {
+        let form = [("username", "kim"), ("password", PASSWORD), ("code", code.as_str())];
+        browser().post(app.url("/console/login")).form(&form).send().await.unwrap()
+    };
+    assert_eq!(login(String::new()).await.status(), StatusCode::UNAUTHORIZED, "the password alone no longer does");
+    let code = secret.code_at_step(TotpSecret::step_of(app.clock.now_ms()));
+    let resp = login(code.clone()).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let cookie = resp.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    assert_eq!(get(app, "/console", Some(&cookie)).await.status(), StatusCode::OK);
+    let replayed = login(code).await;
+    assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED, "a code opens one session");
+    assert!(replayed.headers().get(SET_COOKIE).is_none());
 }
 
 async fn logout_needs_the_session_csrf_token(app: &TestApp) {

@@ -250,7 +250,9 @@ sql_impl! { impl IssuanceStore {
     }
 
     async fn reseal_pins(&self) -> Result<u64, StoreError> {
-        self.seal_pins(true).await
+        let pins = self.seal_pins(true).await?;
+        self.reseal_operator_secrets().await?;
+        Ok(pins)
     }
 
     async fn expire_coupons(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError> {

@@ -2,6 +2,8 @@
 
 use giftbiz_core::account::TokenHash;
 use giftbiz_core::console::{AuditFilter, AuditEvent, AuditLogEntry, ConsoleFigures, ConsoleSession, DailySends, DecideError, PendingAdjustment, NewOperator, Operator, PasswordHash, Username};
+use giftbiz_core::pin_vault::{SealedPin, SecretPurpose};
+use giftbiz_core::totp::TotpSecret;
 use giftbiz_core::{OperatorId, StoreError};
 
 use crate::rows::{OperatorRow, OPERATOR_COLUMNS};
@@ -26,6 +28,7 @@ sql_impl! { impl OperatorStore {
             password_hash: new.password_hash.clone(),
             disabled_at_ms: None,
             created_at_ms: new.created_at_ms,
+            totp: None,
         })
     }
 
@@ -33,13 +36,13 @@ sql_impl! { impl OperatorStore {
         let sql = format!("SELECT {OPERATOR_COLUMNS} FROM operators WHERE username = $1");
         let row: Option<OperatorRow> =
             sqlx::query_as(&sql).bind(username.as_str()).fetch_optional(&self.pool).await.map_err(backend)?;
-        row.map(OperatorRow::into_operator).transpose()
+        row.map(|r| r.into_operator(&self.vault)).transpose()
     }
 
     async fn list_operators(&self) -> Result<Vec<Operator>, StoreError> {
         let sql = format!("SELECT {OPERATOR_COLUMNS} FROM operators ORDER BY id");
         let rows: Vec<OperatorRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await.map_err(backend)?;
-        rows.into_iter().map(OperatorRow::into_operator).collect()
+        rows.into_iter().map(|r| r.into_operator(&self.vault)).collect()
     }
 
     async fn set_operator_disabled(&self, username: &Username, at_ms: Option<i64>) -> Result<bool, StoreError> {
@@ -61,15 +64,25 @@ sql_impl! { impl OperatorStore {
     }
 
     async fn set_operator_password(&self, username: &Username, hash: &PasswordHash) -> Result<bool, StoreError> {
-        let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
-        let done = sqlx::query("UPDATE operators SET password_hash = $1 WHERE username = $2")
-            .bind(hash.as_str())
-            .bind(username.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        Self::end_sessions_of(&mut tx, username).await?;
-        tx.commit().await.map_err(backend)?;
+        self.set_credential("UPDATE operators SET password_hash = $1 WHERE username = $2", Some(hash.as_str()), username).await
+    }
+
+    async fn set_operator_totp(&self, username: &Username, secret: Option<&TotpSecret>) -> Result<bool, StoreError> {
+        let sealed = secret.map(|s| self.vault.seal_secret(SecretPurpose::OperatorTotp, s.expose()));
+        let sql = "UPDATE operators SET totp_sealed = $1, totp_last_step = NULL WHERE username = $2";
+        self.set_credential(sql, sealed.as_ref().map(SealedPin::as_str), username).await
+    }
+
+    async fn use_totp_step(&self, operator: OperatorId, step: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE operators SET totp_last_step = $1
+             WHERE id = $2 AND totp_sealed IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(operator.get())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
         Ok(D::rows_affected(&done) > 0)
     }
 
@@ -116,7 +129,7 @@ sql_impl! { impl OperatorStore {
         let row: Option<SessionRow> =
             sqlx::query_as(&sql).bind(token_hash.as_str()).fetch_optional(&self.pool).await.map_err(backend)?;
         row.map(|r| {
-            Ok(ConsoleSession { operator: r.operator.into_operator()?, created_at_ms: r.session_created_at_ms, last_seen_ms: r.last_seen_ms })
+            Ok(ConsoleSession { operator: r.operator.into_operator(&self.vault)?, created_at_ms: r.session_created_at_ms, last_seen_ms: r.last_seen_ms })
         })
         .transpose()
     }
@@ -262,6 +275,16 @@ struct SessionRow {
 }
 
 sql_impl! { impl {
+    /// A credential changed (`sql` binds the value, then the username) and the operator's
+    /// sessions ended, in one transaction; false when there is no such operator.
+    async fn set_credential(&self, sql: &str, value: Option<&str>, username: &Username) -> Result<bool, StoreError> {
+        let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
+        let done = sqlx::query(sql).bind(value).bind(username.as_str()).execute(&mut *tx).await.map_err(backend)?;
+        Self::end_sessions_of(&mut tx, username).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(D::rows_affected(&done) > 0)
+    }
+
     async fn end_sessions_of(
         tx: &mut sqlx::Transaction<'static, D::DB>,
         username: &Username,

@@ -3,7 +3,7 @@
 //! each PIN's lookup and the audit rows that carried its old hash, in batches of their own
 //! transactions (each coupon's three columns change together, so a stop leaves no half row).
 
-use giftbiz_core::pin_vault::{legacy_audit_hash, SealedPin, LEGACY_AUDIT_PREFIX};
+use giftbiz_core::pin_vault::{legacy_audit_hash, SealedPin, SecretPurpose, LEGACY_AUDIT_PREFIX};
 use giftbiz_core::send::Pin;
 use giftbiz_core::StoreError;
 
@@ -109,5 +109,31 @@ sql_impl! { impl {
             tx.commit().await.map_err(backend)?;
             after = last;
         }
+    }
+
+    /// Re-seals the operators' TOTP keys not under the current key (a few rows: one
+    /// transaction).
+    pub(crate) async fn reseal_operator_secrets(&self) -> Result<u64, StoreError> {
+        let prefix = format!("{}:", self.vault.current_id());
+        let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
+        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, totp_sealed FROM operators WHERE totp_sealed IS NOT NULL")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let mut done = 0;
+        for (id, sealed) in rows.into_iter().filter(|(_, s)| !s.starts_with(&prefix)) {
+            let clear = self.vault.open_secret(SecretPurpose::OperatorTotp, &SealedPin::from_stored(sealed))
+                .map_err(|e| StoreError::Corrupt(format!("operator {id}'s TOTP key: {e}")))?;
+            let resealed = self.vault.seal_secret(SecretPurpose::OperatorTotp, &clear);
+            sqlx::query("UPDATE operators SET totp_sealed = $1 WHERE id = $2")
+                .bind(resealed.as_str())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            done += 1;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(done)
     }
 } }

@@ -9,7 +9,8 @@ use giftbiz_core::grade::UnknownGrade;
 use giftbiz_core::partner::{
     brand_codes_from_stored, AuditAction, AuditEntry, AuditOutcome, AuditRecord, Partner, PinHash,
 };
-use giftbiz_core::pin_vault::{PinVault, SealedPin};
+use giftbiz_core::pin_vault::{PinVault, SealedPin, SecretPurpose};
+use giftbiz_core::totp::TotpSecret;
 use giftbiz_core::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
 use giftbiz_core::{Account, AccountId, BrandCode, GoodsCode, OperatorId, PartnerId, StoreError, UserId, Won};
 
@@ -59,13 +60,21 @@ pub struct OperatorRow {
     pub password_hash: String,
     pub disabled_at_ms: Option<i64>,
     pub created_at_ms: i64,
+    pub totp_sealed: Option<String>,
 }
 
-pub const OPERATOR_COLUMNS: &str = "id, username, role, password_hash, disabled_at_ms, created_at_ms";
+pub const OPERATOR_COLUMNS: &str = "id, username, role, password_hash, disabled_at_ms, created_at_ms, totp_sealed";
 
 impl OperatorRow {
-    pub fn into_operator(self) -> Result<Operator, StoreError> {
+    pub fn into_operator(self, vault: &PinVault) -> Result<Operator, StoreError> {
         let corrupt = |what: String| StoreError::Corrupt(format!("operator {}: {what}", self.id));
+        let totp = self
+            .totp_sealed
+            .map(|sealed| {
+                let clear = vault.open_secret(SecretPurpose::OperatorTotp, &SealedPin::from_stored(sealed)).map_err(|e| corrupt(e.to_string()))?;
+                TotpSecret::from_bytes(clear).map_err(|e| corrupt(e.to_string()))
+            })
+            .transpose()?;
         Ok(Operator {
             id: OperatorId::from_stored(self.id),
             username: Username::parse(&self.username).map_err(|e| corrupt(format!("{e}: {:?}", self.username)))?,
@@ -73,6 +82,7 @@ impl OperatorRow {
             password_hash: PasswordHash::from_stored(self.password_hash),
             disabled_at_ms: self.disabled_at_ms,
             created_at_ms: self.created_at_ms,
+            totp,
         })
     }
 }

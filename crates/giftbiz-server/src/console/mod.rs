@@ -19,7 +19,7 @@ use giftbiz_core::console::Capability;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::http::{check_bounded, AppState};
-use crate::usecases::console_auth::{self, LoginError, LoginRefusal};
+use crate::usecases::console_auth::{self, Credentials, LoginError, LoginRefusal};
 use pages::{page, DashboardPage, ErrorPage, LoginPage, Me};
 use session::{cleared_session_cookie, is_cross_origin, session_cookie, texts_of, Posted, SignedIn, LANG_COOKIE};
 
@@ -100,10 +100,14 @@ async fn login(
         return ErrorPage::status(t, StatusCode::FORBIDDEN, t.forbidden).into_response();
     }
     let form = form(&body);
-    let (username, password) = (field(&form, "username").unwrap_or(""), field(&form, "password").unwrap_or(""));
+    let credentials = Credentials {
+        username: field(&form, "username").unwrap_or(""),
+        password: field(&form, "password").unwrap_or(""),
+        code: field(&form, "code").unwrap_or(""),
+    };
     let source = peer.ip().to_string();
     let now_ms = state.clock.now_ms();
-    match console_auth::log_in(state.store.as_ref(), &state.settings.console_policy(), username, password, &source, now_ms).await {
+    match console_auth::log_in(state.store.as_ref(), &state.settings.console_policy(), credentials, &source, now_ms).await {
         Ok((token, _)) => {
             let mut resp = Redirect::to("/console").into_response();
             if let Ok(v) = session_cookie(&state, &token).parse() {

@@ -86,16 +86,27 @@ pub enum LoginError {
 static DUMMY_HASH: std::sync::LazyLock<PasswordHash> =
     std::sync::LazyLock::new(|| PasswordHash::of(&Password::presented("no operator has this password")));
 
+/// What a login form presents.
+#[derive(Clone, Copy)]
+pub struct Credentials<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    /// The second factor's one-time code; asked only of an operator who has one.
+    pub code: &'a str,
+}
+
 /// Checks the credentials and opens a session. While the username is locked even the right
-/// password is refused; every refusal is recorded as a failure of the username tried.
+/// password is refused; every refusal is recorded as a failure of the username tried. An
+/// operator with a second factor needs its current code too, each code accepted once; a wrong
+/// code is refused like a wrong password (a guesser does not learn the password was right).
 pub async fn log_in(
     store: &dyn Store,
     policy: &ConsolePolicy,
-    username: &str,
-    password: &str,
+    credentials: Credentials<'_>,
     source: &str,
     now_ms: i64,
 ) -> Result<(SessionToken, Operator), LoginError> {
+    let Credentials { username, password, code } = credentials;
     // A name that cannot be one is no operator's; it is not recorded (it could not be locked).
     let Ok(username) = Username::parse(username) else {
         DUMMY_HASH.verify(&Password::presented(password));
@@ -109,8 +120,16 @@ pub async fn log_in(
     let operator = store.operator_by_username(&username).await?;
     let hash = operator.as_ref().map_or(&*DUMMY_HASH, |o| &o.password_hash);
     let verified = hash.verify(&Password::presented(password));
+    let second_factor_ok = match operator.as_ref().and_then(|o| o.totp.as_ref().map(|secret| (o.id, secret))) {
+        // The step is taken only after the password verified: a wrong password spends no code.
+        Some((id, secret)) if verified => match secret.matching_step(code, now_ms) {
+            Some(step) => store.use_totp_step(id, step).await?,
+            None => false,
+        },
+        _ => true,
+    };
     match operator {
-        Some(operator) if verified && !operator.is_disabled() => {
+        Some(operator) if verified && second_factor_ok && !operator.is_disabled() => {
             let token = SessionToken::generate();
             store.create_session(&token.hash(), operator.id, source, now_ms).await?;
             tracing::info!(operator = %operator.username, source, "console login");

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use giftbiz_core::pin_vault::{legacy_audit_hash, PinVault};
 use giftbiz_core::send::{Gubun, Pin};
+use giftbiz_core::console::{NewOperator, OperatorRole, Password, PasswordHash, Username};
+use giftbiz_core::totp::TotpSecret;
 use giftbiz_core::Store;
 
 use crate::harness::{pin_key_line, Place, Raw, TestDb};
@@ -149,6 +151,12 @@ pub async fn pin_keys_rotate(db: &TestDb) {
         assert_eq!(&both.coupon_by_pin(pin).await.unwrap().expect("found by its old key").new.pin, pin);
     }
     let more = issue_some(&*both, "bob", "REALbbbb", 1).await;
+    // An operator's TOTP key sealed under the old key is re-sealed with the PINs.
+    let kim = Username::parse("kim").unwrap();
+    let hash = PasswordHash::of(&Password::presented("correct horse battery"));
+    db.store.create_operator(&NewOperator { username: kim.clone(), role: OperatorRole::Admin, password_hash: hash, created_at_ms: 0 }).await.unwrap();
+    let totp = TotpSecret::generate();
+    assert!(db.store.set_operator_totp(&kim, Some(&totp)).await.unwrap());
     assert_eq!(both.reseal_pins().await.unwrap(), 3, "the three under the old key");
     assert_eq!(both.reseal_pins().await.unwrap(), 0, "a second run has nothing to do");
     let audit: Vec<(Option<String>,)> = raw.fetch("SELECT pin_hash FROM redemption_audit").await;
@@ -160,6 +168,8 @@ pub async fn pin_keys_rotate(db: &TestDb) {
     for pin in pins.iter().chain(&more) {
         assert_eq!(&only_new.coupon_by_pin(pin).await.unwrap().expect("found under the new key").new.pin, pin);
     }
+    let operator = only_new.operator_by_username(&kim).await.unwrap().expect("kim");
+    assert_eq!(operator.totp.as_ref(), Some(&totp), "the TOTP key opens under the new key alone");
     drop(only_new);
     // A ring without the key that sealed them stops the open, naming the problem.
     let e = db.place.open_with(Arc::new(PinVault::parse(old).unwrap())).await.err().expect("the old ring is refused");
