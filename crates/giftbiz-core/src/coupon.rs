@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
-use crate::{AccountId, BrandCode, GoodsCode, Won};
+use crate::{AccountId, BrandCode, GoodsCode, RequestId, Won};
 
 /// `pinStatusCd` values the platform uses (of the spec's list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -119,6 +119,9 @@ pub struct NewCoupon {
     pub valid_until_ms: i64,
     /// For a reserved MMS: when to deliver.
     pub reserved_at_ms: Option<i64>,
+    /// The request that sent it: stored on its message (gubun N), so the delivery's log line
+    /// names it. Not part of the coupon: one read back has none.
+    pub request_id: Option<RequestId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -367,6 +370,7 @@ mod tests {
                 issued_at_ms,
                 valid_until_ms: issued_at_ms + 1,
                 reserved_at_ms: None,
+                request_id: None,
             },
             status,
             status_changed_at_ms: issued_at_ms,

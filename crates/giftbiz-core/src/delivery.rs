@@ -7,7 +7,7 @@
 
 use crate::coupon::{Coupon, OrderNo, PinStatus};
 use crate::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
-use crate::AccountId;
+use crate::{AccountId, RequestId};
 
 /// How a message travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,6 +67,8 @@ pub struct OutboxMessage {
     pub brand_name: String,
     pub valid_until_ms: i64,
     pub image_token: String,
+    /// The request that queued it (the send or the resend), for the delivery's log line.
+    pub request_id: Option<RequestId>,
 }
 
 /// What a worker reports for a claimed message.

@@ -16,6 +16,8 @@ pub mod ids;
 pub mod money;
 pub mod partner;
 pub mod pin_vault;
+pub mod probe;
+pub mod request_id;
 pub mod send;
 pub mod store;
 pub mod time;
@@ -24,8 +26,9 @@ pub mod totp;
 pub use account::{Account, AuthToken, NewAccount, UserId};
 pub use ids::{AccountId, OperatorId, PartnerId};
 pub use money::Won;
+pub use request_id::RequestId;
 pub use catalog::{Brand, BrandCode, Goods, GoodsCode, GoodsState};
 pub use grade::{Grade, GradePrice, GradePrices};
 pub use store::{
-    AccountStore, CatalogCounts, CatalogStore, IssuanceStore, OperatorStore, OutboxStore, PartnerStore, Store, StoreError,
+    AccountStore, CatalogCounts, CatalogStore, IssuanceStore, OperatorStore, OutboxStore, PartnerStore, ProbeStore, Store, StoreError,
 };

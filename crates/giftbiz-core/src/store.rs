@@ -11,8 +11,9 @@ use crate::coupon::{BizmoneyError, CancelError, Coupon, CouponCharge, CouponSear
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, MessageLine, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
 use crate::totp::TotpSecret;
+use crate::probe::{PoolStatus, SchemaStatus, ScrapeFigures};
 use crate::partner::{AuditEntry, AuditRecord, AuthFailureCount, NewPartner, Partner, PinHash, RedeemError};
-use crate::{Account, AccountId, Brand, BrandCode, Goods, GoodsCode, Grade, NewAccount, OperatorId, PartnerId, UserId, Won};
+use crate::{Account, AccountId, Brand, BrandCode, Goods, GoodsCode, Grade, NewAccount, OperatorId, PartnerId, RequestId, UserId, Won};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -159,13 +160,14 @@ pub trait OutboxStore: Send + Sync {
     /// Every message of the coupon, oldest first.
     async fn messages_of_coupon(&self, coupon_id: i64) -> Result<Vec<MessageLine>, StoreError>;
     /// 0203: queues a new message of `kind`, due now, for the account's MMS send `tr_id`, and
-    /// puts the coupon's delivery status back to pending.
+    /// puts the coupon's delivery status back to pending; the message remembers `request_id`.
     async fn enqueue_resend(
         &self,
         account_id: AccountId,
         tr_id: &TrId,
         kind: MessageKind,
         now_ms: i64,
+        request_id: Option<&RequestId>,
     ) -> Result<(), ResendError>;
 }
 
@@ -256,9 +258,20 @@ pub trait OperatorStore: Send + Sync {
     async fn audit_log(&self, filter: &AuditFilter, before_id: Option<i64>, limit: u32) -> Result<Vec<AuditLogEntry>, StoreError>;
 }
 
+/// What the operator's probes read (`/ready`, `/metrics`).
+#[async_trait]
+pub trait ProbeStore: Send + Sync {
+    /// One round trip: fails when the database does not answer.
+    async fn schema_status(&self) -> Result<SchemaStatus, StoreError>;
+    fn pool_status(&self) -> PoolStatus;
+    async fn scrape_figures(&self, now_ms: i64) -> Result<ScrapeFigures, StoreError>;
+}
+
 /// Every capability of one database.
 #[async_trait]
-pub trait Store: AccountStore + CatalogStore + IssuanceStore + OutboxStore + PartnerStore + OperatorStore + 'static {
+pub trait Store:
+    AccountStore + CatalogStore + IssuanceStore + OutboxStore + PartnerStore + OperatorStore + ProbeStore + 'static
+{
     /// `sqlite` or `postgres`, for logs.
     fn engine(&self) -> &'static str;
     /// Closes every connection, waiting for those in use to come back.

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use giftbiz_core::time::{Clock, SystemClock};
@@ -15,6 +16,7 @@ use crate::config::Settings;
 use crate::delivery::gateway_from_settings;
 use crate::http::edge::{self, Edge};
 use crate::http::{router, AppState};
+use crate::jobs::beat::{Beat, JobBeats};
 use crate::jobs::delivery::DeliveryWorker;
 use crate::jobs::expiry::ExpiryJob;
 use crate::{db, operator};
@@ -29,6 +31,36 @@ pub struct RunningServer {
     delivery: Option<(watch::Sender<bool>, JoinHandle<()>)>,
     /// The expiry job, unless `expiry_interval_ms` is 0.
     expiry: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    /// Drains the metrics recorder's histograms, when metrics are on.
+    upkeep: Option<JoinHandle<()>>,
+    /// The admin listener of `metrics_listen`.
+    pub admin: Option<Admin>,
+}
+
+/// The listener of `metrics_listen`: `/metrics` (and `/ready`, `/health`) only.
+pub struct Admin {
+    pub addr: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    handle: JoinHandle<()>,
+}
+
+impl Admin {
+    async fn start(listen: &str, state: &AppState) -> anyhow::Result<Admin> {
+        let listener = TcpListener::bind(listen).await.with_context(|| format!("listening on {listen} (metrics_listen)"))?;
+        let addr = listener.local_addr()?;
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let app = crate::http::observe::admin_router(state.clone());
+        let handle = tokio::spawn(async move {
+            let serving = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serving.await {
+                tracing::warn!(error = %e, "the metrics listener failed");
+            }
+        });
+        tracing::info!(%addr, "metrics listening");
+        Ok(Admin { addr, shutdown, handle })
+    }
 }
 
 impl RunningServer {
@@ -60,18 +92,31 @@ impl RunningServer {
             );
         }
         let gateway = (settings.delivery_interval_ms > 0).then(|| gateway_from_settings(&settings)).transpose()?;
-        let state = AppState::new(store, settings, clock);
+        let mut state = AppState::new(store, settings, clock);
+        let mut beats = JobBeats::default();
         let delivery = gateway.map(|gateway| {
             let worker = DeliveryWorker::new(state.store.clone(), gateway, state.clock.clone(), state.settings.clone());
+            // A round ends within the lease (see `jobs::delivery::BATCH`).
+            let s = &state.settings;
+            let beat = Beat::new(Duration::from_millis(s.delivery_lease_ms + 2 * s.delivery_interval_ms + 10_000));
+            beats.delivery = Some(beat.clone());
             let (stop, stopped) = watch::channel(false);
-            (stop, Arc::new(worker).spawn(stopped))
+            (stop, Arc::new(worker).spawn(beat, stopped))
         });
         let expiry = (state.settings.expiry_interval_ms > 0).then(|| {
             let job = ExpiryJob::new(state.store.clone(), state.clock.clone());
-            let interval = std::time::Duration::from_millis(state.settings.expiry_interval_ms);
+            let interval = Duration::from_millis(state.settings.expiry_interval_ms);
+            let beat = Beat::new(3 * interval + Duration::from_secs(60));
+            beats.expiry = Some(beat.clone());
             let (stop, stopped) = watch::channel(false);
-            (stop, Arc::new(job).spawn(interval, stopped))
+            (stop, Arc::new(job).spawn(interval, beat, stopped))
         });
+        state.jobs = Arc::new(beats);
+        let upkeep = state.metrics.map(crate::metrics::spawn_upkeep);
+        let admin = match &state.settings.metrics_listen {
+            Some(addr) if state.metrics.is_some() => Some(Admin::start(addr, &state).await?),
+            _ => None,
+        };
         let app = router(state.clone());
         let edge = Edge {
             max_connections: state.settings.max_connections,
@@ -83,7 +128,7 @@ impl RunningServer {
         let handle = tokio::spawn(edge::serve(listener, app, edge, async {
             let _ = rx.await;
         }));
-        Ok(RunningServer { addr, state, shutdown: Some(tx), handle, delivery, expiry })
+        Ok(RunningServer { addr, state, shutdown: Some(tx), handle, delivery, expiry, upkeep, admin })
     }
 
     pub fn base_url(&self) -> String {
@@ -108,6 +153,13 @@ impl RunningServer {
         }
         if let Some((_, job)) = self.expiry.take() {
             job.await?;
+        }
+        if let Some(upkeep) = self.upkeep.take() {
+            upkeep.abort();
+        }
+        if let Some(admin) = self.admin.take() {
+            let _ = admin.shutdown.send(());
+            admin.handle.await?;
         }
         Ok(())
     }

@@ -71,6 +71,18 @@ pub struct Settings {
     pub pin_key_file: Option<String>,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// Record Prometheus metrics and serve them at `GET /metrics`. Off only to measure what
+    /// they cost.
+    pub metrics: bool,
+    /// Serve `/metrics` on this address (an admin port the internet does not reach) instead
+    /// of the main listener.
+    pub metrics_listen: Option<String>,
+    /// How long a scrape's figures read from the database (bizmoney moved, the outbox's
+    /// backlog) are reused by the next scrapes.
+    pub metrics_cache_ms: u64,
+    /// Give every request an id (a client's `X-Request-Id`, else a new one), echoed and on
+    /// every log line of it. Off only to measure what it costs.
+    pub request_ids: bool,
     /// How messages go out: `log` (a JSON-lines file, the sandbox default) or `webhook` (the
     /// operator's SMS/MMS adapter).
     pub gateway: String,
@@ -167,6 +179,10 @@ impl Default for Settings {
             pin_key: None,
             pin_key_file: None,
             log_format: "text".to_owned(),
+            metrics: true,
+            metrics_listen: None,
+            metrics_cache_ms: 5_000,
+            request_ids: true,
             gateway: "log".to_owned(),
             gateway_log_path: "giftbiz-messages.jsonl".to_owned(),
             webhook_url: None,

@@ -15,6 +15,7 @@ pub mod http;
 pub mod images;
 pub mod invariants;
 pub mod jobs;
+pub mod metrics;
 pub mod operator;
 pub mod usecases;
 

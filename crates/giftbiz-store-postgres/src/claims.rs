@@ -26,9 +26,9 @@ pub(crate) async fn claim_due(pool: &PgPool, claim: &Claim<'_>) -> Result<Vec<Me
                  attempts = o.attempts + 1,
                  message_key = COALESCE(o.message_key, replace(gen_random_uuid()::text, '-', ''))
              FROM due WHERE o.id = due.id
-             RETURNING o.id, o.message_key, o.kind, o.attempts, o.coupon_id, o.next_attempt_at_ms
+             RETURNING o.id, o.message_key, o.kind, o.attempts, o.coupon_id, o.request_id, o.next_attempt_at_ms
          )
-         SELECT cl.id, cl.message_key, cl.kind, cl.attempts, cl.coupon_id, {MESSAGE_COUPON_COLUMNS}
+         SELECT cl.id, cl.message_key, cl.kind, cl.attempts, cl.coupon_id, cl.request_id, {MESSAGE_COUPON_COLUMNS}
          FROM claimed cl JOIN coupons c ON c.id = cl.coupon_id
          ORDER BY cl.next_attempt_at_ms, cl.id"
     ))

@@ -47,14 +47,14 @@ fn is_pin_taken(e: &sqlx::Error) -> bool {
         if matches!(db.constraint(), Some("coupons_pin_key" | "coupons_image_token_key")))
 }
 
-/// One round trip: the `giftbiz_issue_coupon` function (migrations 0004, 0006, 0008) runs the send's
+/// One round trip: the `giftbiz_issue_coupon` function (migrations 0004, 0006, 0008, 0019) runs the send's
 /// statements as one transaction on the server.
 pub(crate) async fn issue(pool: &PgPool, gates: &SendGates, new: &NewCoupon, pin: &ProtectedPin) -> Result<Coupon, IssueError> {
     let delivery = new.initial_delivery();
     let _turn = gates.enter(new.account_id).await;
     let row: (String, Option<i64>, Option<String>) = sqlx::query_as(
         "SELECT * FROM giftbiz_issue_coupon($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-             $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+             $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
     )
     .bind(new.account_id.get())
     .bind(new.tr_id.as_str())
@@ -78,6 +78,7 @@ pub(crate) async fn issue(pool: &PgPool, gates: &SendGates, new: &NewCoupon, pin
     .bind(order_date(new.issued_at_ms))
     .bind(PinStatus::Issued.code())
     .bind(delivery.code())
+    .bind(new.request_id.as_ref().map(|r| r.as_str()))
     .fetch_one(pool)
     .await
     .map_err(|e| {

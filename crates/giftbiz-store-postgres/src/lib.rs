@@ -113,6 +113,10 @@ async fn create_schema(pool: &PgPool, quoted: &str) -> Result<(), StoreError> {
 impl Dialect for PgDialect {
     type DB = Postgres;
     const ENGINE: &'static str = "postgres";
+
+    fn migrator() -> &'static Migrator {
+        &MIGRATOR
+    }
     const MAX_BIND_PARAMS: usize = 65_535;
 
     fn lock(clause: &'static str) -> &'static str {

@@ -25,6 +25,7 @@ mod operators;
 mod outbox;
 mod partners;
 mod pins;
+mod probe;
 pub mod rows;
 
 use rows::{AuthRow, MessageRow};
@@ -35,6 +36,8 @@ pub trait Dialect: Send + Sync + 'static {
 
     /// `sqlite` or `postgres`.
     const ENGINE: &'static str;
+    /// The engine's migrations, which `ProbeStore::schema_status` checks the database has.
+    fn migrator() -> &'static sqlx::migrate::Migrator;
     /// Bound parameters one statement may carry.
     const MAX_BIND_PARAMS: usize;
     /// Appends the placeholder of the `n`th (1-based) parameter of a bulk statement: `$n` on
@@ -174,7 +177,8 @@ where
         + giftbiz_core::IssuanceStore
         + giftbiz_core::OutboxStore
         + giftbiz_core::PartnerStore
-        + giftbiz_core::OperatorStore,
+        + giftbiz_core::OperatorStore
+        + giftbiz_core::ProbeStore,
 {
     fn engine(&self) -> &'static str {
         D::ENGINE

@@ -7,7 +7,7 @@
 use giftbiz_core::coupon::{DeliveryStatus, PinStatus};
 use giftbiz_core::delivery::{check_resendable, Claim, DeliveryOutcome, MessageKind, MessageLine, OutboxMessage, ResendError};
 use giftbiz_core::send::{Gubun, TrId};
-use giftbiz_core::{AccountId, StoreError};
+use giftbiz_core::{AccountId, RequestId, StoreError};
 
 use crate::{backend, sql_impl};
 
@@ -104,6 +104,7 @@ sql_impl! { impl OutboxStore {
         tr_id: &TrId,
         kind: MessageKind,
         now_ms: i64,
+        request_id: Option<&RequestId>,
     ) -> Result<(), ResendError> {
         let mut tx = D::begin_write(&self.pool).await.map_err(backend)?;
         // Locked, so a concurrent cancel either comes after (and cancels this message too) or
@@ -123,12 +124,13 @@ sql_impl! { impl OutboxStore {
         let status = PinStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
         check_resendable(gubun, status, valid_until_ms, now_ms)?;
         sqlx::query(
-            "INSERT INTO outbox (coupon_id, kind, due_at_ms, state, next_attempt_at_ms, created_at_ms)
-             VALUES ($1, $2, $3, 'pending', $3, $3)",
+            "INSERT INTO outbox (coupon_id, kind, due_at_ms, state, next_attempt_at_ms, created_at_ms, request_id)
+             VALUES ($1, $2, $3, 'pending', $3, $3, $4)",
         )
         .bind(coupon_id)
         .bind(kind.code())
         .bind(now_ms)
+        .bind(request_id.map(|r| r.as_str()))
         .execute(&mut *tx)
         .await
         .map_err(backend)?;

@@ -12,7 +12,7 @@ use giftbiz_core::partner::{
 use giftbiz_core::pin_vault::{PinVault, SealedPin, SecretPurpose};
 use giftbiz_core::totp::TotpSecret;
 use giftbiz_core::send::{CallbackNo, Gubun, PhoneNo, Pin, TrId};
-use giftbiz_core::{Account, AccountId, BrandCode, GoodsCode, OperatorId, PartnerId, StoreError, UserId, Won};
+use giftbiz_core::{Account, AccountId, BrandCode, GoodsCode, OperatorId, PartnerId, RequestId, StoreError, UserId, Won};
 
 #[derive(sqlx::FromRow)]
 pub struct AccountRow {
@@ -205,6 +205,7 @@ impl CouponRow {
                 issued_at_ms: self.issued_at_ms,
                 valid_until_ms: self.valid_until_ms,
                 reserved_at_ms: self.reserved_at_ms,
+                request_id: None,
             },
             status,
             status_changed_at_ms: self.status_changed_at_ms,
@@ -271,6 +272,7 @@ pub struct MessageRow {
     brand_name: String,
     valid_until_ms: i64,
     image_token: String,
+    request_id: Option<String>,
 }
 
 impl MessageRow {
@@ -299,6 +301,8 @@ impl MessageRow {
             brand_name: self.brand_name,
             valid_until_ms: self.valid_until_ms,
             image_token: self.image_token,
+            // Written only from a parsed id; a value that is not one is dropped, not fatal.
+            request_id: self.request_id.as_deref().and_then(RequestId::from_stored),
         })
     }
 }

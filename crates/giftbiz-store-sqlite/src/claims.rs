@@ -46,7 +46,7 @@ pub(crate) async fn claim_due(pool: &SqlitePool, claim: &Claim<'_>) -> Result<Ve
         return Ok(Vec::new());
     }
     let mut select = QueryBuilder::<Sqlite>::new(format!(
-        "SELECT o.id, o.message_key, o.kind, o.attempts, o.coupon_id, {MESSAGE_COUPON_COLUMNS} \
+        "SELECT o.id, o.message_key, o.kind, o.attempts, o.coupon_id, o.request_id, {MESSAGE_COUPON_COLUMNS} \
          FROM outbox o JOIN coupons c ON c.id = o.coupon_id WHERE o.id IN ("
     ));
     let mut list = select.separated(", ");

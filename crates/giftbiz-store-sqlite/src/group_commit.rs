@@ -16,6 +16,9 @@ use giftbiz_core::StoreError;
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::oneshot;
 
+/// The histogram of sends per commit.
+pub const GROUP_COMMIT_BATCH_METRIC: &str = "giftbiz_sqlite_group_commit_batch_size";
+
 /// Sends committed together at most; more wait for the next batch.
 const MAX_BATCH: usize = 256;
 
@@ -65,6 +68,7 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        metrics::histogram!(GROUP_COMMIT_BATCH_METRIC).record(batch.len() as f64);
         let outcomes = issue_batch(&conn, &batch);
         for (job, outcome) in batch.into_iter().zip(outcomes) {
             let _ = job.reply.send(outcome);
@@ -182,10 +186,10 @@ fn issue_one(conn: &Connection, new: &NewCoupon, pin: &ProtectedPin) -> Result<C
     if new.gubun == Gubun::Mms {
         let due_at_ms = new.reserved_at_ms.unwrap_or(new.issued_at_ms);
         conn.prepare_cached(
-            "INSERT INTO outbox (coupon_id, kind, due_at_ms, state, next_attempt_at_ms, created_at_ms)
-             VALUES (?1, 'mms', ?2, 'pending', ?2, ?3)",
+            "INSERT INTO outbox (coupon_id, kind, due_at_ms, state, next_attempt_at_ms, created_at_ms, request_id)
+             VALUES (?1, 'mms', ?2, 'pending', ?2, ?3, ?4)",
         )
-        .and_then(|mut s| s.execute(params![id, due_at_ms, new.issued_at_ms]))
+        .and_then(|mut s| s.execute(params![id, due_at_ms, new.issued_at_ms, new.request_id.as_ref().map(|r| r.as_str())]))
         .map_err(store)?;
     }
     Ok(new.issued(id, order_no))

@@ -24,6 +24,7 @@ use sqlx::{Sqlite, Transaction};
 
 mod claims;
 mod group_commit;
+pub use group_commit::GROUP_COMMIT_BATCH_METRIC;
 mod hot_read;
 
 use group_commit::IssueWriter;
@@ -125,6 +126,10 @@ fn is_busy(e: &sqlx::Error) -> bool {
 impl Dialect for SqliteDialect {
     type DB = Sqlite;
     const ENGINE: &'static str = "sqlite";
+
+    fn migrator() -> &'static Migrator {
+        &MIGRATOR
+    }
     /// `SQLITE_MAX_VARIABLE_NUMBER`'s default since 3.32.
     const MAX_BIND_PARAMS: usize = 32_766;
 

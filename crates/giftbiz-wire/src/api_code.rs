@@ -71,6 +71,18 @@ impl ApiCode {
     pub fn parse(code: &str) -> Option<ApiCode> {
         ApiCode::ALL.into_iter().find(|c| c.code() == code)
     }
+
+    /// The operation a request path under `/bizApi` names (`goods`, `goods/G123`, `send/`).
+    pub fn of_path(path: &str) -> Option<ApiCode> {
+        let path = path.trim_matches('/');
+        match path.split_once('/') {
+            Some(("goods", code)) if !code.contains('/') => Some(ApiCode::GoodsDetail),
+            Some(("brands", code)) if !code.contains('/') => Some(ApiCode::BrandDetail),
+            _ => ApiCode::ALL
+                .into_iter()
+                .find(|c| c.path() == path && !matches!(c, ApiCode::GoodsDetail | ApiCode::BrandDetail)),
+        }
+    }
 }
 
 impl fmt::Display for ApiCode {
@@ -89,5 +101,22 @@ mod tests {
             assert_eq!(ApiCode::parse(c.code()), Some(c));
         }
         assert_eq!(ApiCode::parse("0999"), None);
+    }
+
+    #[test]
+    fn paths_name_their_operation() {
+        for (path, code) in [
+            ("/goods", Some(ApiCode::GoodsList)),
+            ("/goods/G0001/", Some(ApiCode::GoodsDetail)),
+            ("/brands", Some(ApiCode::BrandList)),
+            ("/brands/B1", Some(ApiCode::BrandDetail)),
+            ("/sendFail/cancel", Some(ApiCode::SendFailCancel)),
+            ("/send/", Some(ApiCode::Send)),
+            ("/bizmoney", Some(ApiCode::Bizmoney)),
+            ("/goods/a/b", None),
+            ("/nope", None),
+        ] {
+            assert_eq!(ApiCode::of_path(path), code, "{path}");
+        }
     }
 }

@@ -27,18 +27,37 @@ impl Drop for Served {
 
 /// `giftbiz serve --listen 127.0.0.1:0` with these extra environment variables.
 pub fn serve(env: &[(&str, &str)]) -> Served {
+    spawn(&[&[("RUST_LOG", "warn")], env].concat(), Stdio::null()).0
+}
+
+/// As [`serve`], logging at info level as JSON: each line it logs arrives on the receiver.
+pub fn serve_with_logs(env: &[(&str, &str)]) -> (Served, std::sync::mpsc::Receiver<String>) {
+    let (served, stderr) = spawn(&[&[("RUST_LOG", "info"), ("GIFTBIZ_LOG_FORMAT", "json")], env].concat(), Stdio::piped());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = stderr.expect("stderr piped");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    (served, rx)
+}
+
+fn spawn(env: &[(&str, &str)], stderr: Stdio) -> (Served, Option<std::process::ChildStderr>) {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("server.db").display());
     let mut child = Command::new(env!("CARGO_BIN_EXE_giftbiz"))
         .args(["serve", "--database", &db, "--listen", "127.0.0.1:0"])
         .env("GIFTBIZ_GATEWAY_LOG_PATH", dir.path().join("messages.jsonl"))
-        .env("RUST_LOG", "warn")
         .envs(env.iter().copied())
         .current_dir(dir.path())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
+    let stderr = child.stderr.take();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut printed = Vec::new();
     let base = loop {
@@ -51,7 +70,7 @@ pub fn serve(env: &[(&str, &str)]) -> Served {
     let mut served = Served { child, printed, base, auth_code: String::new(), auth_token: String::new(), dir };
     served.auth_code = served.field("custom_auth_code");
     served.auth_token = served.field("custom_auth_token");
-    served
+    (served, stderr)
 }
 
 impl Served {

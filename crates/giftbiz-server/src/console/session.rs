@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use giftbiz_core::console::{Capability, Operator};
+use giftbiz_core::RequestId;
 
 use super::pages::ErrorPage;
 use super::{field, form};
@@ -103,6 +104,7 @@ pub struct Posted<const MAX_BYTES: usize = MAX_FORM_BYTES> {
     pub signed_in: SignedIn,
     form: Vec<(String, String)>,
     source: String,
+    request_id: Option<RequestId>,
 }
 
 /// A console form is small; anything bigger is no console form (but a catalog import, which
@@ -116,7 +118,7 @@ impl<const MAX_BYTES: usize> Posted<MAX_BYTES> {
     }
 
     pub fn actor(&self, now_ms: i64) -> Actor<'_> {
-        Actor { operator: &self.signed_in.operator, source: &self.source, now_ms }
+        Actor { operator: &self.signed_in.operator, source: &self.source, now_ms, request_id: self.request_id.as_ref() }
     }
 }
 
@@ -133,7 +135,8 @@ impl<const MAX_BYTES: usize> FromRequest<AppState> for Posted<MAX_BYTES> {
         let form = form(&body);
         let presented = field(&form, "csrf_token").or_else(|| parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
         signed_in.require_csrf(presented).map_err(IntoResponse::into_response)?;
-        Ok(Posted { signed_in, form, source })
+        let request_id = parts.extensions.get::<RequestId>().cloned();
+        Ok(Posted { signed_in, form, source, request_id })
     }
 }
 

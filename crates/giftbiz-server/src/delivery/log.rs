@@ -31,6 +31,7 @@ struct Line<'a> {
     title: Option<&'a str>,
     text: String,
     coupon_image_url: Option<String>,
+    request_id: Option<&'a str>,
 }
 
 impl LogGateway {
@@ -66,6 +67,7 @@ impl Gateway for LogGateway {
             title: m.title.as_deref(),
             text: mask(&m.text),
             coupon_image_url: m.coupon_image_url.as_deref().map(mask),
+            request_id: m.request_id.as_deref(),
         };
         let mut bytes = match serde_json::to_vec(&line) {
             Ok(b) => b,

@@ -43,6 +43,8 @@ pub struct Message {
     /// image URL the token); never sent as fields of their own.
     pub pin: Pin,
     pub image_token: String,
+    /// The request that queued it: the webhook passes it on as `X-Request-Id`.
+    pub request_id: Option<String>,
 }
 
 /// What a gateway made of a message.
@@ -101,6 +103,7 @@ pub fn compose(m: &OutboxMessage, urls: &ImageUrls) -> Message {
         coupon_image_url,
         pin: m.pin.clone(),
         image_token: m.image_token.clone(),
+        request_id: m.request_id.as_ref().map(|r| r.as_str().to_owned()),
     }
 }
 
@@ -156,6 +159,7 @@ mod tests {
             // 2026-12-29 23:59:59 KST
             valid_until_ms: 1_798_556_399_000,
             image_token: "abcdef0123456789".into(),
+            request_id: None,
         }
     }
 

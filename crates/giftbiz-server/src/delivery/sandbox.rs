@@ -74,6 +74,7 @@ mod tests {
             coupon_image_url: None,
             pin: giftbiz_core::send::Pin::new("900343630367"),
             image_token: "x".into(),
+            request_id: None,
         }
     }
 

@@ -93,15 +93,17 @@ impl Gateway for WebhookGateway {
             Ok(b) => b,
             Err(e) => return GatewayAnswer::Transient(format!("webhook body: {e}")),
         };
-        let sent = self
+        let request = self
             .client
             .post(&self.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(SIGNATURE_HEADER, signature(&self.secret, &body))
-            .header(IDEMPOTENCY_HEADER, &m.key)
-            .body(body)
-            .send()
-            .await;
+            .header(IDEMPOTENCY_HEADER, &m.key);
+        let request = match &m.request_id {
+            Some(id) => request.header("X-Request-Id", id),
+            None => request,
+        };
+        let sent = request.body(body).send().await;
         let resp = match sent {
             Ok(r) => r,
             // The error names the adapter's URL, never the message.

@@ -67,6 +67,7 @@ pub async fn load_coupons(
                         phone: phone.clone(),
                         callback: callback.clone(),
                         reserved_at: None,
+                        request_id: None,
                     };
                     send(store.as_ref(), &catalog, caller, order, chrono::Utc::now())
                         .await

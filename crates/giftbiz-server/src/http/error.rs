@@ -109,7 +109,10 @@ fn is_json(resp: &Response) -> bool {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        envelope_response(&Envelope::<()>::error(self.code, self.detail.as_deref()))
+        let mut resp = envelope_response(&Envelope::<()>::error(self.code, self.detail.as_deref()));
+        // For the metrics of the call (a success carries none: its code is 0000).
+        resp.extensions_mut().insert(self.code);
+        resp
     }
 }
 

@@ -30,9 +30,11 @@ mod coupons;
 pub mod edge;
 pub mod error;
 mod image_routes;
+pub mod observe;
 pub mod params;
 pub mod partner;
 mod refusals;
+pub mod request_id;
 mod resend;
 pub mod sandbox;
 mod send;
@@ -54,6 +56,11 @@ pub struct AppState {
     pub renders: Arc<RenderLimiter>,
     /// Present when `sandbox` is on: `clock` is then its clock, which the operator advances.
     pub sandbox: Option<Arc<sandbox::Sandbox>>,
+    /// The process's metrics recorder, unless `metrics` is off.
+    pub metrics: Option<&'static metrics_exporter_prometheus::PrometheusHandle>,
+    pub scrape: Arc<crate::metrics::ScrapeCache>,
+    /// The background jobs' signs of life, for `/ready`.
+    pub jobs: Arc<crate::jobs::beat::JobBeats>,
 }
 
 impl AppState {
@@ -64,6 +71,9 @@ impl AppState {
         AppState {
             clock,
             sandbox,
+            metrics: if settings.metrics { crate::metrics::install() } else { None },
+            scrape: Arc::new(crate::metrics::ScrapeCache::new(Duration::from_millis(settings.metrics_cache_ms))),
+            jobs: Arc::default(),
             coupon_images: Arc::new(CouponImageCache::default()),
             catalog: Arc::new(CatalogCache::new(store.clone(), urls.clone())),
             images: Arc::new(ImageCache::new()),
@@ -93,8 +103,9 @@ pub fn router(state: AppState) -> Router {
         // The sandbox's admin calls (an empty router when `sandbox` is off).
         .merge(sandbox::admin_router(&state))
         .route("/health", get(health))
+        .merge(observe::router(&state))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, deadline));
-    Router::new()
+    let app = Router::new()
         .nest("/bizApi", api)
         .merge(outside)
         .fallback(unknown_path)
@@ -104,13 +115,16 @@ pub fn router(state: AppState) -> Router {
         .layer(map_response(ensure_json_errors))
         // The console answers HTML, its errors included: outside the JSON rewriting.
         .merge(crate::console::router(&state))
-        // One span per request at debug level (RUST_LOG=debug): the path only, never the query
-        // string, which may carry phone numbers and credentials, and a coupon image's path
-        // without its token, which is as good as the PIN it shows.
+        // One span per request, so every log line of it carries its id: the path only, never the
+        // query string, which may carry phone numbers and credentials, and a coupon image's
+        // path without its token, which is as good as the PIN it shows.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
-            tracing::debug_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
-        }))
-        .with_state(state)
+            let id = req.extensions().get::<giftbiz_core::RequestId>().map(|id| id.as_str()).unwrap_or("");
+            tracing::info_span!("request", request_id = id, method = %req.method(), path = %loggable_path(req.uri().path()))
+        }));
+    // Outermost, so the span above and every layer under it see the id.
+    let app = if state.settings.request_ids { app.layer(axum::middleware::from_fn(request_id::assign)) } else { app };
+    app.with_state(state)
 }
 
 /// Whatever happens under `/bizApi` (an unknown path, a wrong method, a panic, a framework
@@ -121,6 +135,8 @@ fn with_api_layers<S: Clone + Send + Sync + 'static>(api: Router<S>, deadline: D
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, deadline))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(map_response(ensure_envelope))
+        // Outermost: counts the envelope that leaves, whatever made it.
+        .layer(axum::middleware::from_fn(observe::record_api_call))
 }
 
 /// Registers an API endpoint (POST) with and without a trailing slash.
@@ -187,7 +203,7 @@ fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The trivial endpoint, also the benchmark's baseline.
-async fn health() -> Json<serde_json::Value> {
+pub(crate) async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
 

@@ -250,7 +250,7 @@ async fn lookup(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let call = Call::of(limiter, failures, &extensions);
-    handle(&state, &call, &headers, body, AuditAction::Lookup).await.unwrap_or_else(IntoResponse::into_response)
+    counted("lookup", handle(&state, &call, &headers, body, AuditAction::Lookup).await)
 }
 
 async fn redeem(
@@ -262,7 +262,14 @@ async fn redeem(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let call = Call::of(limiter, failures, &extensions);
-    handle(&state, &call, &headers, body, AuditAction::Redeem).await.unwrap_or_else(IntoResponse::into_response)
+    counted("redeem", handle(&state, &call, &headers, body, AuditAction::Redeem).await)
+}
+
+/// The answer, counted by action and outcome (`ok`, or the error object's slug).
+fn counted(action: &'static str, answer: Result<Response, HttpError>) -> Response {
+    let outcome = answer.as_ref().map_or_else(|e| e.error, |_| "ok");
+    metrics::counter!(crate::metrics::names::PARTNER_REQUESTS, "action" => action, "outcome" => outcome).increment(1);
+    answer.unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn handle(

@@ -13,6 +13,7 @@ use giftbiz_wire::{params, ApiCode, Envelope, ResultCode};
 use super::auth::{authenticate, require_own_user_id};
 use super::error::{envelope_response, ApiError, ApiResult};
 use super::params::Params;
+use super::request_id::ThisRequest;
 use super::{api_route, AppState};
 use crate::usecases::send::{send as issue, SendOrder};
 use crate::usecases::Refusal;
@@ -42,14 +43,14 @@ fn parse_order(state: &AppState, p: &Params, now: DateTime<Utc>) -> ApiResult<Se
     };
     // Last, as NOTES §4 orders it: an unparsable code is an unknown goods (COUPON.0011).
     let goods_code = GoodsCode::parse(p.require(params::GOODS_CODE)?).map_err(|_| Refusal::UnknownSendGoods)?;
-    Ok(SendOrder { tr_id, gubun, goods_code, title, msg, phone, callback, reserved_at })
+    Ok(SendOrder { tr_id, gubun, goods_code, title, msg, phone, callback, reserved_at, request_id: None })
 }
 
-async fn send(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
+async fn send(State(state): State<AppState>, ThisRequest(request_id): ThisRequest, p: Params) -> ApiResult<Response> {
     let caller = authenticate(&state, &p, ApiCode::Send).await?;
     require_own_user_id(&p, &caller)?;
     let now = state.clock.now();
-    let order = parse_order(&state, &p, now)?;
+    let order = SendOrder { request_id, ..parse_order(&state, &p, now)? };
     let coupon = issue(&*state.store, &state.catalog, &caller, order, now).await?;
     let result = SendResult {
         order_no: coupon.order_no.as_str().to_owned(),

@@ -17,8 +17,11 @@ use giftbiz_core::Store;
 use rand::RngCore;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
+use super::beat::Beat;
 use crate::config::Settings;
+use crate::metrics::names;
 use crate::delivery::{compose, Gateway, GatewayAnswer};
 use crate::catalog_view::ImageUrls;
 
@@ -91,7 +94,15 @@ impl DeliveryWorker {
         n
     }
 
+    /// Delivers `m` within a span of the request that queued it, so every log line of the
+    /// delivery carries that request's id.
     async fn deliver(&self, m: OutboxMessage) {
+        let request_id = m.request_id.as_ref().map(|r| r.as_str().to_owned()).unwrap_or_default();
+        let span = tracing::info_span!("delivery", request_id = %request_id, message = m.id);
+        self.deliver_in_span(m).instrument(span).await
+    }
+
+    async fn deliver_in_span(&self, m: OutboxMessage) {
         let answer = self.gateway.deliver(&compose(&m, &self.urls)).await;
         let now = self.clock.now_ms();
         let outcome = match answer {
@@ -110,6 +121,7 @@ impl DeliveryWorker {
             DeliveryOutcome::Retry { .. } => "retry",
             DeliveryOutcome::Failed { .. } => "failed",
         };
+        metrics::counter!(names::DELIVERY_ATTEMPTS, "outcome" => what).increment(1);
         // tr_id, order number and a masked phone: never the PIN or the text.
         match self.store.finish_message(m.id, &self.worker_id, &outcome, now).await {
             Ok(true) => tracing::info!(
@@ -124,12 +136,14 @@ impl DeliveryWorker {
 
     /// Runs rounds every `delivery_interval_ms` (at once again after a full batch) until
     /// `shutdown` turns true or its sender is dropped; a round in progress finishes first.
-    pub fn spawn(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    pub fn spawn(self: Arc<Self>, beat: Arc<Beat>, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
         let interval = Duration::from_millis(self.settings.delivery_interval_ms.max(1));
         tokio::spawn(async move {
+            let _alive = beat.alive();
             tracing::info!(worker = %self.worker_id, gateway = self.gateway.name(), "delivery worker started");
             loop {
                 let n = self.run_once().await;
+                beat.round();
                 if *shutdown.borrow() {
                     break;
                 }

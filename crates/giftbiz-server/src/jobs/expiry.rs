@@ -13,6 +13,8 @@ use giftbiz_core::Store;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::beat::Beat;
+
 /// Coupons expired per transaction: small enough that a batch holds the write lock (SQLite) or
 /// its row locks (PostgreSQL) only briefly.
 pub const BATCH: u32 = 500;
@@ -48,17 +50,20 @@ impl ExpiryJob {
         }
         if total > 0 {
             tracing::info!(expired = total, "coupons expired");
+            metrics::counter!(crate::metrics::names::COUPONS_CANCELLED, "kind" => "expiry").increment(total);
         }
         total
     }
 
     /// Runs every `interval`, the first run at once, until `shutdown` turns true or its sender
     /// is dropped; a run in progress finishes first.
-    pub fn spawn(self: Arc<Self>, interval: Duration, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    pub fn spawn(self: Arc<Self>, interval: Duration, beat: Arc<Beat>, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
         tokio::spawn(async move {
+            let _alive = beat.alive();
             tracing::info!(interval_ms = interval.as_millis() as u64, "expiry job started");
             loop {
                 self.run_once().await;
+                beat.round();
                 if *shutdown.borrow() {
                     break;
                 }

@@ -20,7 +20,7 @@ pub async fn authenticate(store: &dyn AccountStore, creds: Credentials<'_>, acce
     let Some(auth_code) = AuthCode::parse(creds.auth_code) else {
         return Err(Refusal::UnknownAuthCode.into());
     };
-    let Some((account, catalog_revision)) = store.auth_lookup(&auth_code).await? else {
+    let Some((account, catalog_revision)) = crate::metrics::timed("auth", store.auth_lookup(&auth_code)).await? else {
         return Err(Refusal::UnknownAuthCode.into());
     };
     if !account.token_matches(creds.token) {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use giftbiz_core::console::{AuditEvent, Capability, Operator};
 use giftbiz_core::coupon::{LedgerEntry, LedgerReason};
-use giftbiz_core::{Account, Store, StoreError, UserId, Won};
+use giftbiz_core::{Account, RequestId, Store, StoreError, UserId, Won};
 
 use crate::operator;
 
@@ -15,6 +15,8 @@ pub struct Actor<'a> {
     pub operator: &'a Operator,
     pub source: &'a str,
     pub now_ms: i64,
+    /// The console request's id, stored on a message the action queues.
+    pub request_id: Option<&'a RequestId>,
 }
 
 /// Why the console refused an action (the page says which).

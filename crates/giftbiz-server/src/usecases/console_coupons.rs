@@ -130,7 +130,7 @@ pub async fn resend(store: &dyn Store, actor: &Actor<'_>, order_no: &str) -> Res
         return Err(ConsoleError::Forbidden);
     }
     let (coupon, caller) = coupon_and_caller(store, order_no).await?;
-    match coupons::resend(store, &caller, &coupon.new.tr_id, giftbiz_core::delivery::MessageKind::Mms, actor.now_ms).await {
+    match coupons::resend(store, &caller, &coupon.new.tr_id, giftbiz_core::delivery::MessageKind::Mms, actor.now_ms, actor.request_id).await {
         Ok(()) => {}
         Err(Failure::Refused(refusal)) => return Err(ConsoleError::Refused(refusal)),
         Err(Failure::Store(e)) => return Err(e.into()),

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
 use giftbiz_core::send::{CallbackNo, Gubun, MmsMsg, MmsTitle, PhoneNo, Pin, TrId};
-use giftbiz_core::{GoodsCode, GoodsState, Store};
+use giftbiz_core::{GoodsCode, GoodsState, RequestId, Store};
 use rand::{Rng, RngCore};
 
 use super::{Caller, Failure, Refusal};
+use crate::metrics::{names, timed};
 use crate::catalog_cache::{CatalogCache, GoodsForSend};
 
 /// Fresh PINs tried when one collides with an existing PIN (1 in 10^12 per pair).
@@ -25,6 +26,8 @@ pub struct SendOrder {
     pub phone: PhoneNo,
     pub callback: CallbackNo,
     pub reserved_at: Option<DateTime<Utc>>,
+    /// The request's id, stored on the message of a gubun N send.
+    pub request_id: Option<RequestId>,
 }
 
 /// Issues the coupon the order asks for, at `now`.
@@ -61,14 +64,16 @@ pub async fn send(
         issued_at_ms: now.timestamp_millis(),
         valid_until_ms: valid_until.timestamp_millis(),
         reserved_at_ms: order.reserved_at.map(|t| t.timestamp_millis()),
+        request_id: order.request_id,
     };
     for _ in 0..PIN_ATTEMPTS {
-        match store.issue_coupon(&new).await {
+        match timed("issue", store.issue_coupon(&new)).await {
             Ok(coupon) => {
                 tracing::info!(
                     tr_id = %new.tr_id, order_no = %coupon.order_no, gubun = new.gubun.code(),
                     phone = %order.phone.masked(), price = new.price.get(), "coupon issued"
                 );
+                metrics::counter!(names::COUPONS_ISSUED, "gubun" => new.gubun.code()).increment(1);
                 return Ok(coupon);
             }
             Err(IssueError::PinTaken) => {

@@ -126,6 +126,14 @@ impl TestApp {
         }
     }
 
+    /// The PostgreSQL test schema (`None` on SQLite).
+    pub fn pg_schema(&self) -> Option<&str> {
+        match &self.scratch {
+            Scratch::Schema { schema, .. } => Some(schema),
+            Scratch::Dir(_) => None,
+        }
+    }
+
     /// How many rows `table` of the server's database holds (to show what a refusal did not
     /// write).
     pub async fn rows_in(&self, table: &str) -> i64 {

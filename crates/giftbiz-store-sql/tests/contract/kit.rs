@@ -136,6 +136,7 @@ pub fn new_coupon(account_id: AccountId, tr_id: &str, price: i64, gubun: Gubun) 
         issued_at_ms,
         valid_until_ms: issued_at_ms + 30 * 24 * HOUR_MS,
         reserved_at_ms: None,
+        request_id: None,
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use giftbiz_core::coupon::{DeliveryStatus, LedgerReason};
 use giftbiz_core::delivery::{Claim, DeliveryOutcome, MessageKind, ResendError};
 use giftbiz_core::send::Gubun;
-use giftbiz_core::{AccountId, Store, Won};
+use giftbiz_core::{AccountId, RequestId, Store, Won};
 
 use crate::harness::TestDb;
 use crate::kit::{user, tr, new_account, new_coupon, t0_ms};
@@ -27,7 +27,9 @@ pub async fn outbox_delivery(db: &TestDb) {
     let alice = store.create_account(&new_account("alice", "REALaaaa")).await.unwrap();
     let bob = store.create_account(&new_account("bob", "REALbbbb")).await.unwrap();
     store.change_bizmoney(&user("alice"), Won::new(100_000), LedgerReason::Charge, "", t).await.unwrap().get();
-    let now = store.issue_coupon(&new_coupon(alice.id, "T1", 1_000, Gubun::Mms)).await.unwrap();
+    let mut first = new_coupon(alice.id, "T1", 1_000, Gubun::Mms);
+    first.request_id = RequestId::parse("req-send-1");
+    let now = store.issue_coupon(&first).await.unwrap();
     let mut later = new_coupon(alice.id, "T2", 1_000, Gubun::Mms);
     later.reserved_at_ms = Some(t + 60_000);
     store.issue_coupon(&later).await.unwrap();
@@ -44,6 +46,7 @@ pub async fn outbox_delivery(db: &TestDb) {
     assert_eq!((m.goods_name.as_str(), m.brand_name.as_str()), ("아메리카노 T", "카페"));
     assert_eq!((m.valid_until_ms, m.image_token.as_str()), (now.new.valid_until_ms, now.new.image_token.as_str()));
     assert_eq!(m.key.len(), 32);
+    assert_eq!(m.request_id.as_ref().map(RequestId::as_str), Some("req-send-1"), "the send's request id");
     let (id, key) = (m.id, m.key.clone());
 
     // The lease holds until it runs out; then another worker gets it, same key.
@@ -73,12 +76,14 @@ pub async fn outbox_delivery(db: &TestDb) {
     assert!(store.claim_due_messages(&Claim { now_ms: t + 600_000, limit: 10, lease_ms: 1_000, worker: "a" }).await.unwrap().is_empty());
 
     // Resend: a new message (its own key) due now; the coupon is pending again.
-    store.enqueue_resend(alice.id, &tr("T1"), MessageKind::Sms, t + 70_000).await.unwrap();
+    let resend_request = RequestId::parse("req-resend-1");
+    store.enqueue_resend(alice.id, &tr("T1"), MessageKind::Sms, t + 70_000, resend_request.as_ref()).await.unwrap();
     assert_eq!(delivery_of(store, alice.id, "T1").await, (DeliveryStatus::Pending, None));
     assert!(store.claim_due_messages(&Claim { now_ms: t + 69_999, limit: 10, lease_ms: 1_000, worker: "a" }).await.unwrap().is_empty());
     let sms = store.claim_due_messages(&Claim { now_ms: t + 70_000, limit: 10, lease_ms: 1_000, worker: "a" }).await.unwrap();
     assert_eq!((sms.len(), sms[0].kind, sms[0].attempts), (1, MessageKind::Sms, 1));
     assert_ne!(sms[0].key, key);
+    assert_eq!(sms[0].request_id, resend_request);
     let failed = DeliveryOutcome::Failed { result_code: "4001".into(), result_message: "blocked".into() };
     assert!(store.finish_message(sms[0].id, "a", &failed, t + 70_001).await.unwrap());
     assert_eq!(
@@ -89,15 +94,15 @@ pub async fn outbox_delivery(db: &TestDb) {
     // Refusals: not an MMS send, unknown, a tombstone, another account's; cancelled, expired.
     let not_found = |r: Result<(), ResendError>| matches!(r, Err(ResendError::NotFound));
     let refused = |r: Result<(), ResendError>| matches!(r, Err(ResendError::NotResendable));
-    assert!(not_found(store.enqueue_resend(alice.id, &tr("T3"), MessageKind::Mms, t).await));
-    assert!(not_found(store.enqueue_resend(alice.id, &tr("T9"), MessageKind::Mms, t).await));
+    assert!(not_found(store.enqueue_resend(alice.id, &tr("T3"), MessageKind::Mms, t, None).await));
+    assert!(not_found(store.enqueue_resend(alice.id, &tr("T9"), MessageKind::Mms, t, None).await));
     assert!(store.cancel_coupon(alice.id, &tr("T8"), t).await.is_err());
-    assert!(not_found(store.enqueue_resend(alice.id, &tr("T8"), MessageKind::Mms, t).await));
-    assert!(not_found(store.enqueue_resend(bob.id, &tr("T1"), MessageKind::Mms, t).await));
-    assert!(refused(store.enqueue_resend(alice.id, &tr("T2"), MessageKind::Mms, t).await));
+    assert!(not_found(store.enqueue_resend(alice.id, &tr("T8"), MessageKind::Mms, t, None).await));
+    assert!(not_found(store.enqueue_resend(bob.id, &tr("T1"), MessageKind::Mms, t, None).await));
+    assert!(refused(store.enqueue_resend(alice.id, &tr("T2"), MessageKind::Mms, t, None).await));
     let expired = now.new.valid_until_ms + 1;
-    assert!(store.enqueue_resend(alice.id, &tr("T1"), MessageKind::Mms, now.new.valid_until_ms).await.is_ok());
-    assert!(refused(store.enqueue_resend(alice.id, &tr("T1"), MessageKind::Mms, expired).await));
+    assert!(store.enqueue_resend(alice.id, &tr("T1"), MessageKind::Mms, now.new.valid_until_ms, None).await.is_ok());
+    assert!(refused(store.enqueue_resend(alice.id, &tr("T1"), MessageKind::Mms, expired, None).await));
 
     // The limit.
     for i in 0..5 {
