@@ -37,4 +37,6 @@ pub struct ScrapeFigures {
     pub outbox_due: i64,
     /// When the oldest of them fell due.
     pub oldest_due_at_ms: Option<i64>,
+    /// Accounts whose bizmoney is below the scrape's threshold.
+    pub low_balance_accounts: i64,
 }

@@ -264,7 +264,8 @@ pub trait ProbeStore: Send + Sync {
     /// One round trip: fails when the database does not answer.
     async fn schema_status(&self) -> Result<SchemaStatus, StoreError>;
     fn pool_status(&self) -> PoolStatus;
-    async fn scrape_figures(&self, now_ms: i64) -> Result<ScrapeFigures, StoreError>;
+    /// The figures at `now_ms`, counting accounts below `low_balance` won.
+    async fn scrape_figures(&self, now_ms: i64, low_balance: i64) -> Result<ScrapeFigures, StoreError>;
 }
 
 /// Every capability of one database.

@@ -16,6 +16,7 @@ pub mod images;
 pub mod invariants;
 pub mod jobs;
 pub mod metrics;
+pub mod openapi;
 pub mod operator;
 pub mod usecases;
 

@@ -22,6 +22,7 @@ pub mod names {
     pub const BIZMONEY_WON: &str = "giftbiz_bizmoney_won_total";
     pub const OUTBOX_PENDING: &str = "giftbiz_outbox_pending";
     pub const OUTBOX_OLDEST: &str = "giftbiz_outbox_oldest_pending_seconds";
+    pub const LOW_BALANCE_ACCOUNTS: &str = "giftbiz_accounts_low_balance";
     pub const DELIVERY_ATTEMPTS: &str = "giftbiz_delivery_attempts_total";
     pub const PARTNER_REQUESTS: &str = "giftbiz_partner_requests_total";
     pub const DB_CONNECTIONS: &str = "giftbiz_db_pool_connections";
@@ -113,12 +114,14 @@ fn won_by_direction(figures: &ScrapeFigures) -> [(&'static str, i64); 4] {
 /// benchmarks) each show their own database.
 pub struct ScrapeCache {
     ttl: Duration,
+    /// `console_low_balance_won`: accounts below it are counted.
+    low_balance: i64,
     last: Mutex<Option<(Instant, Arc<ScrapeFigures>)>>,
 }
 
 impl ScrapeCache {
-    pub fn new(ttl: Duration) -> ScrapeCache {
-        ScrapeCache { ttl, last: Mutex::new(None) }
+    pub fn new(ttl: Duration, low_balance: i64) -> ScrapeCache {
+        ScrapeCache { ttl, low_balance, last: Mutex::new(None) }
     }
 
     /// Fresh figures, or the last ones while they are younger than `ttl`, or when the
@@ -130,7 +133,7 @@ impl ScrapeCache {
                 return Some(figures.clone());
             }
         }
-        match store.scrape_figures(now_ms).await {
+        match store.scrape_figures(now_ms, self.low_balance).await {
             Ok(figures) => {
                 let figures = Arc::new(figures);
                 *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), figures.clone()));
@@ -156,6 +159,8 @@ impl ScrapeCache {
             family(&mut out, names::OUTBOX_OLDEST, "gauge", "Age in seconds of the oldest message due and not yet delivered");
             let oldest_ms = f.oldest_due_at_ms.map_or(0, |at| (now_ms - at).max(0));
             out.push_str(&format!("{} {}\n", names::OUTBOX_OLDEST, oldest_ms as f64 / 1000.0));
+            family(&mut out, names::LOW_BALANCE_ACCOUNTS, "gauge", "Accounts whose bizmoney is below console_low_balance_won");
+            out.push_str(&format!("{} {}\n", names::LOW_BALANCE_ACCOUNTS, f.low_balance_accounts));
         }
         let pool = store.pool_status();
         family(&mut out, names::DB_CONNECTIONS, "gauge", "Database pool connections by state (in_use, idle, max)");

@@ -146,8 +146,27 @@ async fn known_sequence(engine: Engine) {
     );
     assert_eq!(after.get("giftbiz_outbox_pending", &[]), 0.0);
     assert_eq!(after.get("giftbiz_outbox_oldest_pending_seconds", &[]), 0.0);
+    // acme, under 100,000 won after its sends; the demo account is not.
+    assert_eq!(after.get("giftbiz_accounts_low_balance", &[]), 1.0);
     assert!(after.get("giftbiz_db_pool_connections", &[("state", "max")]) >= 1.0);
     assert_eq!(after.get("giftbiz_build_info", &[("version", env!("CARGO_PKG_VERSION"))]), 1.0);
+
+    // The dashboard and the alert rules name only metrics the server exposes.
+    if engine == Engine::Sqlite {
+        let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let families: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("# TYPE ")).filter_map(|l| l.split(' ').next()).collect();
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../ops");
+        for file in ["grafana/giftbiz-dashboard.json", "prometheus/alerts.yml"] {
+            let source = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
+            for (at, _) in source.match_indices("giftbiz_") {
+                let name: String = source[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                let family = ["_bucket", "_sum", "_count"].iter().find_map(|s| name.strip_suffix(s)).unwrap_or(&name);
+                if name.starts_with("giftbiz_") && name != "giftbiz_" && !name.starts_with("giftbiz-") {
+                    assert!(families.contains(&family), "{file} names {name}, which /metrics does not expose");
+                }
+            }
+        }
+    }
 
     // 1,000 distinct tr_ids add no series: labels name operations and codes, never a value a
     // client chose, nor a phone number or a PIN.

@@ -22,7 +22,7 @@ sql_impl! { impl ProbeStore {
         PoolStatus { in_use: size.saturating_sub(idle), idle, max: self.pool.options().get_max_connections() }
     }
 
-    async fn scrape_figures(&self, now_ms: i64) -> Result<ScrapeFigures, StoreError> {
+    async fn scrape_figures(&self, now_ms: i64, low_balance: i64) -> Result<ScrapeFigures, StoreError> {
         let sums: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT reason, CAST(COALESCE(SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END), 0) AS BIGINT),
                     CAST(COALESCE(SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END), 0) AS BIGINT)
@@ -45,6 +45,11 @@ sql_impl! { impl ProbeStore {
         .fetch_one(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(ScrapeFigures { ledger, outbox_due, oldest_due_at_ms })
+        let low_balance_accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM account_balances WHERE balance < $1")
+            .bind(low_balance)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(ScrapeFigures { ledger, outbox_due, oldest_due_at_ms, low_balance_accounts })
     }
 } }

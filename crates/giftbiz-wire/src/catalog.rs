@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// 0101 `result`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GoodsListResult {
     /// The total the list pages through (not the page's count), as paging loops need.
@@ -16,6 +17,7 @@ pub struct GoodsListResult {
 
 /// One entry of the 0101 goods list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GoodsListItem {
     pub goods_code: String,
@@ -65,6 +67,7 @@ pub struct GoodsListItem {
 
 /// 0111 `result`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GoodsDetailResult {
     pub goods_detail: GoodsDetail,
@@ -72,6 +75,7 @@ pub struct GoodsDetailResult {
 
 /// 0111 goods detail: every grade's price and rate; `discountPrice` is the caller's grade price.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GoodsDetail {
     pub goods_no: i64,
@@ -115,6 +119,7 @@ pub struct GoodsDetail {
 
 /// 0102 `result`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BrandListResult {
     pub list_num: u64,
@@ -123,6 +128,7 @@ pub struct BrandListResult {
 
 /// 0112 `result`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BrandDetailResult {
     pub brand_detail: Brand,
@@ -130,6 +136,7 @@ pub struct BrandDetailResult {
 
 /// A brand, the same shape in the list (0102) and the detail (0112).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Brand {
     pub brand_seq: i64,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// The inner `result` of a 0204 send (which nests the envelope twice).
 /// gubun N returns only `orderNo`; Y adds `pinNo`; I adds `pinNo` and `couponImgUrl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SendResult {
     pub order_no: String,
@@ -16,6 +17,7 @@ pub struct SendResult {
 
 /// One element of the 0201 `result` array.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CouponDetailResult {
     pub coupon_info_list: Vec<CouponInfo>,
@@ -26,6 +28,7 @@ pub struct CouponDetailResult {
 /// A 0201 coupon entry: exactly these 17 keys, all strings or null (a widely used Java client
 /// deserialises strictly and fails on any other key).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CouponInfo {
     pub goods_cd: Option<String>,
@@ -50,6 +53,7 @@ pub struct CouponInfo {
 
 /// 0301 `result`; the server also repeats `balance` at the envelope's top level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BizmoneyResult {
     /// Whole KRW as a digit string.
     pub balance: String,

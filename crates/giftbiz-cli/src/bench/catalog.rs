@@ -49,6 +49,11 @@ pub(super) enum Request {
 }
 
 impl Request {
+    /// One call, for a warm-up.
+    pub(super) async fn send_once(&self, client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+        self.send(client, base, 0).await
+    }
+
     async fn send(&self, client: &reqwest::Client, base: &str, n: u64) -> anyhow::Result<()> {
         let resp = match self {
             Request::Health => client.get(format!("{base}/health")).send().await?,

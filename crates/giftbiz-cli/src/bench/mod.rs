@@ -9,6 +9,7 @@ use clap::Subcommand;
 mod catalog;
 mod console;
 mod edge;
+mod observability;
 pub(crate) mod harness;
 mod send;
 mod sync;
@@ -79,6 +80,22 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         rounds: usize,
     },
+    /// 0101 page(20) and 0204 send (gubun Y) with metrics and request ids on (and /metrics
+    /// scraped every second) as a ratio of the same server with both off, rounds alternating
+    /// which goes first.
+    Observability {
+        /// Database for the run [default: a fresh SQLite file in a temporary directory]; a
+        /// PostgreSQL database given here gets tables of its own (use an empty one).
+        #[arg(long)]
+        database: Option<String>,
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        /// Seconds per measured phase.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// One measured sync, run by `catalog-sync` as a child process so its memory is its own.
     #[command(hide = true)]
     CatalogSyncWorker {
@@ -97,6 +114,9 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Send { database, seconds } => send::run(database, Duration::from_secs(seconds)).await,
         BenchCommand::Edge { slowloris, half_bodies, seconds } => edge::run(slowloris, half_bodies, Duration::from_secs(seconds)).await,
         BenchCommand::Console { database, coupons, rounds } => console::run(database, coupons, rounds).await,
+        BenchCommand::Observability { database, connections, seconds, rounds } => {
+            observability::run(database, connections, Duration::from_secs(seconds), rounds.max(1)).await
+        }
         BenchCommand::CatalogSync { goods, page_size, rounds } => sync::run(goods, page_size, rounds).await,
         BenchCommand::CatalogSyncWorker { catalog, page_size } => sync::worker(&catalog, page_size).await,
     }

@@ -75,7 +75,7 @@ pub async fn run(database: Option<String>, phase: Duration) -> anyhow::Result<()
 }
 
 /// `connections` workers send back to back, each tr_id new.
-async fn drive_sends(
+pub(super) async fn drive_sends(
     client: &reqwest::Client,
     base: &str,
     form: &Arc<Vec<(String, String)>>,

@@ -116,7 +116,14 @@ async fn bizmoney(State(state): State<AppState>, p: Params) -> ApiResult<Respons
 }
 
 /// `/coupon-images/{token}.png` or `.jpg`: the token is 128 random bits, never the PIN.
-async fn coupon_image(State(state): State<AppState>, Path(file): Path<String>, ext: Extensions) -> Response {
+/// 쿠폰 이미지 / a gubun I coupon's image (barcode and PIN); the token is 128 random bits.
+#[utoipa::path(get, path = "/coupon-images/{file}", tag = "images",
+    params(("file" = String, Path, description = "`TOKEN.png` or `TOKEN.jpg`")),
+    responses((status = 200, description = "the coupon image", content_type = "image/png"),
+              (status = 404, description = "no such image", body = crate::openapi::ErrorObject),
+              (status = 410, description = "the coupon was cancelled or has expired", body = crate::openapi::ErrorObject),
+              (status = 429, description = "too many renders from this address", body = crate::openapi::ErrorObject)))]
+pub(crate) async fn coupon_image(State(state): State<AppState>, Path(file): Path<String>, ext: Extensions) -> Response {
     let (token, format, mime) = if let Some(t) = file.strip_suffix(".png") {
         (t, CouponFormat::Png, "image/png")
     } else if let Some(t) = file.strip_suffix(".jpg") {

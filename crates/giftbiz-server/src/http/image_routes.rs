@@ -18,7 +18,14 @@ pub fn router() -> Router<AppState> {
         .route("/images/brands/{brand_code}/{file}", get(brand_image))
 }
 
-async fn goods_image(State(state): State<AppState>, Path((code, file)): Path<(String, String)>, ext: Extensions) -> Response {
+/// 상품 이미지 / a goods image the catalog links to (rendered on first request, then cached).
+#[utoipa::path(get, path = "/images/goods/{goods_code}/{file}", tag = "images",
+    params(("goods_code" = String, Path, description = "상품코드 / goods code"),
+           ("file" = String, Path, description = "the image's file name, as the catalog links it")),
+    responses((status = 200, description = "the image", content_type = "image/png"),
+              (status = 404, description = "no such goods or image", body = crate::openapi::ErrorObject),
+              (status = 429, description = "too many renders from this address", body = crate::openapi::ErrorObject)))]
+pub(crate) async fn goods_image(State(state): State<AppState>, Path((code, file)): Path<(String, String)>, ext: Extensions) -> Response {
     let Some(kind) = file.strip_suffix(".png").and_then(ImageKind::parse_goods) else { return not_found() };
     let Ok(code) = GoodsCode::parse(&code) else { return not_found() };
     let Ok(goods) = state.store.goods_by_code(&code).await else { return unavailable() };
@@ -26,7 +33,14 @@ async fn goods_image(State(state): State<AppState>, Path((code, file)): Path<(St
     render(&state, &ext, format!("goods:{code}"), kind, goods.brand_name, Some(goods.goods_name)).await
 }
 
-async fn brand_image(State(state): State<AppState>, Path((code, file)): Path<(String, String)>, ext: Extensions) -> Response {
+/// 브랜드 이미지 / a brand image the catalog links to.
+#[utoipa::path(get, path = "/images/brands/{brand_code}/{file}", tag = "images",
+    params(("brand_code" = String, Path, description = "브랜드코드 / brand code"),
+           ("file" = String, Path, description = "the image's file name, as the catalog links it")),
+    responses((status = 200, description = "the image", content_type = "image/png"),
+              (status = 404, description = "no such brand or image", body = crate::openapi::ErrorObject),
+              (status = 429, description = "too many renders from this address", body = crate::openapi::ErrorObject)))]
+pub(crate) async fn brand_image(State(state): State<AppState>, Path((code, file)): Path<(String, String)>, ext: Extensions) -> Response {
     let Some(kind) = file.strip_suffix(".png").and_then(ImageKind::parse_brand) else { return not_found() };
     let Ok(code) = BrandCode::parse(&code) else { return not_found() };
     let Ok(snap) = state.catalog.current().await else { return unavailable() };

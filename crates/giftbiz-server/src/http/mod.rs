@@ -26,10 +26,10 @@ use crate::images::ImageCache;
 
 pub mod auth;
 pub mod catalog;
-mod coupons;
+pub(crate) mod coupons;
 pub mod edge;
 pub mod error;
-mod image_routes;
+pub(crate) mod image_routes;
 pub mod observe;
 pub mod params;
 pub mod partner;
@@ -72,7 +72,10 @@ impl AppState {
             clock,
             sandbox,
             metrics: if settings.metrics { crate::metrics::install() } else { None },
-            scrape: Arc::new(crate::metrics::ScrapeCache::new(Duration::from_millis(settings.metrics_cache_ms))),
+            scrape: Arc::new(crate::metrics::ScrapeCache::new(
+                Duration::from_millis(settings.metrics_cache_ms),
+                settings.console_low_balance_won,
+            )),
             jobs: Arc::default(),
             coupon_images: Arc::new(CouponImageCache::default()),
             catalog: Arc::new(CatalogCache::new(store.clone(), urls.clone())),
@@ -104,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sandbox::admin_router(&state))
         .route("/health", get(health))
         .merge(observe::router(&state))
+        .merge(crate::openapi::router())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, deadline));
     let app = Router::new()
         .nest("/bizApi", api)
@@ -202,7 +206,9 @@ fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The trivial endpoint, also the benchmark's baseline.
+/// 생존 확인 / liveness: the process serves. The trivial endpoint, also the benchmark's baseline.
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, description = "alive", body = crate::openapi::Health)))]
 pub(crate) async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }

@@ -36,7 +36,10 @@ pub fn admin_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// 메트릭 / Prometheus metrics (README "Observability" lists them).
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "the Prometheus text format", content_type = "text/plain; version=0.0.4; charset=utf-8", body = String)))]
+pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     let Some(handle) = state.metrics else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -48,7 +51,10 @@ async fn metrics(State(state): State<AppState>) -> Response {
 
 /// `200` when the database answers, has every migration this binary knows, and the jobs this
 /// server runs are running; else `503`, naming what fails in `failing`.
-async fn ready(State(state): State<AppState>) -> Response {
+#[utoipa::path(get, path = "/ready", tag = "operations",
+    responses((status = 200, description = "준비됨 / ready", body = crate::openapi::Readiness),
+              (status = 503, description = "준비 안 됨 / not ready: `failing` names why", body = crate::openapi::Readiness)))]
+pub(crate) async fn ready(State(state): State<AppState>) -> Response {
     let mut failing = Vec::new();
     let (database, migrations) = match state.store.schema_status().await {
         Ok(schema) => {

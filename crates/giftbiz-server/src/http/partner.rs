@@ -113,11 +113,22 @@ fn endpoint(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
     })
 }
 
+/// The partner's request: the PIN as printed (digits; spaces and dashes are dropped).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents `parse_pin`'s body
+pub struct PinBody {
+    /// Digits (up to 32), spaces and dashes allowed between them.
+    #[schema(example = "9003 4363 0367", pattern = "^[0-9 -]{1,64}$")]
+    pin: String,
+}
+
 /// What lookup and redeem answer: the coupon as the partner's counter needs it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CouponView {
+    #[schema(value_type = String)]
     pub goods_code: GoodsCode,
     pub goods_name: String,
+    #[schema(value_type = String)]
     pub brand_code: BrandCode,
     pub brand_name: String,
     /// `pinStatusCd`: 01 issued, 02 exchanged (used), 07 cancelled, 08 expired.
@@ -241,7 +252,19 @@ impl Call {
     }
 }
 
-async fn lookup(
+/// 쿠폰 조회 / look a coupon up by its PIN (changes nothing).
+#[utoipa::path(post, path = "/partner/v1/coupons/lookup", tag = "partner",
+    params(("X-Partner-Code" = String, Header, description = "교환처 코드 / the partner's code")),
+    request_body(content = PinBody, content_type = "application/json"),
+    security(("partner_token" = [])),
+    responses((status = 200, description = "the coupon", body = CouponView),
+              (status = 400, description = "the body is no `{\"pin\": …}`", body = crate::openapi::ErrorObject),
+              (status = 401, description = "unknown partner code or wrong token", body = crate::openapi::ErrorObject),
+              (status = 404, description = "no such coupon of the partner's brands", body = crate::openapi::ErrorObject),
+              (status = 405, description = "POST only", body = crate::openapi::ErrorObject),
+              (status = 413, description = "a body over 4 KiB", body = crate::openapi::ErrorObject),
+              (status = 429, description = "over the partner's rate or failure limit", body = crate::openapi::ErrorObject)))]
+pub(crate) async fn lookup(
     State(state): State<AppState>,
     Extension(limiter): Extension<PartnerLimiter>,
     Extension(failures): Extension<AuthFailureLimiter>,
@@ -253,7 +276,20 @@ async fn lookup(
     counted("lookup", handle(&state, &call, &headers, body, AuditAction::Lookup).await)
 }
 
-async fn redeem(
+/// 쿠폰 교환(사용) / redeem a coupon: 01 발행 → 02 교환, once.
+#[utoipa::path(post, path = "/partner/v1/coupons/redeem", tag = "partner",
+    params(("X-Partner-Code" = String, Header, description = "교환처 코드 / the partner's code")),
+    request_body(content = PinBody, content_type = "application/json"),
+    security(("partner_token" = [])),
+    responses((status = 200, description = "the coupon, now used", body = CouponView),
+              (status = 400, description = "the body is no `{\"pin\": …}`", body = crate::openapi::ErrorObject),
+              (status = 401, description = "unknown partner code or wrong token", body = crate::openapi::ErrorObject),
+              (status = 404, description = "no such coupon of the partner's brands", body = crate::openapi::ErrorObject),
+              (status = 405, description = "POST only", body = crate::openapi::ErrorObject),
+              (status = 409, description = "already used, cancelled or expired", body = crate::openapi::ErrorObject),
+              (status = 413, description = "a body over 4 KiB", body = crate::openapi::ErrorObject),
+              (status = 429, description = "over the partner's rate or failure limit", body = crate::openapi::ErrorObject)))]
+pub(crate) async fn redeem(
     State(state): State<AppState>,
     Extension(limiter): Extension<PartnerLimiter>,
     Extension(failures): Extension<AuthFailureLimiter>,

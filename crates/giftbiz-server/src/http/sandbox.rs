@@ -219,7 +219,12 @@ fn clock_view(sandbox: &Sandbox) -> Json<serde_json::Value> {
     }))
 }
 
-async fn show_clock(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// 샌드박스 시계 / the sandbox clock (only when `sandbox` is on).
+#[utoipa::path(get, path = "/sandbox/clock", tag = "sandbox",
+    security(("admin_token" = [])),
+    responses((status = 200, description = "the sandbox's now", body = ClockView),
+              (status = 401, description = "missing or wrong admin token", body = crate::openapi::ErrorObject)))]
+pub(crate) async fn show_clock(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if !is_admin(&state, &headers) {
         return unauthorized();
     }
@@ -227,13 +232,33 @@ async fn show_clock(State(state): State<AppState>, headers: HeaderMap) -> Respon
     clock_view(sandbox).into_response()
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Advance {
+pub(crate) struct Advance {
+    /// 0 to `MAX_ADVANCE_SECS` (10 years).
+    #[schema(minimum = 0, maximum = 316_224_000)]
     seconds: i64,
 }
 
-async fn advance_clock(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// The sandbox clock's answer.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents `clock_view`
+pub(crate) struct ClockView {
+    /// RFC 3339, KST.
+    now: String,
+    /// `yyyyMMddHHmmss`, KST.
+    now_kst: String,
+    offset_seconds: i64,
+}
+
+/// 샌드박스 시계 앞당기기 / move the sandbox clock forward (expiry, reservations, the 7-day cancel window).
+#[utoipa::path(post, path = "/sandbox/clock/advance", tag = "sandbox",
+    request_body(content = Advance, content_type = "application/json"),
+    security(("admin_token" = [])),
+    responses((status = 200, description = "the sandbox's now after the move", body = ClockView),
+              (status = 400, description = "not `{\"seconds\": N}` within bounds", body = crate::openapi::ErrorObject),
+              (status = 401, description = "missing or wrong admin token", body = crate::openapi::ErrorObject)))]
+pub(crate) async fn advance_clock(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     if !is_admin(&state, &headers) {
         return unauthorized();
     }
