@@ -12,6 +12,7 @@ mod chaos;
 mod client_args;
 mod console;
 mod local_catalog;
+mod logging;
 mod operator;
 mod output;
 mod reconcile;
@@ -163,23 +164,14 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn init_logging(settings: &Settings, default_level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if settings.log_format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => {
             let settings = Settings::load(args.common.config.as_deref(), &args.flags())?;
-            init_logging(&settings, "info");
-            giftbiz_server::serve(settings).await
+            let logging = logging::init(&settings, "info")?;
+            let served = giftbiz_server::serve(settings).await;
+            logging.finish();
+            served
         }
         Command::Config(ConfigCommand::Show { serve }) => {
             for line in Settings::show(serve.common.config.as_deref(), &serve.flags())? {

@@ -155,7 +155,7 @@ pub enum CatalogCommand {
 
 pub(crate) async fn open(common: &Common) -> anyhow::Result<std::sync::Arc<dyn giftbiz_core::Store>> {
     let settings = common.settings()?;
-    crate::init_logging(&settings, "warn");
+    crate::logging::lines(&settings, "warn");
     giftbiz_server::db::open_store(&settings).await
 }
 
@@ -376,7 +376,7 @@ pub struct BackupArgs {
 
 pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
     let settings = args.common.settings()?;
-    crate::init_logging(&settings, "warn");
+    crate::logging::lines(&settings, "warn");
     giftbiz_server::db::backup(&settings, &args.out).await?;
     println!("backed up to {}", args.out.display());
     println!("the PIN key ring is not in it: keep the key (pin_key_file, pin_key or FILE.pin-key) with the backup, apart from it");

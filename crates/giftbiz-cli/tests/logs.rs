@@ -90,3 +90,69 @@ async fn a_request_id_reaches_the_answer_and_the_delivery_log_line() {
     let first: Value = serde_json::from_str(file.lines().next().unwrap()).unwrap();
     assert_eq!(first["request_id"], "it-req-42");
 }
+
+/// A plain build refuses `otlp_endpoint` rather than drop the spans it asks for.
+#[cfg(not(feature = "otlp"))]
+#[test]
+fn a_build_without_otlp_refuses_an_otlp_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_giftbiz"))
+        .args(["serve", "--database", &format!("sqlite://{}", dir.path().join("x.db").display()), "--listen", "127.0.0.1:0"])
+        .env("GIFTBIZ_OTLP_ENDPOINT", "http://127.0.0.1:9/v1/traces")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("built without the `otlp` feature"), "{out:?}");
+}
+
+/// `--features otlp`: the request's span reaches a real OTLP/HTTP receiver (a small HTTP server
+/// of the test's), carrying the request's id.
+#[cfg(feature = "otlp")]
+#[tokio::test]
+async fn spans_are_exported_over_otlp_with_the_request_id() {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}/v1/traces", listener.local_addr().unwrap());
+    let (tx, bodies) = std::sync::mpsc::channel::<(String, Vec<u8>)>();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                head.push_str(&line);
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n");
+            if tx.send((head, body)).is_err() {
+                return;
+            }
+        }
+    });
+    let (served, _logs) =
+        common::serve_with_logs(&[("GIFTBIZ_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_BSP_SCHEDULE_DELAY", "100")]);
+    let resp = reqwest::Client::new().get(format!("{}/health", served.base)).header("X-Request-Id", "otlp-req-77").send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        let (head, body) = bodies.recv_timeout(left).expect("an OTLP export within 30 s");
+        assert!(head.starts_with("POST /v1/traces"), "{head}");
+        assert!(head.to_ascii_lowercase().contains("application/x-protobuf"), "{head}");
+        let text = String::from_utf8_lossy(&body);
+        if text.contains("otlp-req-77") {
+            assert!(text.contains("request_id") && text.contains("giftbiz"), "the request span, with its service");
+            break;
+        }
+    }
+}

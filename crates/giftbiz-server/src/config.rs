@@ -83,6 +83,9 @@ pub struct Settings {
     /// Give every request an id (a client's `X-Request-Id`, else a new one), echoed and on
     /// every log line of it. Off only to measure what it costs.
     pub request_ids: bool,
+    /// Export the spans (each request's, each delivery's) to this OTLP/HTTP traces endpoint
+    /// (`http://collector:4318/v1/traces`); needs a binary built with `--features otlp`.
+    pub otlp_endpoint: Option<String>,
     /// How messages go out: `log` (a JSON-lines file, the sandbox default) or `webhook` (the
     /// operator's SMS/MMS adapter).
     pub gateway: String,
@@ -183,6 +186,7 @@ impl Default for Settings {
             metrics_listen: None,
             metrics_cache_ms: 5_000,
             request_ids: true,
+            otlp_endpoint: None,
             gateway: "log".to_owned(),
             gateway_log_path: "giftbiz-messages.jsonl".to_owned(),
             webhook_url: None,

@@ -7,7 +7,6 @@ use crate::ResultCode;
 /// `code` and `message` are always present; `message` is `null` on success and the spec's text
 /// on error, `result` is `null` on error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Envelope<T> {
     pub code: String,
     pub message: Option<String>,

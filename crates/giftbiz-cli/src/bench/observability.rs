@@ -1,7 +1,8 @@
 //! `giftbiz bench observability`: what metrics and request ids cost. 0101 page(20) and 0204
-//! send (gubun Y) against a server with both on (scraped every second, as a Prometheus would,
-//! only faster) and the same server with both off (`metrics = false`, `request_ids = false`),
-//! on the same database, in alternating order round after round; each round's ratio on/off.
+//! send (gubun Y) against the same server and database with both off (`metrics = false`,
+//! `request_ids = false`), each alone, and both on; with metrics on, `/metrics` is scraped every
+//! second (as a Prometheus would, only more often). Every round measures all four, in reverse
+//! order every other round; each figure is a ratio of "both off" in the same round.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,46 +53,54 @@ pub async fn run(database: Option<String>, connections: usize, phase: Duration, 
     }
     let send_form = Arc::new(send_form);
     let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build()?;
-    let off = [("GIFTBIZ_METRICS".to_owned(), "false".to_owned()), ("GIFTBIZ_REQUEST_IDS".to_owned(), "false".to_owned())];
+    // What is on in each configuration; each is measured against `off` in the same round.
+    let configs: [(&str, bool, bool); 4] = [("off", false, false), ("request ids", true, false), ("metrics", false, true), ("both", true, true)];
 
-    // (round, page off, page on, send off, send on)
-    let mut results: Vec<(usize, Summary, Summary, Summary, Summary)> = Vec::new();
+    // results[round][config] = (0101, 0204)
+    let mut results: Vec<Vec<(Summary, Summary)>> = Vec::new();
     for round in 1..=rounds {
-        let mut measured: [Option<(Summary, Summary)>; 2] = [None, None];
-        // Odd rounds measure off first, even rounds on first: drift over the run cancels out.
-        let order = if round % 2 == 1 { [false, true] } else { [true, false] };
-        for on in order {
-            let env: &[(String, String)] = if on { &[] } else { &off };
-            let server = ChildServer::start_with_env(&settings, env).await?;
+        // Every other round runs the configurations in reverse: drift over the run cancels out.
+        let mut order: Vec<usize> = (0..configs.len()).collect();
+        if round % 2 == 0 {
+            order.reverse();
+        }
+        let mut measured: Vec<Option<(Summary, Summary)>> = (0..configs.len()).map(|_| None).collect();
+        for i in order {
+            let (_, ids, metrics) = configs[i];
+            let env = [("GIFTBIZ_REQUEST_IDS".to_owned(), ids.to_string()), ("GIFTBIZ_METRICS".to_owned(), metrics.to_string())];
+            let server = ChildServer::start_with_env(&settings, &env).await?;
             page.send_once(&client, &server.base).await?; // loads the catalog snapshot
-            let scraper = on.then(|| tokio::spawn(scrape_every_second(client.clone(), server.base.clone())));
+            let scraper = metrics.then(|| tokio::spawn(scrape_every_second(client.clone(), server.base.clone())));
             let pages = drive(&client, &server.base, connections, phase, page.clone()).await?;
             let sends = drive_sends(&client, &server.base, &send_form, connections, phase).await?;
             if let Some(s) = scraper {
                 s.abort();
             }
             server.stop();
-            measured[on as usize] = Some((pages, sends));
+            measured[i] = Some((pages, sends));
         }
-        let [Some((page_off, send_off)), Some((page_on, send_on))] = measured else { unreachable!("both measured") };
-        results.push((round, page_off, page_on, send_off, send_on));
+        results.push(measured.into_iter().map(|m| m.expect("every configuration measured")).collect());
     }
 
     let engine = url.split(':').next().unwrap_or("?");
-    println!("\nmetrics + request ids on / off, {engine}, {connections} connections, {} s per phase", phase.as_secs());
-    println!("{:<6} {:>12} {:>12} {:>7} {:>12} {:>12} {:>7}", "round", "0101 off/s", "0101 on/s", "ratio", "0204 off/s", "0204 on/s", "ratio");
-    let mut page_ratios = Vec::new();
-    let mut send_ratios = Vec::new();
-    for (round, po, pn, so, sn) in &results {
-        let (pr, sr) = (pn.rps / po.rps, sn.rps / so.rps);
-        page_ratios.push(pr);
-        send_ratios.push(sr);
-        println!("{round:<6} {:>12.0} {:>12.0} {:>7.3} {:>12.0} {:>12.0} {:>7.3}", po.rps, pn.rps, pr, so.rps, sn.rps, sr);
+    println!("\nrequest ids and metrics on, as a ratio of both off in the same round; {engine}, {connections} connections, {} s per phase", phase.as_secs());
+    println!("{:<6} {:<12} {:>10} {:>7} {:>10} {:>7}", "round", "on", "0101/s", "ratio", "0204/s", "ratio");
+    let mut ratios: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); configs.len()];
+    for (round, row) in results.iter().enumerate() {
+        let (page_off, send_off) = &row[0];
+        for (i, (pages, sends)) in row.iter().enumerate() {
+            let (pr, sr) = (pages.rps / page_off.rps, sends.rps / send_off.rps);
+            ratios[i].0.push(pr);
+            ratios[i].1.push(sr);
+            println!("{:<6} {:<12} {:>10.0} {:>7.3} {:>10.0} {:>7.3}", round + 1, configs[i].0, pages.rps, pr, sends.rps, sr);
+        }
     }
-    let (pmin, pmed, pmax) = min_median_max(&mut page_ratios);
-    let (smin, smed, smax) = min_median_max(&mut send_ratios);
-    println!("0101 page(20) on/off: min {pmin:.3}, median {pmed:.3}, max {pmax:.3}");
-    println!("0204 send on/off:     min {smin:.3}, median {smed:.3}, max {smax:.3}");
+    println!("\n{:<12} {:>26} {:>26}", "on", "0101 page(20) min/med/max", "0204 send min/med/max");
+    for (i, (pages, sends)) in ratios.iter_mut().enumerate().skip(1) {
+        let (a, b, c) = min_median_max(pages);
+        let (d, e, f) = min_median_max(sends);
+        println!("{:<12} {:>26} {:>26}", configs[i].0, format!("{a:.3} / {b:.3} / {c:.3}"), format!("{d:.3} / {e:.3} / {f:.3}"));
+    }
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! The HTTP surface: the `/bizApi` endpoints, the images they link to, the partner API
-//! (`/partner/v1`), and a health check.
-//! Each resource module owns its `router()`.
+//! (`/partner/v1`), `/health`, `/ready`, `/metrics` and the OpenAPI document (`/openapi.json`,
+//! `/docs`). Each resource module owns its `router()`.
 
 use std::sync::Arc;
 
