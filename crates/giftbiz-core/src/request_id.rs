@@ -25,11 +25,6 @@ impl RequestId {
         RequestId(hex::encode(bytes))
     }
 
-    /// For the store, from an id it wrote; `None` when the value is not one (never expected).
-    pub fn from_stored(s: &str) -> Option<RequestId> {
-        RequestId::parse(s)
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -50,14 +50,10 @@ impl Admin {
         let addr = listener.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();
         let app = crate::http::observe::admin_router(state.clone());
-        let handle = tokio::spawn(async move {
-            let serving = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(e) = serving.await {
-                tracing::warn!(error = %e, "the metrics listener failed");
-            }
-        });
+        // The main listener's limits; plain HTTP (an internal port).
+        let handle = tokio::spawn(edge::serve(listener, app, Edge::of(&state.settings, None), async {
+            let _ = stopped.await;
+        }));
         tracing::info!(%addr, "metrics listening");
         Ok(Admin { addr, shutdown, handle })
     }
@@ -118,12 +114,7 @@ impl RunningServer {
             _ => None,
         };
         let app = router(state.clone());
-        let edge = Edge {
-            max_connections: state.settings.max_connections,
-            head_timeout: std::time::Duration::from_millis(state.settings.request_head_timeout_ms),
-            shutdown_timeout: std::time::Duration::from_millis(state.settings.shutdown_timeout_ms),
-            tls,
-        };
+        let edge = Edge::of(&state.settings, tls);
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(edge::serve(listener, app, edge, async {
             let _ = rx.await;

@@ -302,7 +302,7 @@ impl MessageRow {
             valid_until_ms: self.valid_until_ms,
             image_token: self.image_token,
             // Written only from a parsed id; a value that is not one is dropped, not fatal.
-            request_id: self.request_id.as_deref().and_then(RequestId::from_stored),
+            request_id: self.request_id.as_deref().and_then(RequestId::parse),
         })
     }
 }

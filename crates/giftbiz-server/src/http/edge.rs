@@ -47,6 +47,18 @@ pub struct Edge {
     pub tls: Option<TlsAcceptor>,
 }
 
+impl Edge {
+    /// The limits `settings` give, with `tls` (or plain HTTP).
+    pub fn of(settings: &crate::config::Settings, tls: Option<TlsAcceptor>) -> Edge {
+        Edge {
+            max_connections: settings.max_connections,
+            head_timeout: Duration::from_millis(settings.request_head_timeout_ms),
+            shutdown_timeout: Duration::from_millis(settings.shutdown_timeout_ms),
+            tls,
+        }
+    }
+}
+
 /// A TLS 1.2/1.3 server configuration (rustls) from a PEM certificate chain and private key.
 pub fn tls_acceptor(cert_path: &str, key_path: &str) -> anyhow::Result<TlsAcceptor> {
     use anyhow::Context;

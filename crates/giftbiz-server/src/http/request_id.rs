@@ -1,10 +1,10 @@
 //! Request ids: every request gets one (a client's `X-Request-Id` when it is a sane one, else a
 //! new one), the answer echoes it, and the request's span carries it, so every log line of the
 //! request names it. A send or resend stores it on the message it queues (see
-//! `jobs::delivery`), so the delivery's log line names it too.
+//! `jobs::delivery`), so the delivery's log line names it too. Handlers take it as
+//! `Option<Extension<RequestId>>` (none when `request_ids` is off).
 
-use axum::extract::{FromRequestParts, Request};
-use axum::http::request::Parts;
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -26,15 +26,4 @@ pub async fn assign(mut req: Request, next: Next) -> Response {
         resp.headers_mut().insert(X_REQUEST_ID, value);
     }
     resp
-}
-
-/// The request's id, for a use case to pass on (none only outside the router, in unit tests).
-pub struct ThisRequest(pub Option<RequestId>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ThisRequest {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ThisRequest, Self::Rejection> {
-        Ok(ThisRequest(parts.extensions.get::<RequestId>().cloned()))
-    }
 }

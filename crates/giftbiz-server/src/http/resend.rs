@@ -3,14 +3,14 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use axum::Router;
+use axum::{Extension, Router};
 use giftbiz_core::delivery::MessageKind;
+use giftbiz_core::RequestId;
 use giftbiz_wire::{params, ApiCode, Envelope};
 
 use super::auth::{authenticate, require_own_user_id};
 use super::error::{envelope_response, ApiResult};
 use super::params::Params;
-use super::request_id::ThisRequest;
 use super::{api_route, AppState};
 use crate::usecases::coupons;
 
@@ -18,7 +18,7 @@ pub fn router() -> Router<AppState> {
     api_route(Router::new(), "/resend", resend)
 }
 
-async fn resend(State(state): State<AppState>, ThisRequest(request_id): ThisRequest, p: Params) -> ApiResult<Response> {
+async fn resend(State(state): State<AppState>, request_id: Option<Extension<RequestId>>, p: Params) -> ApiResult<Response> {
     let caller = authenticate(&state, &p, ApiCode::Resend).await?;
     require_own_user_id(&p, &caller)?;
     let tr_id = p.tr_id(state.settings.tr_id_max_chars)?;
@@ -27,6 +27,7 @@ async fn resend(State(state): State<AppState>, ThisRequest(request_id): ThisRequ
         Some(flag) if flag.eq_ignore_ascii_case("Y") => MessageKind::Sms,
         _ => MessageKind::Mms,
     };
+    let request_id = request_id.map(|Extension(id)| id);
     coupons::resend(&*state.store, &caller, &tr_id, kind, state.clock.now_ms(), request_id.as_ref()).await?;
     Ok(envelope_response(&Envelope::<()>::ok_empty()))
 }

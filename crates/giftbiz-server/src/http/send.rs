@@ -3,9 +3,9 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use axum::Router;
+use axum::{Extension, Router};
 use chrono::{DateTime, Utc};
-use giftbiz_core::GoodsCode;
+use giftbiz_core::{GoodsCode, RequestId};
 use giftbiz_core::send::{parse_gubun, parse_reservation, CallbackNo, Gubun, MmsMsg, MmsTitle, PhoneNo};
 use giftbiz_wire::coupon::SendResult;
 use giftbiz_wire::{params, ApiCode, Envelope, ResultCode};
@@ -13,7 +13,6 @@ use giftbiz_wire::{params, ApiCode, Envelope, ResultCode};
 use super::auth::{authenticate, require_own_user_id};
 use super::error::{envelope_response, ApiError, ApiResult};
 use super::params::Params;
-use super::request_id::ThisRequest;
 use super::{api_route, AppState};
 use crate::usecases::send::{send as issue, SendOrder};
 use crate::usecases::Refusal;
@@ -46,11 +45,11 @@ fn parse_order(state: &AppState, p: &Params, now: DateTime<Utc>) -> ApiResult<Se
     Ok(SendOrder { tr_id, gubun, goods_code, title, msg, phone, callback, reserved_at, request_id: None })
 }
 
-async fn send(State(state): State<AppState>, ThisRequest(request_id): ThisRequest, p: Params) -> ApiResult<Response> {
+async fn send(State(state): State<AppState>, request_id: Option<Extension<RequestId>>, p: Params) -> ApiResult<Response> {
     let caller = authenticate(&state, &p, ApiCode::Send).await?;
     require_own_user_id(&p, &caller)?;
     let now = state.clock.now();
-    let order = SendOrder { request_id, ..parse_order(&state, &p, now)? };
+    let order = SendOrder { request_id: request_id.map(|Extension(id)| id), ..parse_order(&state, &p, now)? };
     let coupon = issue(&*state.store, &state.catalog, &caller, order, now).await?;
     let result = SendResult {
         order_no: coupon.order_no.as_str().to_owned(),
