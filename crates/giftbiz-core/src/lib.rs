@@ -11,6 +11,7 @@ pub mod catalog_import;
 pub mod console;
 pub mod coupon;
 pub mod delivery;
+pub mod freshness;
 pub mod grade;
 pub mod ids;
 pub mod money;
@@ -30,5 +31,6 @@ pub use request_id::RequestId;
 pub use catalog::{Brand, BrandCode, Goods, GoodsCode, GoodsState};
 pub use grade::{Grade, GradePrice, GradePrices};
 pub use store::{
-    AccountStore, CatalogCounts, CatalogStore, IssuanceStore, OperatorStore, OutboxStore, PartnerStore, ProbeStore, Store, StoreError,
+    AccountStore, CatalogCounts, CatalogStore, ChangeFeed, IssuanceStore, OperatorStore, OutboxStore, PartnerStore, ProbeStore, Store,
+    StoreError,
 };

@@ -11,6 +11,7 @@ use crate::coupon::{BizmoneyError, CancelError, Coupon, CouponCharge, CouponSear
 use crate::delivery::{Claim, DeliveryOutcome, MessageKind, MessageLine, OutboxMessage, ResendError};
 use crate::send::{Pin, TrId};
 use crate::totp::TotpSecret;
+use crate::freshness::{ChangeListener, LocalChanges, OnChange, Revisions};
 use crate::probe::{PoolStatus, SchemaStatus, ScrapeFigures};
 use crate::partner::{AuditEntry, AuditRecord, AuthFailureCount, NewPartner, Partner, PinHash, RedeemError};
 use crate::{Account, AccountId, Brand, BrandCode, Goods, GoodsCode, Grade, NewAccount, OperatorId, PartnerId, RequestId, UserId, Won};
@@ -268,10 +269,24 @@ pub trait ProbeStore: Send + Sync {
     async fn scrape_figures(&self, now_ms: i64, low_balance: i64) -> Result<ScrapeFigures, StoreError>;
 }
 
+/// What tells in-process caches of accounts and the catalog that those changed (see
+/// [`crate::freshness`]).
+#[async_trait]
+pub trait ChangeFeed: Send + Sync {
+    /// This store's own committed writes of accounts and the catalog.
+    fn local_changes(&self) -> &LocalChanges;
+    /// One round trip: the database's revisions, whoever wrote.
+    async fn revisions(&self) -> Result<Revisions, StoreError>;
+    /// On an engine that can tell (PostgreSQL's `LISTEN`), a task calling `on_change` on every
+    /// change any writer commits, and whenever it lost the connection (a notification may have
+    /// been missed); `None` elsewhere.
+    fn listen_changes(&self, on_change: OnChange) -> Option<ChangeListener>;
+}
+
 /// Every capability of one database.
 #[async_trait]
 pub trait Store:
-    AccountStore + CatalogStore + IssuanceStore + OutboxStore + PartnerStore + OperatorStore + ProbeStore + 'static
+    AccountStore + CatalogStore + IssuanceStore + OutboxStore + PartnerStore + OperatorStore + ProbeStore + ChangeFeed + 'static
 {
     /// `sqlite` or `postgres`, for logs.
     fn engine(&self) -> &'static str;

@@ -33,6 +33,8 @@ pub struct RunningServer {
     expiry: Option<(watch::Sender<bool>, JoinHandle<()>)>,
     /// Drains the metrics recorder's histograms, when metrics are on.
     upkeep: Option<JoinHandle<()>>,
+    /// Watches for changes to what the auth cache holds, unless it is off.
+    cache_watch: Option<JoinHandle<()>>,
     /// The admin listener of `metrics_listen`.
     pub admin: Option<Admin>,
 }
@@ -109,6 +111,7 @@ impl RunningServer {
         });
         state.jobs = Arc::new(beats);
         let upkeep = state.metrics.map(crate::metrics::spawn_upkeep);
+        let cache_watch = crate::jobs::cache_watch::spawn(state.auth.clone(), state.store.clone());
         let admin = match &state.settings.metrics_listen {
             Some(addr) if state.metrics.is_some() => Some(Admin::start(addr, &state).await?),
             _ => None,
@@ -119,7 +122,7 @@ impl RunningServer {
         let handle = tokio::spawn(edge::serve(listener, app, edge, async {
             let _ = rx.await;
         }));
-        Ok(RunningServer { addr, state, shutdown: Some(tx), handle, delivery, expiry, upkeep, admin })
+        Ok(RunningServer { addr, state, shutdown: Some(tx), handle, delivery, expiry, upkeep, cache_watch, admin })
     }
 
     pub fn base_url(&self) -> String {
@@ -147,6 +150,9 @@ impl RunningServer {
         }
         if let Some(upkeep) = self.upkeep.take() {
             upkeep.abort();
+        }
+        if let Some(watch) = self.cache_watch.take() {
+            watch.abort();
         }
         if let Some(admin) = self.admin.take() {
             let _ = admin.shutdown.send(());

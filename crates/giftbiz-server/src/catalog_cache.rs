@@ -5,8 +5,9 @@
 //! depend on the caller's grade (`discountRate`, `discountPrice`); a page is then a copy of
 //! those fragments with two numbers filled in. That is both the fastest page we can write and
 //! the smallest form to hold: the parsed goods are not kept. The snapshot is keyed by the
-//! store's catalog revision, which every API call reads with its auth lookup, so an import by
-//! another process (the operator CLI) shows on the very next request.
+//! store's catalog revision, which every API call learns with its authentication (from the auth
+//! cache, which sees an import by this process at once and one by another process or instance
+//! within `cache_max_stale_ms`).
 //!
 //! A send (0204) finds its goods here too, by code ([`CatalogSnapshot::goods_for_send`]): the
 //! fragment already holds every field a send reads, so the snapshot keeps only a sorted index

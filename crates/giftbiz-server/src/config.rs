@@ -80,6 +80,12 @@ pub struct Settings {
     /// How long a scrape's figures read from the database (bizmoney moved, the outbox's
     /// backlog) are reused by the next scrapes.
     pub metrics_cache_ms: u64,
+    /// The longest an operator's change of an account (token, grade, suspension) or of the
+    /// catalog made by another process or instance goes unseen by this server's in-memory
+    /// authentication: it polls the database's revisions every half of this (PostgreSQL also
+    /// hears of each change at once through `LISTEN`). Its own changes show at once. 0 turns
+    /// the cache off: every call reads its account from the database.
+    pub cache_max_stale_ms: u64,
     /// Give every request an id (a client's `X-Request-Id`, else a new one), echoed and on
     /// every log line of it. Off only to measure what it costs.
     pub request_ids: bool,
@@ -185,6 +191,7 @@ impl Default for Settings {
             metrics: true,
             metrics_listen: None,
             metrics_cache_ms: 5_000,
+            cache_max_stale_ms: 500,
             request_ids: true,
             otlp_endpoint: None,
             gateway: "log".to_owned(),

@@ -2,6 +2,7 @@
 //! demo catalog and the images it links to.
 
 pub mod app;
+pub mod auth_cache;
 pub mod catalog_cache;
 pub mod catalog_view;
 pub mod config;

@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{Engine, TestApp, PG_ENV};
+use common::{run_sql, Engine, TestApp, PG_ENV};
 use giftbiz_core::time::ManualClock;
 use giftbiz_core::Store;
 use giftbiz_server::fault::{FaultProxy, ProxyMode};
@@ -16,23 +16,6 @@ async fn ready(client: &reqwest::Client, base: &str) -> (u16, Value) {
     let resp = client.get(format!("{base}/ready")).send().await.unwrap();
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap())
-}
-
-async fn run_sql(app: &TestApp, sql: &str) {
-    use sqlx::Connection;
-    match app.sqlite_url() {
-        Some(url) => {
-            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query(sql).execute(&mut conn).await.unwrap();
-        }
-        None => {
-            let url = std::env::var(PG_ENV).unwrap();
-            let search = app.pg_schema().unwrap();
-            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::query(&format!("SET search_path TO \"{search}\"")).execute(&mut conn).await.unwrap();
-            sqlx::query(sql).execute(&mut conn).await.unwrap();
-        }
-    }
 }
 
 async fn migrations_and_jobs(engine: Engine) {

@@ -1,7 +1,8 @@
 //! The PostgreSQL dialect of giftbiz's store (`giftbiz-store-sql`).
 //!
-//! Every piece of state lives in the database (nothing is cached in-process), so several servers
-//! and the operator CLI can share one database. What PostgreSQL does its own way: row locks
+//! Every piece of state lives in the database, so several servers and the operator CLI can share
+//! one; what a server caches of accounts and the catalog it hears of changes to by `LISTEN`
+//! ([`notify`]). What PostgreSQL does its own way: row locks
 //! (`FOR UPDATE`), a send as one call of a server-side function ([`coupons`]), and the outbox
 //! claim and expiry as single statements that skip each other's rows ([`claims`]).
 
@@ -9,6 +10,7 @@ use std::sync::Arc;
 
 use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
 use giftbiz_core::delivery::Claim;
+use giftbiz_core::freshness::{ChangeListener, OnChange};
 use giftbiz_core::pin_vault::{PinVault, ProtectedPin};
 use giftbiz_core::StoreError;
 use giftbiz_store_sql::rows::MessageRow;
@@ -19,6 +21,7 @@ use sqlx::{Executor, Postgres, Transaction};
 
 mod claims;
 mod coupons;
+mod notify;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
@@ -151,5 +154,9 @@ impl Dialect for PgDialect {
 
     async fn expire_coupons(&self, pool: &PgPool, now_ms: i64, limit: u32) -> Result<u64, StoreError> {
         claims::expire(pool, now_ms, limit).await
+    }
+
+    fn listen_changes(pool: &PgPool, on_change: OnChange) -> Option<ChangeListener> {
+        Some(notify::listener(pool, on_change))
     }
 }

@@ -21,6 +21,7 @@ sql_impl! { impl AccountStore {
         .fetch_one(&self.pool)
         .await
         .map_err(|e| if D::violates_unique(&e, "accounts.user_id") { StoreError::UserIdTaken(new.user_id.clone()) } else { backend(e) })?;
+        self.changes.bump();
         Ok(Account {
             id: AccountId::from_stored(id),
             user_id: new.user_id.clone(),
@@ -82,6 +83,7 @@ sql_impl! { impl AccountStore {
         .execute(&self.pool)
         .await
         .map_err(backend)?;
+        self.changes.bump();
         Ok(D::rows_affected(&done) > 0)
     }
 } }
@@ -99,6 +101,7 @@ sql_impl! { impl {
     async fn set_account_column(&self, column: &'static str, user_id: &UserId, value: &str) -> Result<bool, StoreError> {
         let sql = format!("UPDATE accounts SET {column} = $1 WHERE user_id = $2");
         let done = sqlx::query(&sql).bind(value).bind(user_id.as_str()).execute(&self.pool).await.map_err(backend)?;
+        self.changes.bump();
         Ok(D::rows_affected(&done) > 0)
     }
 } }

@@ -63,6 +63,7 @@ sql_impl! { impl CatalogStore {
         }
 
         tx.commit().await.map_err(backend)?;
+        self.changes.bump();
         Ok(CatalogCounts { brands: brands.len(), goods: goods.len() })
     }
 

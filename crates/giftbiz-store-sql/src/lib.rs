@@ -14,12 +14,14 @@ use std::sync::Arc;
 
 use giftbiz_core::coupon::{Coupon, IssueError, NewCoupon};
 use giftbiz_core::delivery::Claim;
+use giftbiz_core::freshness::{ChangeListener, LocalChanges, OnChange};
 use giftbiz_core::pin_vault::{PinVault, ProtectedPin};
 use giftbiz_core::{Store, StoreError};
 use sqlx::{Database, Pool, Transaction};
 
 mod accounts;
 mod catalog;
+mod changes;
 mod issuance;
 mod operators;
 mod outbox;
@@ -105,6 +107,11 @@ pub trait Dialect: Send + Sync + 'static {
     fn hot_goods_doc(&self, _goods_code: &str) -> Option<Result<Option<String>, StoreError>> {
         None
     }
+
+    /// See `ChangeFeed::listen_changes`: only an engine with notifications has one.
+    fn listen_changes(_pool: &Pool<Self::DB>, _on_change: OnChange) -> Option<ChangeListener> {
+        None
+    }
 }
 
 /// One database, with every capability of [`Store`].
@@ -113,13 +120,15 @@ pub struct SqlStore<D: Dialect> {
     dialect: D,
     /// Seals the PINs it writes and opens those it reads; only lookups reach the SQL.
     vault: Arc<PinVault>,
+    /// Bumped after each of its writes of accounts or the catalog commits.
+    changes: LocalChanges,
 }
 
 impl<D: Dialect> SqlStore<D> {
     /// A store over `pool`, whose schema the engine has migrated. Call [`SqlStore::open_pins`]
     /// before serving from it.
     pub fn new(pool: Pool<D::DB>, dialect: D, vault: Arc<PinVault>) -> SqlStore<D> {
-        SqlStore { pool, dialect, vault }
+        SqlStore { pool, dialect, vault, changes: LocalChanges::default() }
     }
 }
 
@@ -178,7 +187,8 @@ where
         + giftbiz_core::OutboxStore
         + giftbiz_core::PartnerStore
         + giftbiz_core::OperatorStore
-        + giftbiz_core::ProbeStore,
+        + giftbiz_core::ProbeStore
+        + giftbiz_core::ChangeFeed,
 {
     fn engine(&self) -> &'static str {
         D::ENGINE

@@ -1,7 +1,8 @@
 //! The SQLite dialect of giftbiz's store (`giftbiz-store-sql`), the embedded default.
 //!
 //! An operator CLI may write the same file while a server runs, so every piece of state lives in
-//! the database (nothing is cached in-process), the file runs in WAL mode so readers never block
+//! the database (a server's caches learn of the CLI's changes from revisions its triggers bump,
+//! migration 0020), the file runs in WAL mode so readers never block
 //! the writer, and multi-statement writes start with `BEGIN IMMEDIATE`: a deferred transaction
 //! that read first could not upgrade to a write lock once another process had committed, and
 //! would fail at once instead of waiting out the busy timeout. What SQLite does its own way:

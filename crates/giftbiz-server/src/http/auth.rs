@@ -20,7 +20,7 @@ pub async fn authenticate(state: &AppState, p: &Params, endpoint: ApiCode) -> Ap
     let auth_code = p.get(params::CUSTOM_AUTH_CODE).ok_or_else(|| ApiError::new(ResultCode::AuthCodeMissing))?;
     let token = p.get(params::CUSTOM_AUTH_TOKEN).ok_or_else(|| ApiError::new(ResultCode::AuthTokenMissing))?;
     let creds = Credentials { auth_code, token, dev_yn: p.get(params::DEV_YN) };
-    Ok(auth::authenticate(&*state.store, creds, state.settings.accept_dev).await?)
+    Ok(auth::authenticate(&state.auth, creds, state.settings.accept_dev).await?)
 }
 
 /// For endpoints that carry `user_id`: required, and the calling account's own.

@@ -50,6 +50,8 @@ pub struct AppState {
     pub coupon_images: Arc<CouponImageCache>,
     pub settings: Arc<Settings>,
     pub catalog: Arc<CatalogCache>,
+    /// Accounts that authenticated, served from memory while fresh.
+    pub auth: Arc<crate::auth_cache::AuthCache>,
     pub images: Arc<ImageCache>,
     pub urls: Arc<ImageUrls>,
     /// Image renders allowed per client address (catalog and coupon images alike).
@@ -79,6 +81,10 @@ impl AppState {
             jobs: Arc::default(),
             coupon_images: Arc::new(CouponImageCache::default()),
             catalog: Arc::new(CatalogCache::new(store.clone(), urls.clone())),
+            auth: Arc::new(crate::auth_cache::AuthCache::new(
+                store.clone(),
+                (settings.cache_max_stale_ms > 0).then(|| Duration::from_millis(settings.cache_max_stale_ms)),
+            )),
             images: Arc::new(ImageCache::new()),
             renders: Arc::new(RenderLimiter::new(settings.image_renders_per_minute)),
             urls,

@@ -3,7 +3,8 @@
 //! checked in that order.
 
 use giftbiz_core::account::AuthCode;
-use giftbiz_core::AccountStore;
+
+use crate::auth_cache::AuthCache;
 
 use super::{Caller, Failure, Refusal};
 
@@ -16,11 +17,11 @@ pub struct Credentials<'a> {
 }
 
 /// The caller, if the credentials are an account's; `accept_dev` serves `dev_yn=Y` too.
-pub async fn authenticate(store: &dyn AccountStore, creds: Credentials<'_>, accept_dev: bool) -> Result<Caller, Failure> {
+pub async fn authenticate(accounts: &AuthCache, creds: Credentials<'_>, accept_dev: bool) -> Result<Caller, Failure> {
     let Some(auth_code) = AuthCode::parse(creds.auth_code) else {
         return Err(Refusal::UnknownAuthCode.into());
     };
-    let Some((account, catalog_revision)) = crate::metrics::timed("auth", store.auth_lookup(&auth_code)).await? else {
+    let Some((account, catalog_revision)) = accounts.lookup(&auth_code).await? else {
         return Err(Refusal::UnknownAuthCode.into());
     };
     if !account.token_matches(creds.token) {

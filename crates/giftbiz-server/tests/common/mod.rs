@@ -299,3 +299,22 @@ pub fn send_params<'a>(goods: &'a str, tr_id: &'a str, gubun: &'a str, extra: &[
 pub fn user(raw: &str) -> giftbiz_core::UserId {
     giftbiz_core::UserId::parse(raw).expect("a user id")
 }
+
+/// Runs `sql` on a connection of its own to the app's database (another writer than the
+/// server's store).
+pub async fn run_sql(app: &TestApp, sql: &str) {
+    use sqlx::Connection;
+    match app.sqlite_url() {
+        Some(url) => {
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        None => {
+            let url = std::env::var(PG_ENV).unwrap();
+            let search = app.pg_schema().unwrap();
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query(&format!("SET search_path TO \"{search}\"")).execute(&mut conn).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+    }
+}
