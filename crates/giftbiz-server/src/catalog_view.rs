@@ -19,6 +19,11 @@ impl ImageUrls {
         ImageUrls { base: Some(public_base) }
     }
 
+    /// The public base the URLs start with (empty for an export's).
+    pub fn base(&self) -> &str {
+        self.base.as_deref().unwrap_or("")
+    }
+
     pub fn for_export() -> ImageUrls {
         ImageUrls { base: None }
     }

@@ -17,6 +17,8 @@ both_engines!(
     detail_endpoints_answer_err0401_for_unknown_codes,
     images_linked_from_the_catalog_really_serve_pngs,
     catalog_import_shows_on_the_next_request,
+    goods_pages_compress_when_asked,
+    an_unchanged_page_costs_no_body,
 );
 
 const GOODS_NUMBERS: [&str; 8] =
@@ -214,4 +216,71 @@ async fn catalog_import_shows_on_the_next_request(app: &TestApp) {
     for (a, b) in goods_after.iter().zip(&goods_before) {
         assert!(a == b, "export → import is lossless, but {} came back as\n{a:?}\nwas\n{b:?}", b.goods_code);
     }
+}
+
+/// `Accept-Encoding: gzip` or `zstd` gets the page compressed (and the same JSON once
+/// decoded); no `Accept-Encoding`, the bytes as they are.
+async fn goods_pages_compress_when_asked(app: &TestApp) {
+    let raw = reqwest::Client::builder().no_gzip().no_zstd().build().unwrap();
+    let decoding = reqwest::Client::builder().gzip(true).zstd(true).build().unwrap();
+    let mut form = app.auth("0101");
+    form.push(("size".into(), "100".into()));
+    let url = app.url("/bizApi/goods");
+    let plain = raw.post(&url).form(&form).send().await.unwrap();
+    assert_eq!(plain.headers().get("content-encoding"), None);
+    let plain = plain.bytes().await.unwrap();
+    assert!(plain.starts_with(b"{\"code\":\"0000\""));
+    for (encoding, magic) in [("gzip", &[0x1f, 0x8b][..]), ("zstd", &[0x28, 0xb5, 0x2f, 0xfd][..])] {
+        let resp = raw.post(&url).header("accept-encoding", encoding).form(&form).send().await.unwrap();
+        assert_eq!(resp.headers()["content-encoding"], encoding);
+        let body = resp.bytes().await.unwrap();
+        assert!(body.starts_with(magic), "{encoding}");
+        assert!(body.len() * 3 < plain.len(), "{encoding}: {} of {} bytes", body.len(), plain.len());
+        let decoded = decoding.post(&url).header("accept-encoding", encoding).form(&form).send().await.unwrap();
+        assert_eq!(decoded.bytes().await.unwrap(), plain, "{encoding} decodes to the same page");
+    }
+}
+
+/// 0101 pages carry an ETag; `If-None-Match` with it is answered 412 (RFC 9110 for a POST)
+/// with no body while the catalog, grade and page are the same, and the page again once the
+/// catalog changed.
+async fn an_unchanged_page_costs_no_body(app: &TestApp) {
+    let page = |etag: Option<String>, size: &'static str| {
+        let mut form = app.auth("0101");
+        form.push(("size".into(), size.into()));
+        let mut req = app.client.post(app.url("/bizApi/goods")).form(&form);
+        if let Some(etag) = etag {
+            req = req.header("if-none-match", etag);
+        }
+        req.send()
+    };
+    let first = page(None, "20").await.unwrap();
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+
+    let again = page(Some(etag.clone()), "20").await.unwrap();
+    assert_eq!(again.status(), 412);
+    assert_eq!(again.headers()["etag"], etag.as_str());
+    assert!(again.bytes().await.unwrap().is_empty());
+    // Weak, in a list: the same.
+    assert_eq!(page(Some(format!("\"x\", W/{etag}")), "20").await.unwrap().status(), 412);
+    // Another page size, another tag: the page.
+    let other = page(Some(etag.clone()), "21").await.unwrap();
+    assert_eq!(other.status(), 200);
+    assert_ne!(other.headers()["etag"], etag.as_str());
+    // Wrong credentials are refused as ever, tag or not.
+    let mut form = app.auth("0101");
+    form[2].1 = "wrong".into();
+    let v = common::envelope_of(app.client.post(app.url("/bizApi/goods")).header("if-none-match", &etag).form(&form).send().await.unwrap()).await;
+    assert_code(&v, "E0009");
+
+    // The catalog changes: the old tag no longer matches.
+    let goods = app.store.all_goods().await.unwrap();
+    let g = goods.iter().find(|g| g.is_listed()).unwrap();
+    operator::set_grade_price(app.store.as_ref(), &g.goods_code, Grade::Basic, g.sale_price).await.unwrap();
+    let changed = page(Some(etag.clone()), "20").await.unwrap();
+    assert_eq!(changed.status(), 200);
+    assert_ne!(changed.headers()["etag"], etag.as_str());
+    assert_code(&changed.json().await.unwrap(), "0000");
 }

@@ -2,10 +2,10 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Router;
-use giftbiz_core::{BrandCode, GoodsCode};
+use giftbiz_core::{BrandCode, GoodsCode, Grade};
 use giftbiz_wire::catalog::{Brand as WireBrand, BrandDetailResult, BrandListResult, GoodsDetailResult};
 use giftbiz_wire::{params, ApiCode, Envelope, ResultCode};
 
@@ -29,19 +29,54 @@ pub fn router() -> Router<AppState> {
 const ONE_BUFFER_MAX: u64 = 100;
 const CHUNK_BYTES: usize = 64 * 1024;
 
-async fn goods_list(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
+async fn goods_list(State(state): State<AppState>, headers: HeaderMap, p: Params) -> ApiResult<Response> {
     let caller = authenticate(&state, &p, ApiCode::GoodsList).await?;
     let (start, size) = paging(&p, state.settings.page_size_cap)?;
+    let etag = page_etag(&state, caller.catalog_revision, caller.account.grade, start, size);
+    if if_none_match(&headers, &etag) {
+        return Ok(unchanged(etag));
+    }
     let snap = state.catalog.snapshot(caller.catalog_revision).await?;
     let skip = usize::try_from((start - 1).saturating_mul(size)).unwrap_or(usize::MAX);
     let page = snap.goods_page(caller.account.grade, skip, size as usize, CHUNK_BYTES);
-    if size <= ONE_BUFFER_MAX {
-        return Ok(json_bytes(page.collect::<Vec<_>>().concat()));
-    }
-    let stream = futures_util::stream::iter(page.map(Ok::<_, std::convert::Infallible>));
-    let mut resp = Response::new(Body::from_stream(stream));
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    let mut resp = if size <= ONE_BUFFER_MAX {
+        json_bytes(page.collect::<Vec<_>>().concat())
+    } else {
+        let stream = futures_util::stream::iter(page.map(Ok::<_, std::convert::Infallible>));
+        let mut resp = Response::new(Body::from_stream(stream));
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+        resp
+    };
+    resp.headers_mut().insert(header::ETAG, etag);
     Ok(resp)
+}
+
+/// A page's validator: the same catalog revision, grade, page and server (its image URLs) make
+/// the same bytes. A client that kept it sends it back as `If-None-Match`; the catalog
+/// unchanged, one round trip with no body tells it so.
+fn page_etag(state: &AppState, revision: i64, grade: Grade, start: u64, size: u64) -> HeaderValue {
+    use std::hash::{Hash, Hasher};
+    let mut server = std::collections::hash_map::DefaultHasher::new();
+    state.urls.base().hash(&mut server);
+    let tag = format!("\"r{revision}-{}-{start}-{size}-{:08x}\"", grade.as_str(), server.finish() as u32);
+    HeaderValue::from_str(&tag).expect("an ETag of visible ASCII")
+}
+
+/// Whether `If-None-Match` names `etag` (or is `*`), weak or strong alike (RFC 9110 §13.1.2).
+fn if_none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+    let ours = etag.as_bytes();
+    headers.get_all(header::IF_NONE_MATCH).iter().any(|v| {
+        v.as_bytes().split(|b| *b == b',').map(|t| t.trim_ascii()).any(|t| t == b"*" || t.strip_prefix(b"W/").unwrap_or(t) == ours)
+    })
+}
+
+/// The answer to a matching `If-None-Match`: for a POST, RFC 9110 says `412`, not `304`; no
+/// body, the ETag again.
+fn unchanged(etag: HeaderValue) -> Response {
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::PRECONDITION_FAILED;
+    resp.headers_mut().insert(header::ETAG, etag);
+    resp
 }
 
 async fn goods_detail(

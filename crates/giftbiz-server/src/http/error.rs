@@ -97,10 +97,16 @@ impl IntoResponse for HttpError {
 /// Outside `/bizApi`: an error status that left without a JSON body (a framework rejection, a
 /// method not routed) gets [`HttpError`]'s object. Successes (images, JSON) pass untouched.
 pub async fn ensure_json_errors(resp: Response) -> Response {
-    if resp.status().is_success() || resp.status().is_redirection() || is_json(&resp) {
+    if resp.status().is_success() || resp.status().is_redirection() || is_json(&resp) || is_unchanged_page(&resp) {
         return resp;
     }
     HttpError::of_status(resp.status()).into_response()
+}
+
+/// A 0101 page the client already holds (`If-None-Match`): the API's one answer that is no
+/// envelope, and no error.
+fn is_unchanged_page(resp: &Response) -> bool {
+    resp.status() == StatusCode::PRECONDITION_FAILED && resp.headers().contains_key(header::ETAG)
 }
 
 fn is_json(resp: &Response) -> bool {
@@ -142,6 +148,9 @@ pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Respon
 /// rejection, a non-200 status) is replaced by one.
 pub async fn ensure_envelope(resp: Response) -> Response {
     if resp.status() == StatusCode::OK && is_json(&resp) {
+        return resp;
+    }
+    if is_unchanged_page(&resp) {
         return resp;
     }
     tracing::warn!(status = %resp.status(), "non-envelope response replaced");

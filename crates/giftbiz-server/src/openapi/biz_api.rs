@@ -256,10 +256,33 @@ pub fn paths() -> Paths {
             request = request.content(content_type, ContentBuilder::new().schema(Some(body.clone())).build());
         }
         let answer = Schema::AnyOf(AnyOfBuilder::new().item((op.ok)()).item(reference("ErrorEnvelope")).build());
-        let response = ResponseBuilder::new()
+        let mut response = ResponseBuilder::new()
             .description("결과 / the envelope")
             .content("application/json;charset=UTF-8", ContentBuilder::new().schema(Some(answer)).build());
-        let operation = operation.request_body(Some(request.build())).response("200", response.build());
+        let mut operation = operation.request_body(Some(request.build()));
+        if op.code == ApiCode::GoodsList {
+            // giftbiz's own, beside the live API: revalidation of a page the client holds.
+            let etag = || {
+                utoipa::openapi::HeaderBuilder::new()
+                    .schema(Some(string("같은 카탈로그·등급·페이지는 같은 태그 / the same catalog, grade and page have the same tag")))
+                    .build()
+            };
+            operation = operation
+                .parameter(
+                    ParameterBuilder::new()
+                        .name("If-None-Match")
+                        .parameter_in(ParameterIn::Header)
+                        .required(Required::False)
+                        .description(Some("이전 응답의 ETag / the ETag of a page held: 412 with no body while it is still the page"))
+                        .schema(Some(string("ETag"))),
+                )
+                .response(
+                    "412",
+                    ResponseBuilder::new().description("변경 없음 / the page is unchanged (RFC 9110: a POST's answer to a matching If-None-Match)").header("ETag", etag()).build(),
+                );
+            response = response.header("ETag", etag());
+        }
+        let operation = operation.response("200", response.build());
         paths = paths.path(path, PathItem::new(HttpMethod::Post, operation.build()));
     }
     paths.build()
