@@ -10,7 +10,7 @@ pub async fn run(database: Option<String>, goods: usize, connections: usize, pha
     let fixture = CatalogServer::start(database, goods).await?;
     let server = &fixture.server;
     let form = Arc::new(fixture.goods_form());
-    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build()?;
+    let client = super::harness::plain_http(connections)?;
     let pages_20 = goods.div_ceil(20) as u64;
     let pages_5000 = goods.div_ceil(5000) as u64;
 

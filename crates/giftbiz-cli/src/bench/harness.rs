@@ -51,6 +51,12 @@ impl CatalogServer {
     }
 }
 
+/// The benchmarks' plain HTTP client: keeps `idle` connections per host and asks for no
+/// compression (on loopback it only costs both ends CPU), so figures compare with earlier runs.
+pub fn plain_http(idle: usize) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder().pool_max_idle_per_host(idle).no_gzip().no_zstd().build()?)
+}
+
 /// Each worker, with a state of its own (a client, a connection), calls `call` back to back
 /// for `phase`, its calls numbered from its own offset; the latencies of all of them.
 pub async fn drive_workers<S, F, Fut>(states: Vec<S>, phase: Duration, call: F) -> anyhow::Result<Summary>

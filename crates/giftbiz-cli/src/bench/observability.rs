@@ -52,7 +52,7 @@ pub async fn run(database: Option<String>, connections: usize, phase: Duration, 
         send_form.push((k.to_owned(), v));
     }
     let send_form = Arc::new(send_form);
-    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build()?;
+    let client = super::harness::plain_http(connections)?;
     // What is on in each configuration; each is measured against `off` in the same round.
     let configs: [(&str, bool, bool); 4] = [("off", false, false), ("request ids", true, false), ("metrics", false, true), ("both", true, true)];
 

@@ -46,7 +46,7 @@ pub async fn run(database: Option<String>, phase: Duration) -> anyhow::Result<()
         ("mms_title".to_owned(), "선물 도착".to_owned()),
         ("mms_msg".to_owned(), "감사합니다".to_owned()),
     ]);
-    let client = reqwest::Client::builder().pool_max_idle_per_host(16).build()?;
+    let client = super::harness::plain_http(16)?;
     let raw = RawTx::prepare(&url).await?;
 
     let mut rows = Vec::new();

@@ -34,7 +34,7 @@ struct WorkerFigures {
 pub async fn run(goods: usize, page_size: u32, rounds: usize) -> anyhow::Result<()> {
     anyhow::ensure!(goods > 0 && page_size > 0 && rounds > 0, "goods, page size and rounds must be positive");
     let fixture = CatalogServer::start(None, goods).await?;
-    let http = reqwest::Client::new();
+    let http = super::harness::plain_http(1)?;
     let form = fixture.goods_form();
     let pages = goods.div_ceil(page_size as usize) as u32;
     let dir = tempfile::tempdir()?;
