@@ -4,9 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::harness::{drive_workers, CatalogServer, Summary};
+use super::harness::{drive_workers, engine_of, CatalogServer, Rounds, Summary};
 
-pub async fn run(database: Option<String>, goods: usize, connections: usize, phase: Duration) -> anyhow::Result<()> {
+pub async fn run(database: Option<String>, goods: usize, connections: usize, phase: Duration, rounds: usize, json: bool) -> anyhow::Result<()> {
+    let engine = database.as_deref().map_or("sqlite", engine_of);
     let fixture = CatalogServer::start(database, goods).await?;
     let server = &fixture.server;
     let form = Arc::new(fixture.goods_form());
@@ -18,23 +19,32 @@ pub async fn run(database: Option<String>, goods: usize, connections: usize, pha
     let warm = Request::Goods { form: form.clone(), size: 5000, pages: pages_5000 };
     warm.send(&client, &server.base, 1).await?;
 
-    let trivial = drive(&client, &server.base, connections, phase, Request::Health).await?;
-    let small = drive(&client, &server.base, connections, phase, Request::Goods { form: form.clone(), size: 20, pages: pages_20 }).await?;
-    let large = drive(&client, &server.base, connections, phase, Request::Goods { form, size: 5000, pages: pages_5000 }).await?;
+    let mut figures = Rounds::default();
+    for round in 1..=rounds {
+        let trivial = drive(&client, &server.base, connections, phase, Request::Health).await?;
+        let small = drive(&client, &server.base, connections, phase, Request::Goods { form: form.clone(), size: 20, pages: pages_20 }).await?;
+        let large = drive(&client, &server.base, connections, phase, Request::Goods { form: form.clone(), size: 5000, pages: pages_5000 }).await?;
+        println!("\n0101 goods list on {engine}, {goods} goods, {connections} connections, {} s per phase, round {round}", phase.as_secs());
+        println!("{:<22} {:>10} {:>10} {:>10} {:>8}", "endpoint", "req/s", "p50 ms", "p99 ms", "ratio");
+        for (name, s) in [("GET /health (trivial)", &trivial), ("0101 size=20", &small), ("0101 size=5000", &large)] {
+            println!(
+                "{name:<22} {:>10.0} {:>10.2} {:>10.2} {:>7.0}%",
+                s.rps,
+                s.p50_ms,
+                s.p99_ms,
+                100.0 * s.rps / trivial.rps
+            );
+        }
+        figures.add("health_rps", trivial.rps);
+        figures.add("size20_rps", small.rps);
+        figures.add("size20_vs_health", small.rps / trivial.rps);
+        figures.add("size20_p99_ms", small.p99_ms);
+        figures.add("size5000_rps", large.rps);
+        figures.add("size5000_vs_health", large.rps / trivial.rps);
+    }
     let rss = server.peak_rss_kib();
     fixture.server.stop();
-
-    println!("\n0101 goods list, {goods} goods, {connections} connections, {} s per phase", phase.as_secs());
-    println!("{:<22} {:>10} {:>10} {:>10} {:>8}", "endpoint", "req/s", "p50 ms", "p99 ms", "ratio");
-    for (name, s) in [("GET /health (trivial)", &trivial), ("0101 size=20", &small), ("0101 size=5000", &large)] {
-        println!(
-            "{name:<22} {:>10.0} {:>10.2} {:>10.2} {:>7.0}%",
-            s.rps,
-            s.p50_ms,
-            s.p99_ms,
-            100.0 * s.rps / trivial.rps
-        );
-    }
+    figures.report("0101 goods list", "catalog", engine, json);
     match rss {
         Some(kib) => println!("server peak RSS: {:.1} MB", kib as f64 / 1024.0),
         None => println!("server peak RSS: unavailable (no /proc)"),

@@ -186,3 +186,64 @@ fn status_kib(pid: &str, field: &str) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// Figures of repeated rounds: each named series' samples, one per round, reported as
+/// min/median/max (a table, and with `--json` one JSON document on the last line).
+#[derive(Debug, Default)]
+pub struct Rounds {
+    series: Vec<(String, Vec<f64>)>,
+}
+
+impl Rounds {
+    pub fn add(&mut self, name: impl Into<String>, value: f64) {
+        let name = name.into();
+        match self.series.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, values)) => values.push(value),
+            None => self.series.push((name, vec![value])),
+        }
+    }
+
+    fn spread(values: &[f64]) -> (f64, f64, f64) {
+        let mut v = values.to_vec();
+        v.sort_by(f64::total_cmp);
+        let median = if v.len() % 2 == 1 { v[v.len() / 2] } else { (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0 };
+        (v[0], median, v[v.len() - 1])
+    }
+
+    /// The table of every series over the rounds.
+    pub fn print(&self, title: &str) {
+        let rounds = self.series.first().map_or(0, |(_, v)| v.len());
+        println!("\n{title}: {rounds} rounds");
+        println!("{:<28} {:>12} {:>12} {:>12}", "figure", "min", "median", "max");
+        for (name, values) in &self.series {
+            let (min, median, max) = Rounds::spread(values);
+            println!("{name:<28} {min:>12.3} {median:>12.3} {max:>12.3}");
+        }
+    }
+
+    /// `{"bench": …, "engine": …, "figures": {name: {"min", "median", "max", "rounds": […]}}}`.
+    pub fn json(&self, bench: &str, engine: &str) -> serde_json::Value {
+        let figures: serde_json::Map<String, serde_json::Value> = self
+            .series
+            .iter()
+            .map(|(name, values)| {
+                let (min, median, max) = Rounds::spread(values);
+                (name.clone(), serde_json::json!({ "min": min, "median": median, "max": max, "rounds": values }))
+            })
+            .collect();
+        serde_json::json!({ "bench": bench, "engine": engine, "figures": figures })
+    }
+
+    /// Prints the table, and the JSON when asked.
+    pub fn report(&self, title: &str, bench: &str, engine: &str, json: bool) {
+        self.print(title);
+        if json {
+            println!("{}", self.json(bench, engine));
+        }
+    }
+}
+
+/// `sqlite` or `postgres`, from a database URL.
+pub fn engine_of(url: &str) -> &'static str {
+    if url.starts_with("sqlite:") { "sqlite" } else { "postgres" }
+}

@@ -29,6 +29,12 @@ pub enum BenchCommand {
         /// Seconds per measured phase.
         #[arg(long, default_value_t = 5)]
         seconds: u64,
+        /// Measured rounds; each figure is reported as min/median/max over them.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Also print the figures as one JSON document (the last line).
+        #[arg(long)]
+        json: bool,
     },
     /// 0204 send (gubun Y) over HTTP at 1, 4 and 16 connections, each beside the raw commit rate
     /// of an equivalent three-statement transaction on the same database.
@@ -40,6 +46,12 @@ pub enum BenchCommand {
         /// Seconds per measured phase.
         #[arg(long, default_value_t = 5)]
         seconds: u64,
+        /// Measured rounds; each figure is reported as min/median/max over them.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Also print the figures as one JSON document (the last line).
+        #[arg(long)]
+        json: bool,
     },
     /// 0101 page(20) from 4 well-behaved keep-alive connections while slowloris connections
     /// dribble heads and half-sent bodies hang, as a ratio of the same rate with no attack, and
@@ -108,10 +120,10 @@ pub enum BenchCommand {
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
-        BenchCommand::Catalog { database, goods, connections, seconds } => {
-            catalog::run(database, goods, connections, Duration::from_secs(seconds)).await
+        BenchCommand::Catalog { database, goods, connections, seconds, rounds, json } => {
+            catalog::run(database, goods, connections, Duration::from_secs(seconds), rounds.max(1), json).await
         }
-        BenchCommand::Send { database, seconds } => send::run(database, Duration::from_secs(seconds)).await,
+        BenchCommand::Send { database, seconds, rounds, json } => send::run(database, Duration::from_secs(seconds), rounds.max(1), json).await,
         BenchCommand::Edge { slowloris, half_bodies, seconds } => edge::run(slowloris, half_bodies, Duration::from_secs(seconds)).await,
         BenchCommand::Console { database, coupons, rounds } => console::run(database, coupons, rounds).await,
         BenchCommand::Observability { database, connections, seconds, rounds } => {

@@ -17,7 +17,7 @@ use super::harness::{ChildServer, Summary};
 
 const CONNECTIONS: [usize; 3] = [1, 4, 16];
 
-pub async fn run(database: Option<String>, phase: Duration) -> anyhow::Result<()> {
+pub async fn run(database: Option<String>, phase: Duration, rounds: usize, json: bool) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let url = database.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
     let settings = super::harness::bench_settings(&url)?;
@@ -49,28 +49,35 @@ pub async fn run(database: Option<String>, phase: Duration) -> anyhow::Result<()
     let client = super::harness::plain_http(16)?;
     let raw = RawTx::prepare(&url).await?;
 
-    let mut rows = Vec::new();
-    for &c in &CONNECTIONS {
-        let sends = drive_sends(&client, &server.base, &form, c, phase).await?;
-        let raw_rate = raw.run(c, phase).await?;
-        rows.push((c, sends, raw_rate));
+    let engine = super::harness::engine_of(&url);
+    let mut figures = super::harness::Rounds::default();
+    for round in 1..=rounds {
+        let mut rows = Vec::new();
+        for &c in &CONNECTIONS {
+            let sends = drive_sends(&client, &server.base, &form, c, phase).await?;
+            let raw_rate = raw.run(c, phase).await?;
+            rows.push((c, sends, raw_rate));
+        }
+        println!("\n0204 send (gubun Y) on {engine}, {} s per phase, round {round}", phase.as_secs());
+        println!("{:<6} {:>10} {:>9} {:>9} {:>14} {:>8}", "conns", "sends/s", "p50 ms", "p99 ms", "raw tx/s", "ratio");
+        for (c, s, raw_rate) in rows {
+            println!(
+                "{c:<6} {:>10.0} {:>9.2} {:>9.2} {:>14.0} {:>7.0}%",
+                s.rps,
+                s.p50_ms,
+                s.p99_ms,
+                raw_rate,
+                100.0 * s.rps / raw_rate
+            );
+            figures.add(format!("sends_rps_{c}"), s.rps);
+            figures.add(format!("raw_tps_{c}"), raw_rate);
+            figures.add(format!("sends_vs_raw_{c}"), s.rps / raw_rate);
+            figures.add(format!("send_p99_ms_{c}"), s.p99_ms);
+        }
     }
     server.stop();
     raw.cleanup().await?;
-
-    let engine = url.split(':').next().unwrap_or("?");
-    println!("\n0204 send (gubun Y) on {engine}, {} s per phase", phase.as_secs());
-    println!("{:<6} {:>10} {:>9} {:>9} {:>14} {:>8}", "conns", "sends/s", "p50 ms", "p99 ms", "raw tx/s", "ratio");
-    for (c, s, raw_rate) in rows {
-        println!(
-            "{c:<6} {:>10.0} {:>9.2} {:>9.2} {:>14.0} {:>7.0}%",
-            s.rps,
-            s.p50_ms,
-            s.p99_ms,
-            raw_rate,
-            100.0 * s.rps / raw_rate
-        );
-    }
+    figures.report("0204 send", "send", engine, json);
     Ok(())
 }
 
