@@ -50,6 +50,8 @@ impl Client {
     pub fn new(config: Config) -> Result<Client, Error> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("giftbiz-client/", env!("CARGO_PKG_VERSION")))
+            .gzip(config.compression)
+            .zstd(config.compression)
             .build()
             .map_err(|e| ConfigError::Invalid { what: "HTTP client", why: e.to_string() })?;
         Client::with_http_client(config, http)

@@ -78,6 +78,9 @@ pub enum BenchCommand {
         /// Measured rounds (each a plain fetch and a fresh sync); the median is reported.
         #[arg(long, default_value_t = 3)]
         rounds: usize,
+        /// The sync asks for compressed pages (the SDK's default; the plain fetch never does).
+        #[arg(long)]
+        compression: bool,
     },
     /// The console's pages (dashboard, account detail and list, coupon searches, audit log)
     /// with `--coupons` in the database, p50/p99 beside `/health`.
@@ -115,6 +118,8 @@ pub enum BenchCommand {
         catalog: std::path::PathBuf,
         #[arg(long)]
         page_size: u32,
+        #[arg(long)]
+        compression: bool,
     },
 }
 
@@ -129,8 +134,8 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Observability { database, connections, seconds, rounds } => {
             observability::run(database, connections, Duration::from_secs(seconds), rounds.max(1)).await
         }
-        BenchCommand::CatalogSync { goods, page_size, rounds } => sync::run(goods, page_size, rounds).await,
-        BenchCommand::CatalogSyncWorker { catalog, page_size } => sync::worker(&catalog, page_size).await,
+        BenchCommand::CatalogSync { goods, page_size, rounds, compression } => sync::run(goods, page_size, rounds, compression).await,
+        BenchCommand::CatalogSyncWorker { catalog, page_size, compression } => sync::worker(&catalog, page_size, compression).await,
     }
 }
 

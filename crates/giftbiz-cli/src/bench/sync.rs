@@ -31,7 +31,7 @@ struct WorkerFigures {
     file_bytes: u64,
 }
 
-pub async fn run(goods: usize, page_size: u32, rounds: usize) -> anyhow::Result<()> {
+pub async fn run(goods: usize, page_size: u32, rounds: usize, compression: bool) -> anyhow::Result<()> {
     anyhow::ensure!(goods > 0 && page_size > 0 && rounds > 0, "goods, page size and rounds must be positive");
     let fixture = CatalogServer::start(None, goods).await?;
     let http = super::harness::plain_http(1)?;
@@ -44,7 +44,8 @@ pub async fn run(goods: usize, page_size: u32, rounds: usize) -> anyhow::Result<
 
     let sdk = Client::new(
         Config::new(Credentials::new(fixture.auth_code.clone(), fixture.auth_token.clone(), fixture.user_id.clone()))
-            .with_base_url(format!("{}/bizApi", fixture.server.base)),
+            .with_base_url(format!("{}/bizApi", fixture.server.base))
+            .with_compression(compression),
     )?;
     let mut plain = Vec::new();
     let mut decoded = Vec::new();
@@ -53,7 +54,7 @@ pub async fn run(goods: usize, page_size: u32, rounds: usize) -> anyhow::Result<
         let (plain_s, bytes) = plain_fetch(&http, &fixture.server.base, &form, page_size, pages).await?;
         let decode_s = sdk_fetch(&sdk, page_size, pages).await?;
         let file = dir.path().join(format!("round{round}.db"));
-        let w = run_worker(&fixture, &file, page_size).await?;
+        let w = run_worker(&fixture, &file, page_size, compression).await?;
         anyhow::ensure!(w.goods == goods as u64 && w.pages == pages, "the sync stored {} goods from {} pages", w.goods, w.pages);
         println!(
             "round {round}: plain fetch {plain_s:.2} s ({:.0} MB), SDK fetch {decode_s:.2} s, sync {:.2} s, second sync {:.2} s, sync peak RSS {:.1} MB",
@@ -130,10 +131,13 @@ async fn sdk_fetch(client: &Client, page_size: u32, pages: u32) -> anyhow::Resul
 }
 
 /// `giftbiz bench catalog-sync-worker` as a child process, with the account in its environment.
-async fn run_worker(fixture: &CatalogServer, file: &Path, page_size: u32) -> anyhow::Result<WorkerFigures> {
-    let out = tokio::process::Command::new(std::env::current_exe()?)
-        .args(["bench", "catalog-sync-worker", "--page-size", &page_size.to_string(), "--catalog"])
-        .arg(file)
+async fn run_worker(fixture: &CatalogServer, file: &Path, page_size: u32, compression: bool) -> anyhow::Result<WorkerFigures> {
+    let mut command = tokio::process::Command::new(std::env::current_exe()?);
+    command.args(["bench", "catalog-sync-worker", "--page-size", &page_size.to_string(), "--catalog"]).arg(file);
+    if compression {
+        command.arg("--compression");
+    }
+    let out = command
         .env("GIFTBIZ_BASE_URL", format!("{}/bizApi", fixture.server.base))
         .env("GIFTBIZ_AUTH_CODE", &fixture.auth_code)
         .env("GIFTBIZ_AUTH_TOKEN", &fixture.auth_token)
@@ -150,8 +154,8 @@ async fn run_worker(fixture: &CatalogServer, file: &Path, page_size: u32) -> any
 
 /// The measured sync: a fresh file, then a second sync with nothing changed. Each opens and
 /// closes the file as `giftbiz catalog sync` does (closing checkpoints what is left of the WAL).
-pub async fn worker(file: &Path, page_size: u32) -> anyhow::Result<()> {
-    let client = Client::from_env()?;
+pub async fn worker(file: &Path, page_size: u32, compression: bool) -> anyhow::Result<()> {
+    let client = Client::new(Config::from_env()?.with_compression(compression))?;
     let rss_before_kib = peak_rss_kib("self").unwrap_or(0);
     let started = Instant::now();
     let mut catalog = LocalCatalog::open(file)?;
