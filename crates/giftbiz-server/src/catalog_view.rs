@@ -12,20 +12,25 @@ pub struct ImageUrls {
     /// `None` writes platform-rendered images as empty strings (catalog export, so a dump
     /// does not pin one server's address).
     base: Option<String>,
+    /// A hash of `base`, made once: 0101 pages' ETags name the server by it.
+    fingerprint: u32,
 }
 
 impl ImageUrls {
     pub fn new(public_base: String) -> ImageUrls {
-        ImageUrls { base: Some(public_base) }
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        public_base.hash(&mut hasher);
+        ImageUrls { base: Some(public_base), fingerprint: hasher.finish() as u32 }
     }
 
-    /// The public base the URLs start with (empty for an export's).
-    pub fn base(&self) -> &str {
-        self.base.as_deref().unwrap_or("")
+    /// Which server's URLs these are, as a hash of their base.
+    pub fn fingerprint(&self) -> u32 {
+        self.fingerprint
     }
 
     pub fn for_export() -> ImageUrls {
-        ImageUrls { base: None }
+        ImageUrls { base: None, fingerprint: 0 }
     }
 
     pub fn goods(&self, stored: &Option<String>, goods_code: &GoodsCode, kind: ImageKind) -> String {

@@ -55,10 +55,7 @@ async fn goods_list(State(state): State<AppState>, headers: HeaderMap, p: Params
 /// the same bytes. A client that kept it sends it back as `If-None-Match`; the catalog
 /// unchanged, one round trip with no body tells it so.
 fn page_etag(state: &AppState, revision: i64, grade: Grade, start: u64, size: u64) -> HeaderValue {
-    use std::hash::{Hash, Hasher};
-    let mut server = std::collections::hash_map::DefaultHasher::new();
-    state.urls.base().hash(&mut server);
-    let tag = format!("\"r{revision}-{}-{start}-{size}-{:08x}\"", grade.as_str(), server.finish() as u32);
+    let tag = format!("\"r{revision}-{}-{start}-{size}-{:08x}\"", grade.as_str(), state.urls.fingerprint());
     HeaderValue::from_str(&tag).expect("an ETag of visible ASCII")
 }
 

@@ -14,7 +14,8 @@ pub mod console_partners;
 pub mod coupons;
 pub mod send;
 
-/// The authenticated caller, with the catalog revision read in the same round trip.
+/// The authenticated caller, with the catalog revision current for its account (both from the
+/// auth cache, or one database read).
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub account: Account,
